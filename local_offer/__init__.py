@@ -1,0 +1,88 @@
+"""Local Offer: a SEND Local Offer directory for an English local authority.
+
+``create_app`` builds the Flask application: configuration, extensions, the
+GOV.UK Frontend template loaders, security headers, blueprints and the CLI.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from local_offer import config as settings
+from local_offer.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+MIGRATIONS_PATH = os.path.join(os.path.dirname(__file__), "migrations")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure an instance of the Local Offer application."""
+    app = Flask(
+        __name__,
+        instance_path=settings.instance_path(),
+        static_folder=str(settings.PROJECT_ROOT / "static"),
+        static_url_path="/static",
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    settings.load(app, test_config)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(settings.PROJECT_ROOT / "translations")
+
+    if app.config["PROXIES"]:
+        count = app.config["PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_prefix=count)
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            PackageLoader("local_offer"),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    from govuk_frontend_wtf.main import WTFormsHelpers
+
+    from local_offer import i18n
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_PATH, render_as_batch=True)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    WTFormsHelpers(app)
+
+    from local_offer import models  # noqa: F401  (registers the tables with the metadata)
+    from local_offer import filters, security, site
+    from local_offer.errors import register_error_handlers
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        """Return the signed-in user for Flask-Login, or None."""
+        return db.session.get(models.User, user_id)
+
+    security.init_app(app)
+    site.init_app(app)
+    filters.init_app(app)
+    register_error_handlers(app)
+
+    from local_offer.directory import bp as directory_bp
+    from local_offer.pages import bp as pages_bp
+
+    app.register_blueprint(directory_bp)
+    app.register_blueprint(pages_bp)
+
+    from local_offer.cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,140 @@
+"""``flask`` commands for setting up and running a Local Offer.
+
+    flask content load        seed vocabularies (and the demo directory) from content/
+    flask users create        create an account, for example the first administrator
+    flask translate ...       extract, update and compile the message catalogues
+    flask db upgrade          apply database migrations (Flask-Migrate)
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from email_validator import EmailNotValidError, validate_email
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
+
+from local_offer.config import PROJECT_ROOT
+from local_offer.content_loader import ContentError, LoadReport, load_demo, load_vocabularies
+from local_offer.extensions import db
+from local_offer.models import Organisation, Role, User, record_audit
+
+content_cli = AppGroup("content", help="Load the council's seed content from content/.")
+users_cli = AppGroup("users", help="Create and manage accounts.")
+translate_cli = AppGroup("translate", help="Extract, update and compile translations (wraps pybabel).")
+
+TRANSLATIONS = PROJECT_ROOT / "translations"
+MESSAGES_POT = TRANSLATIONS / "messages.pot"
+MIN_PASSWORD = 12
+
+
+@content_cli.command("load")
+@click.option("--demo/--no-demo", default=True, show_default=True,
+              help="Also load the fictional demo directory (labelled as demo on the site).")
+def content_load(demo: bool) -> None:
+    """Add vocabularies (and demo listings) that are not in the database yet; safe to re-run."""
+    folder = Path(current_app.config["CONTENT_PATH"])
+    report = LoadReport()
+    try:
+        load_vocabularies(folder / "vocabularies", report)
+        demo_file = folder / "demo" / "directory.yaml"
+        if demo and demo_file.is_file():
+            def progress(items):
+                """Show a progress bar while listings load."""
+                with click.progressbar(items, label="Loading demo listings", file=sys.stderr) as bar:
+                    yield from bar
+
+            load_demo(demo_file, report, progress=progress)
+        db.session.commit()
+    except ContentError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    for kind in sorted(set(report.added) | set(report.skipped)):
+        click.echo(f"{kind}: {report.added.get(kind, 0)} added, {report.skipped.get(kind, 0)} already there")
+
+
+def _valid_email(ctx, param, value: str) -> str:
+    """Check an email address and return it normalised to lower case."""
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise click.BadParameter(str(error)) from error
+
+
+@users_cli.command("create")
+@click.argument("email", callback=_valid_email)
+@click.option("--role", type=click.Choice([role.value for role in Role]), default=Role.PROVIDER.value,
+              show_default=True, help="What the account may do.")
+@click.option("--organisation", "organisation_ids", multiple=True, metavar="ID",
+              help="Organisation id a provider belongs to (repeatable).")
+@click.option("--name", default="", help="The person's name.")
+@click.password_option(help="Password (asked for, hidden, when not given).",
+                       prompt="Password (at least 12 characters)")
+def users_create(email: str, role: str, organisation_ids: tuple[str, ...], name: str, password: str) -> None:
+    """Create an account, for example the council's first administrator."""
+    if len(password) < MIN_PASSWORD:
+        raise click.ClickException(f"The password must be at least {MIN_PASSWORD} characters.")
+    if db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none():
+        raise click.ClickException(f"An account for {email} already exists.")
+    organisations = []
+    for identifier in organisation_ids:
+        organisation = db.session.get(Organisation, identifier)
+        if organisation is None:
+            raise click.ClickException(f"There is no organisation with id {identifier}.")
+        organisations.append(organisation)
+    if Role(role) is Role.PROVIDER and not organisations:
+        raise click.ClickException("A provider account needs --organisation ID.")
+    user = User(email=email, name=name, role=Role(role), organisations=organisations,
+                password_hash=generate_password_hash(password))
+    db.session.add(user)
+    db.session.flush()
+    record_audit("user.created", "user", user.id,
+                 changes={"email": email, "role": role, "organisations": list(organisation_ids),
+                          "via": "command line"})
+    db.session.commit()
+    click.echo(f"Created {role} account for {email}.")
+
+
+def _pybabel(*args: str) -> None:
+    """Run pybabel with the project's settings, stopping on failure."""
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=PROJECT_ROOT)
+
+
+@translate_cli.command("extract")
+def translate_extract() -> None:
+    """Collect every marked string into translations/messages.pot."""
+    _pybabel("extract", "-F", "pyproject.toml", "-k", "_l", "--sort-by-file",
+             "--project", "Local Offer", "-o", str(MESSAGES_POT), ".")
+
+
+@translate_cli.command("update")
+def translate_update() -> None:
+    """Extract strings, then merge them into every language's catalogue."""
+    translate_extract.callback()
+    _pybabel("update", "-i", str(MESSAGES_POT), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
+
+
+@translate_cli.command("init")
+@click.argument("language")
+def translate_init(language: str) -> None:
+    """Start a catalogue for a new language (for example cy or ur)."""
+    translate_extract.callback()
+    _pybabel("init", "-i", str(MESSAGES_POT), "-d", str(TRANSLATIONS), "-l", language)
+
+
+@translate_cli.command("compile")
+def translate_compile() -> None:
+    """Build the .mo files the site reads (setup does this; they are never committed)."""
+    _pybabel("compile", "-d", str(TRANSLATIONS), "--statistics")
+
+
+def register_commands(app: Flask) -> None:
+    """Add the project's command groups to ``flask``."""
+    app.cli.add_command(content_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(translate_cli)

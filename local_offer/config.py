@@ -1,0 +1,153 @@
+"""Configuration: the only module that reads the environment.
+
+Settings come, in order, from the defaults below, then ``config.py`` in the
+instance folder, then environment variables prefixed ``LOCAL_OFFER_`` (values
+are parsed as JSON where they can be, so ``LOCAL_OFFER_PROXIES=1`` is a number
+and ``LOCAL_OFFER_SESSION_COOKIE_SECURE=false`` a boolean), then the test
+overrides.  Things coordinators change day to day (vocabularies, synonyms,
+partnership priorities) live in the database, not here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from pathlib import Path
+
+#: The repository root: the top-level ``static/``, ``translations/`` and
+#: ``content/`` folders are resolved against it, never against the package.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+ENV_PREFIX = "LOCAL_OFFER"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+DEFAULTS: dict[str, object] = {
+    # Who runs this Local Offer.  Set these for a real council.
+    "COUNCIL_NAME": "Example County Council",
+    "SERVICE_NAME": "SEND Local Offer",
+    "COUNCIL_WEBSITE": "https://www.example.gov.uk",
+    "COUNCIL_EMAIL": "localoffer@example.gov.uk",
+    "COUNCIL_PHONE": "0300 111 8000",
+    "COUNCIL_ADDRESS": "County Buildings, Martin Street, Stafford ST16 2LH",
+    # Postcode areas the council covers (and its neighbours): the gazetteer
+    # builds these ahead of time and looks any other postcode up when needed.
+    "POSTCODE_AREAS": ["ST", "WS", "DE", "B", "WV", "DY", "CW", "SK"],
+    # The council's colours: applied at run time over GOV.UK Frontend's CSS
+    # custom properties.  Each must reach WCAG AA contrast (checked at start).
+    "BRAND_COLOUR": "#00635a",
+    "LINK_COLOUR": "#005a8c",
+    "LINK_HOVER_COLOUR": "#003049",
+    "LINK_VISITED_COLOUR": "#5c2d91",
+    # Languages offered by the switcher (code: name in that language).
+    "LANGUAGES": {"en": "English", "pl": "Polski"},
+    "BABEL_DEFAULT_LOCALE": "en",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/London",
+    # Number of proxies in front of the app that set X-Forwarded-* headers.
+    "PROXIES": 0,
+    # Listings per page on category and results pages.
+    "PER_PAGE": 20,
+    # Longest query string accepted; longer ones get 414 URI Too Long.
+    "MAX_QUERY_STRING": 2048,
+    "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+    # Rate-limit storage: "memory://" for one process, "redis://127.0.0.1:6379"
+    # so limits hold across gunicorn workers.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    # Cookies: secure by default; `make run` on plain http sets it to false.
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SECURE": True,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "PERMANENT_SESSION_LIFETIME": 60 * 60 * 8,
+    # Send Strict-Transport-Security (only behind HTTPS).
+    "HSTS": False,
+    "WTF_CSRF_TIME_LIMIT": 60 * 60 * 8,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Where the Markdown information pages and seed data live.
+    "CONTENT_PATH": str(PROJECT_ROOT / "content"),
+}
+
+_COLOUR_KEYS = ("BRAND_COLOUR", "LINK_COLOUR", "LINK_HOVER_COLOUR", "LINK_VISITED_COLOUR")
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def instance_path() -> str:
+    """Return the absolute instance folder: ``LOCAL_OFFER_INSTANCE_PATH`` or ``./instance``."""
+    configured = os.environ.get(f"{ENV_PREFIX}_INSTANCE_PATH")
+    path = Path(configured) if configured else PROJECT_ROOT / "instance"
+    return str(path.expanduser().resolve())
+
+
+def load(app, test_config: dict | None = None) -> None:
+    """Fill ``app.config`` from defaults, the instance file, the environment and tests."""
+    app.config.from_mapping(DEFAULTS)
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+        app.instance_path, "local-offer.sqlite3"
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env(ENV_PREFIX)
+    # A friendlier name for the one setting every deployment changes.
+    if f"{ENV_PREFIX}_DATABASE_URL" in os.environ:
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ[f"{ENV_PREFIX}_DATABASE_URL"]
+    if test_config:
+        app.config.from_mapping(test_config)
+    if isinstance(app.config["POSTCODE_AREAS"], str):
+        app.config["POSTCODE_AREAS"] = [
+            area.strip().upper() for area in app.config["POSTCODE_AREAS"].split(",") if area.strip()
+        ]
+    app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
+    validate(app.config)
+
+
+def _normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain ``postgresql://`` URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _instance_secret_key(folder: str) -> str:
+    """Read the instance's secret key, generating it (readable only by us) on first run."""
+    path = Path(folder) / "secret_key"
+    if path.exists():
+        key = path.read_text(encoding="utf-8").strip()
+        if key:
+            return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def validate(config) -> None:
+    """Refuse to start with settings that would make the site wrong or inaccessible."""
+    from local_offer.theme import contrast_problems
+
+    for key in _COLOUR_KEYS:
+        value = config.get(key)
+        if not isinstance(value, str) or not _HEX.match(value):
+            raise ConfigError(f"{ENV_PREFIX}_{key} must be a colour like #00635a, not {value!r}.")
+    problems = contrast_problems(config)
+    if problems:
+        raise ConfigError("The council's colours fail WCAG AA contrast: " + "; ".join(problems))
+    languages = config.get("LANGUAGES")
+    if not isinstance(languages, dict) or config["BABEL_DEFAULT_LOCALE"] not in languages:
+        raise ConfigError(
+            f"{ENV_PREFIX}_LANGUAGES must be a JSON object of language codes to names "
+            f"that includes the default locale {config['BABEL_DEFAULT_LOCALE']!r}."
+        )
+    if not isinstance(config.get("PROXIES"), int) or config["PROXIES"] < 0:
+        raise ConfigError(f"{ENV_PREFIX}_PROXIES must be a whole number of proxies, 0 or more.")

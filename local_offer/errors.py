@@ -1,0 +1,61 @@
+"""Error pages in the site's own style, with the right status and nothing stored changed."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from local_offer.extensions import db
+from local_offer.i18n import _
+
+log = logging.getLogger(__name__)
+
+
+def _titles() -> dict[int, tuple[str, str]]:
+    """Return the heading and explanation for each status we render ourselves."""
+    return {
+        400: (_("Sorry, there is a problem with your request"),
+              _("Something in the address or the form could not be understood. Check it and try again.")),
+        403: (_("You do not have permission to see this page"),
+              _("If you think you should, contact the Local Offer team.")),
+        404: (_("Page not found"),
+              _("If you typed the web address, check it is correct. If you pasted the web address, check you copied the entire address.")),
+        405: (_("Sorry, that did not work"),
+              _("This page cannot be used in that way. Go back and try again.")),
+        413: (_("That is too large"),
+              _("What you sent is larger than this site accepts. Make it smaller and try again.")),
+        414: (_("That web address is too long"),
+              _("Shorten your search or remove some filters, then try again.")),
+        429: (_("Too many attempts"),
+              _("Wait a few minutes, then try again.")),
+        500: (_("Sorry, there is a problem with the service"),
+              _("Try again later. Nothing you saved has been lost.")),
+    }
+
+
+def render_error(error: HTTPException):
+    """Render an HTTP error with our template and its own status code."""
+    code = error.code or 500
+    titles = _titles()
+    title, explanation = titles.get(code, titles[500 if code >= 500 else 400])
+    response = render_template(
+        "errors/error.html", code=code, title=title, explanation=explanation
+    ), code
+    if code == 405 and getattr(error, "valid_methods", None):
+        return response[0], code, {"Allow": ", ".join(error.valid_methods)}
+    return response
+
+
+def handle_unexpected(error: Exception):
+    """Log an unexpected failure, undo the unfinished transaction and show the 500 page."""
+    log.exception("Unhandled error", exc_info=error)
+    db.session.rollback()
+    return render_error(InternalServerError())
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Route HTTP errors and unexpected exceptions to the styled pages."""
+    app.register_error_handler(HTTPException, render_error)
+    app.register_error_handler(Exception, handle_unexpected)

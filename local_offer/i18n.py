@@ -1,0 +1,27 @@
+"""The one place templates and code get their translation functions from.
+
+``_`` translates now (messages), ``_l`` later (form labels and anything built
+at import time), ``ngettext`` picks a plural.  Use named placeholders:
+``_("%(count)s listings", count=n)``.
+"""
+
+from flask import current_app, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+__all__ = ["_", "_l", "ngettext", "select_locale", "LANGUAGE_COOKIE"]
+
+#: Cookie that remembers the language a person chose with the switcher.
+LANGUAGE_COOKIE = "lo_lang"
+
+
+def select_locale() -> str:
+    """Choose the language: the switcher's remembered choice, else the browser's preference."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(list(languages)) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]

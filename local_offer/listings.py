@@ -1,0 +1,124 @@
+"""Reading the directory: which listings families may see, by category and by words.
+
+Views call these functions rather than building queries themselves, so the
+rule "only published (or temporarily closed) listings are public" lives in
+one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from local_offer.extensions import db
+from local_offer.models import (
+    Listing,
+    ListingStatus,
+    ListingTerm,
+    ServiceAtLocation,
+    Term,
+    Vocabulary,
+)
+
+PUBLIC_STATUSES = (ListingStatus.PUBLISHED, ListingStatus.TEMPORARILY_CLOSED)
+
+#: Loaded with every listing shown, so a page makes a handful of queries, not one per row.
+_LISTING_LOAD = (
+    selectinload(Listing.organisation),
+    selectinload(Listing.listing_terms).selectinload(ListingTerm.term),
+    selectinload(Listing.service_at_locations).selectinload(ServiceAtLocation.location),
+    selectinload(Listing.schedules),
+    selectinload(Listing.cost_options),
+    selectinload(Listing.contacts),
+)
+
+
+@dataclass
+class Page:
+    """One page of listings and what is needed to link to the others."""
+
+    items: list[Listing]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """Return how many pages there are (at least one)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def public_listings() -> Select:
+    """Return a query for the listings families may see."""
+    return select(Listing).where(Listing.status.in_(PUBLIC_STATUSES))
+
+
+def get_public_listing(listing_id: str) -> Listing | None:
+    """Return a listing families may see, with everything its page shows, or None."""
+    query = public_listings().where(Listing.id == listing_id).options(*_LISTING_LOAD)
+    return db.session.execute(query).scalar_one_or_none()
+
+
+def top_categories() -> list[Term]:
+    """Return the main categories, in their set order."""
+    query = (
+        select(Term)
+        .where(Term.vocabulary == Vocabulary.CATEGORY, Term.parent_id.is_(None))
+        .order_by(Term.position, Term.name)
+        .options(selectinload(Term.children))
+    )
+    return list(db.session.execute(query).scalars())
+
+
+def get_category(code: str) -> Term | None:
+    """Return the category with this code, or None."""
+    query = select(Term).where(Term.vocabulary == Vocabulary.CATEGORY, Term.code == code)
+    return db.session.execute(query).scalar_one_or_none()
+
+
+def descendant_ids(term: Term) -> list[str]:
+    """Return the ids of a term and every term below it."""
+    ids, frontier = [term.id], [term]
+    while frontier:
+        children = [child for parent in frontier for child in parent.children]
+        ids.extend(child.id for child in children)
+        frontier = children
+    return ids
+
+
+def paginate(query: Select, page: int, per_page: int) -> Page:
+    """Run a listings query for one page, ordered by name."""
+    total = db.session.execute(
+        select(func.count()).select_from(query.order_by(None).subquery())
+    ).scalar_one()
+    items = db.session.execute(
+        query.order_by(Listing.name, Listing.id)
+        .options(*_LISTING_LOAD)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).scalars().all()
+    return Page(items=list(items), total=total, page=page, per_page=per_page)
+
+
+def listings_in_category(term: Term, page: int, per_page: int) -> Page:
+    """Return a page of public listings in a category or any category below it."""
+    in_category = select(ListingTerm.listing_id).where(ListingTerm.term_id.in_(descendant_ids(term)))
+    return paginate(public_listings().where(Listing.id.in_(in_category)), page, per_page)
+
+
+def listings_matching(words: str, page: int, per_page: int) -> Page:
+    """Return a page of public listings whose name, summary or description has every word."""
+    query = public_listings()
+    for word in words.split()[:12]:
+        escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        query = query.where(
+            or_(
+                func.lower(Listing.name).like(pattern, escape="\\"),
+                func.lower(Listing.summary).like(pattern, escape="\\"),
+                func.lower(Listing.description).like(pattern, escape="\\"),
+            )
+        )
+    return paginate(query, page, per_page)

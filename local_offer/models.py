@@ -1,0 +1,563 @@
+"""The data model, shaped after Open Referral UK (HSDS UK profile).
+
+ORUK's *service* is our ``Listing``; its *organization*, *location*,
+*service_at_location*, *regular_schedule*, *cost_option*, *contact* and
+*taxonomy_term* map one to one, so the API and imports are mappings rather
+than rewrites.  Every ORUK entity has a string UUID id, kept from the source
+when imported.
+
+A ``Listing`` row is what families see once it is published.  Changes wait
+beside it as ``ListingRevision`` rows (draft or pending) until a coordinator
+approves them.  ``Listing.version`` is SQLAlchemy's version counter, so two
+people saving the same listing cannot silently overwrite each other.
+
+``Term`` holds every controlled vocabulary: the category tree (s.30 kinds of
+provision), SEND needs (the Code of Practice's four areas and the conditions
+under them) and accessibility features.  ``ListingTerm`` links a listing to a
+term, with free-text details where the vocabulary needs them.
+
+All datetimes are timezone-aware UTC, on SQLite as well as PostgreSQL.
+``AuditEvent`` is append-only: the ORM refuses to update or delete it.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime, time, timezone
+from decimal import Decimal
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    Time,
+    TypeDecorator,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from local_offer.extensions import db
+
+
+def new_id() -> str:
+    """Return a new string UUID, the id form ORUK uses for every entity."""
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A datetime stored as UTC and always returned timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        """Refuse naive datetimes and store aware ones in UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("Naive datetime given; use a timezone-aware one.")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        """Give back an aware UTC datetime whatever the database returned."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    """Store an enum by its value as a checked string, portable across databases."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        validate_strings=True,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class ListingStatus(enum.Enum):
+    """Where a listing is in its life; only published ones are shown to families."""
+
+    DRAFT = "draft"
+    PENDING = "pending"
+    PUBLISHED = "published"
+    TEMPORARILY_CLOSED = "temporarily_closed"
+    ARCHIVED = "archived"
+
+
+class ListingKind(enum.Enum):
+    """The Code of Practice's three kinds of listing."""
+
+    PROVIDER = "provider"
+    ACTIVITY = "activity"
+    SUPPORT_SERVICE = "support_service"
+
+
+class ListingLevel(enum.Enum):
+    """How widely a service is available: to everyone, to some, or by specialist referral."""
+
+    UNIVERSAL = "universal"
+    TARGETED = "targeted"
+    SPECIALIST = "specialist"
+
+
+class DeliveryMethod(enum.Enum):
+    """How a service reaches people (ORUK ``attending_type``)."""
+
+    VENUE = "venue"
+    ONLINE = "online"
+    PHONE = "phone"
+    HOME_VISIT = "home_visit"
+
+
+class AccessRoute(enum.Enum):
+    """How a family gets a place (ORUK ``attending_access``)."""
+
+    DROP_IN = "drop_in"
+    REFERRAL = "referral"
+    BOOKING = "booking"
+    MEMBERSHIP = "membership"
+
+
+class SchedulePeriod(enum.Enum):
+    """When in the year a session runs."""
+
+    ALL_YEAR = "all_year"
+    TERM_TIME = "term_time"
+    SCHOOL_HOLIDAYS = "school_holidays"
+
+
+class Weekday(enum.Enum):
+    """Days as ORUK and iCal name them."""
+
+    MO = "MO"
+    TU = "TU"
+    WE = "WE"
+    TH = "TH"
+    FR = "FR"
+    SA = "SA"
+    SU = "SU"
+
+
+class RevisionStatus(enum.Enum):
+    """Where a proposed change is: being written, waiting, or decided."""
+
+    DRAFT = "draft"
+    PENDING = "pending"
+    APPROVED = "approved"
+    RETURNED = "returned"
+    WITHDRAWN = "withdrawn"
+
+
+class Role(enum.Enum):
+    """What a signed-in person may do."""
+
+    PROVIDER = "provider"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+class Vocabulary(enum.Enum):
+    """The controlled vocabularies held in ``Term``."""
+
+    CATEGORY = "category"
+    NEED = "need"
+    ACCESSIBILITY = "accessibility"
+
+
+organisation_members = db.Table(
+    "organisation_member",
+    db.Column("user_id", String(36), ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    db.Column(
+        "organisation_id",
+        String(36),
+        ForeignKey("organisation.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+
+
+class Organisation(db.Model):
+    """Who runs one or more listings (ORUK *organization*)."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    website: Mapped[str | None] = mapped_column(String(500))
+    email: Mapped[str | None] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    #: Fictional demo data, labelled as such wherever it is shown.
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    listings: Mapped[list[Listing]] = relationship(back_populates="organisation")
+    members: Mapped[list[User]] = relationship(
+        secondary=organisation_members, back_populates="organisations"
+    )
+
+
+class Listing(db.Model):
+    """A provider, out-of-school activity or support service (ORUK *service*)."""
+
+    __table_args__ = (
+        CheckConstraint(
+            "min_age IS NULL OR (min_age >= 0 AND min_age <= 25)", name="min_age_range"
+        ),
+        CheckConstraint(
+            "max_age IS NULL OR (max_age >= 0 AND max_age <= 25)", name="max_age_range"
+        ),
+        CheckConstraint(
+            "min_age IS NULL OR max_age IS NULL OR min_age <= max_age", name="age_order"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(
+        ForeignKey("organisation.id", ondelete="RESTRICT"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    #: One or two sentences shown on results and category pages.
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    #: Sanitised HTML (from the provider's Markdown).
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[ListingStatus] = mapped_column(
+        _enum(ListingStatus, "listing_status"), default=ListingStatus.DRAFT, index=True
+    )
+    kind: Mapped[ListingKind] = mapped_column(_enum(ListingKind, "listing_kind"))
+    level: Mapped[ListingLevel] = mapped_column(_enum(ListingLevel, "listing_level"))
+    #: False for provision outside the council's area (specialist provision often is).
+    in_area: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The district it serves, or "County-wide"; None when it is not area-bound.
+    service_area: Mapped[str | None] = mapped_column(String(120))
+    delivery_methods: Mapped[list[str]] = mapped_column(JSON, default=list)
+    access_routes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: How to get a place and how decisions about places are made.
+    how_to_access: Mapped[str] = mapped_column(Text, default="")
+    #: Who it is for, in the provider's words.
+    eligibility: Mapped[str] = mapped_column(Text, default="")
+    min_age: Mapped[int | None] = mapped_column(Integer)
+    max_age: Mapped[int | None] = mapped_column(Integer)
+    is_free: Mapped[bool] = mapped_column(Boolean, default=False)
+    accepts_ehcp_funding: Mapped[bool] = mapped_column(Boolean, default=False)
+    accepts_personal_budget: Mapped[bool] = mapped_column(Boolean, default=False)
+    accepts_direct_payments: Mapped[bool] = mapped_column(Boolean, default=False)
+    free_carer_entry: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Languages the service is offered in, by name (ORUK *language*).
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    website: Mapped[str | None] = mapped_column(String(500))
+    email: Mapped[str | None] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    #: Schools: the SEN information report and Ofsted's unique reference number.
+    sen_information_report_url: Mapped[str | None] = mapped_column(String(500))
+    ofsted_urn: Mapped[str | None] = mapped_column(String(10))
+    #: The date a person last confirmed it is accurate (ORUK ``assured_date``).
+    assured_date: Mapped[date | None] = mapped_column(Date)
+    review_due: Mapped[date | None] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    organisation: Mapped[Organisation] = relationship(back_populates="listings")
+    service_at_locations: Mapped[list[ServiceAtLocation]] = relationship(
+        back_populates="listing", cascade="all, delete-orphan"
+    )
+    schedules: Mapped[list[Schedule]] = relationship(
+        back_populates="listing",
+        cascade="all, delete-orphan",
+        order_by="Schedule.position",
+    )
+    cost_options: Mapped[list[CostOption]] = relationship(
+        back_populates="listing", cascade="all, delete-orphan"
+    )
+    contacts: Mapped[list[Contact]] = relationship(
+        back_populates="listing", cascade="all, delete-orphan"
+    )
+    listing_terms: Mapped[list[ListingTerm]] = relationship(
+        back_populates="listing", cascade="all, delete-orphan"
+    )
+    revisions: Mapped[list[ListingRevision]] = relationship(
+        back_populates="listing", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_visible(self) -> bool:
+        """Say whether families may see this listing."""
+        return self.status in (ListingStatus.PUBLISHED, ListingStatus.TEMPORARILY_CLOSED)
+
+    def terms(self, vocabulary: Vocabulary) -> list[ListingTerm]:
+        """Return this listing's links to one vocabulary, in the vocabulary's order."""
+        links = [link for link in self.listing_terms if link.term.vocabulary == vocabulary]
+        return sorted(links, key=lambda link: (link.term.position, link.term.name))
+
+    @property
+    def public_contacts(self) -> list[Contact]:
+        """Return only the contacts the provider agreed to publish."""
+        return [contact for contact in self.contacts if contact.is_public]
+
+    @property
+    def locations(self) -> list[Location]:
+        """Return the venues, in the order they were added."""
+        return [link.location for link in self.service_at_locations]
+
+
+class Location(db.Model):
+    """A venue or base (ORUK *location* with its *physical_address*)."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    address_1: Mapped[str] = mapped_column(String(255), default="")
+    address_2: Mapped[str] = mapped_column(String(255), default="")
+    town: Mapped[str] = mapped_column(String(120), default="")
+    county: Mapped[str] = mapped_column(String(120), default="")
+    postcode: Mapped[str] = mapped_column(String(10), default="", index=True)
+    latitude: Mapped[float | None] = mapped_column()
+    longitude: Mapped[float | None] = mapped_column()
+    #: Childminders and sole traders work from home: show only town and postcode
+    #: sector, and use the sector's centre for distance and maps.
+    mask_address: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    service_at_locations: Mapped[list[ServiceAtLocation]] = relationship(
+        back_populates="location"
+    )
+
+    @property
+    def postcode_sector(self) -> str:
+        """Return the postcode sector ("ST16 2AB" -> "ST16 2"), the most a masked venue shows."""
+        compact = self.postcode.replace(" ", "").upper()
+        if len(compact) < 5:
+            return compact
+        return f"{compact[:-3]} {compact[-3]}"
+
+    @property
+    def public_street_lines(self) -> list[str]:
+        """Return the public address without the venue's name (shown as its heading)."""
+        lines = self.public_address_lines
+        return lines[1:] if lines and not self.mask_address and self.name and lines[0] == self.name else lines
+
+    @property
+    def public_address_lines(self) -> list[str]:
+        """Return the address as families may see it: masked venues show town and sector only."""
+        if self.mask_address:
+            lines = [self.town, self.postcode_sector]
+        else:
+            lines = [self.name, self.address_1, self.address_2, self.town, self.postcode]
+        return [line for line in lines if line]
+
+
+class ServiceAtLocation(db.Model):
+    """A listing offered at a venue (ORUK *service_at_location*)."""
+
+    __table_args__ = (UniqueConstraint("listing_id", "location_id", name="listing_location"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    listing_id: Mapped[str] = mapped_column(ForeignKey("listing.id", ondelete="CASCADE"), index=True)
+    location_id: Mapped[str] = mapped_column(
+        ForeignKey("location.id", ondelete="RESTRICT"), index=True
+    )
+
+    listing: Mapped[Listing] = relationship(back_populates="service_at_locations")
+    location: Mapped[Location] = relationship(back_populates="service_at_locations")
+
+
+class Schedule(db.Model):
+    """When a listing runs (ORUK *regular_schedule*)."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    listing_id: Mapped[str] = mapped_column(ForeignKey("listing.id", ondelete="CASCADE"), index=True)
+    location_id: Mapped[str | None] = mapped_column(
+        ForeignKey("location.id", ondelete="SET NULL")
+    )
+    weekday: Mapped[Weekday | None] = mapped_column(_enum(Weekday, "weekday"))
+    opens_at: Mapped[time | None] = mapped_column(Time)
+    closes_at: Mapped[time | None] = mapped_column(Time)
+    period: Mapped[SchedulePeriod] = mapped_column(
+        _enum(SchedulePeriod, "schedule_period"), default=SchedulePeriod.ALL_YEAR
+    )
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    #: Anything a schedule cannot say ("first Saturday of the month").
+    notes: Mapped[str] = mapped_column(String(500), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    listing: Mapped[Listing] = relationship(back_populates="schedules")
+    location: Mapped[Location | None] = relationship()
+
+
+class CostOption(db.Model):
+    """What a listing costs (ORUK *cost_option*); a free listing has none or amount 0."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    listing_id: Mapped[str] = mapped_column(ForeignKey("listing.id", ondelete="CASCADE"), index=True)
+    option: Mapped[str] = mapped_column(String(255), default="")
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    amount_description: Mapped[str] = mapped_column(String(255), default="")
+
+    listing: Mapped[Listing] = relationship(back_populates="cost_options")
+
+
+class Contact(db.Model):
+    """A person or team to contact (ORUK *contact*); private ones never appear publicly."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    listing_id: Mapped[str] = mapped_column(ForeignKey("listing.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    title: Mapped[str] = mapped_column(String(255), default="")
+    phone: Mapped[str | None] = mapped_column(String(50))
+    email: Mapped[str | None] = mapped_column(String(255))
+    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    listing: Mapped[Listing] = relationship(back_populates="contacts")
+
+
+class Term(db.Model):
+    """One entry of a controlled vocabulary (ORUK *taxonomy_term*), optionally with a parent."""
+
+    __table_args__ = (UniqueConstraint("vocabulary", "code", name="vocabulary_code"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    vocabulary: Mapped[Vocabulary] = mapped_column(_enum(Vocabulary, "vocabulary"), index=True)
+    #: Stable, URL-safe name used in addresses and filters ("swimming").
+    code: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: Names and descriptions in other languages: {"pl": {"name": ..., "description": ...}}.
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("term.id", ondelete="RESTRICT"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    parent: Mapped[Term | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Term]] = relationship(
+        back_populates="parent", order_by="(Term.position, Term.name)"
+    )
+
+    def label(self, locale: str, field: str = "name") -> str:
+        """Return the term's name (or description) in the given language, else English."""
+        translated = (self.translations or {}).get(locale, {}).get(field)
+        return translated or getattr(self, field)
+
+
+class ListingTerm(db.Model):
+    """Links a listing to a vocabulary term, with optional details ("ramp at side door")."""
+
+    listing_id: Mapped[str] = mapped_column(
+        ForeignKey("listing.id", ondelete="CASCADE"), primary_key=True
+    )
+    term_id: Mapped[str] = mapped_column(
+        ForeignKey("term.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+    details: Mapped[str] = mapped_column(Text, default="")
+
+    listing: Mapped[Listing] = relationship(back_populates="listing_terms")
+    term: Mapped[Term] = relationship()
+
+
+class ListingRevision(db.Model):
+    """A draft or pending change to a listing, waiting beside the live version."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    listing_id: Mapped[str] = mapped_column(ForeignKey("listing.id", ondelete="CASCADE"), index=True)
+    status: Mapped[RevisionStatus] = mapped_column(
+        _enum(RevisionStatus, "revision_status"), default=RevisionStatus.DRAFT, index=True
+    )
+    #: The whole proposed listing, in the shape the publish path reads.
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: The listing version this change was made against (for optimistic locking).
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    created_by_id: Mapped[str | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    decided_by_id: Mapped[str | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    listing: Mapped[Listing] = relationship(back_populates="revisions")
+
+
+class User(UserMixin, db.Model):
+    """A provider, coordinator or administrator who signs in."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    #: Stored lower-case, so sign-in and invitations ignore case.
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"), default=Role.PROVIDER)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisations: Mapped[list[Organisation]] = relationship(
+        secondary=organisation_members, back_populates="members"
+    )
+
+    @property
+    def is_active(self) -> bool:
+        """Tell Flask-Login whether this account may sign in."""
+        return self.active
+
+
+class AuditEvent(db.Model):
+    """An append-only record of who did what, and when."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    #: Who it was, as text, so the record survives the account being removed.
+    actor: Mapped[str] = mapped_column(String(255), default="system")
+    action: Mapped[str] = mapped_column(String(80))
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    #: What changed: {"field": [old, new]} or any JSON that explains the event.
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _audit_is_append_only(mapper, connection, target) -> None:
+    """Refuse to change or remove an audit event once written."""
+    raise PermissionError("Audit events are append-only.")
+
+
+def record_audit(action: str, entity_type: str, entity_id: str | None, *,
+                 actor: User | None = None, changes: dict | None = None,
+                 ip_address: str | None = None) -> AuditEvent:
+    """Add an audit event to the current session (committed with the change it records)."""
+    audit = AuditEvent(
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        actor_id=actor.id if actor else None,
+        actor=actor.email if actor else "system",
+        changes=changes or {},
+        ip_address=ip_address,
+    )
+    db.session.add(audit)
+    return audit

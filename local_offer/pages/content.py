@@ -1,0 +1,110 @@
+"""Load information pages from ``content/pages``: Markdown with YAML front matter.
+
+A page's file name is its address (``short-breaks.md`` is
+``/information/short-breaks``).  A translation sits in a folder named after
+the language (``content/pages/pl/short-breaks.md``); without one, the English
+page is shown with a note.  Pages are written by the council's team and kept
+in the repository, so their Markdown is trusted; placeholders such as
+``{council}`` are replaced with the configured council's details.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import frontmatter
+import markdown
+from flask import current_app
+from flask_babel import get_locale
+from markupsafe import Markup
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_PLACEHOLDERS = {
+    "{council}": "COUNCIL_NAME",
+    "{service_name}": "SERVICE_NAME",
+    "{council_phone}": "COUNCIL_PHONE",
+    "{council_email}": "COUNCIL_EMAIL",
+    "{council_address}": "COUNCIL_ADDRESS",
+    "{council_website}": "COUNCIL_WEBSITE",
+}
+
+
+@dataclass
+class InformationPage:
+    """One information page, ready to show."""
+
+    slug: str
+    title: str
+    summary: str
+    order: int
+    key: bool
+    updated: date | None
+    body: Markup
+    locale: str
+    #: Headings for the "on this page" contents: (id, text).
+    headings: list[tuple[str, str]]
+
+
+def _pages_folder() -> Path:
+    """Return the folder the Markdown pages live in."""
+    return Path(current_app.config["CONTENT_PATH"]) / "pages"
+
+
+def _fill_placeholders(text: str) -> str:
+    """Replace ``{council}`` and the other placeholders with configured values."""
+    for placeholder, key in _PLACEHOLDERS.items():
+        text = text.replace(placeholder, str(current_app.config[key]))
+    return text
+
+
+def _read(path: Path, slug: str, locale: str) -> InformationPage:
+    """Parse one Markdown file into a page."""
+    post = frontmatter.load(path)
+    renderer = markdown.Markdown(extensions=["tables", "toc", "sane_lists"],
+                                 extension_configs={"toc": {"toc_depth": "2"}})
+    body = renderer.convert(_fill_placeholders(post.content))
+    headings = [(token["id"], token["name"]) for token in renderer.toc_tokens]
+    updated = post.get("updated")
+    return InformationPage(
+        slug=slug,
+        title=_fill_placeholders(str(post.get("title", slug))),
+        summary=_fill_placeholders(str(post.get("summary", ""))),
+        order=int(post.get("order", 1000)),
+        key=bool(post.get("key", False)),
+        updated=updated if isinstance(updated, date) else None,
+        body=Markup(body),
+        locale=locale,
+        headings=headings,
+    )
+
+
+def get_page(slug: str) -> InformationPage | None:
+    """Return a page in the current language if translated, else English; None if absent."""
+    if not SLUG.match(slug):
+        return None
+    folder = _pages_folder()
+    locale = str(get_locale())
+    translated = folder / locale / f"{slug}.md"
+    if locale != current_app.config["BABEL_DEFAULT_LOCALE"] and translated.is_file():
+        return _read(translated, slug, locale)
+    original = folder / f"{slug}.md"
+    if original.is_file():
+        return _read(original, slug, current_app.config["BABEL_DEFAULT_LOCALE"])
+    return None
+
+
+def all_pages() -> list[InformationPage]:
+    """Return every information page, in their set order."""
+    folder = _pages_folder()
+    if not folder.is_dir():
+        return []
+    pages = [get_page(path.stem) for path in folder.glob("*.md")]
+    return sorted((page for page in pages if page), key=lambda page: (page.order, page.title))
+
+
+def key_pages() -> list[InformationPage]:
+    """Return the pages families need first, for the home page."""
+    return [page for page in all_pages() if page.key]

@@ -1,0 +1,21 @@
+"""Routes for information pages."""
+
+from flask import abort, render_template
+
+from local_offer.pages import bp
+from local_offer.pages.content import all_pages, get_page
+
+
+@bp.get("/")
+def index():
+    """List every information page."""
+    return render_template("pages/index.html", pages=all_pages())
+
+
+@bp.get("/<slug>")
+def page(slug: str):
+    """Show one information page."""
+    found = get_page(slug)
+    if found is None:
+        abort(404)
+    return render_template("pages/page.html", page=found)

@@ -1,0 +1,138 @@
+"""Site-wide pieces: the theme stylesheet, favicon, language switcher and template context."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, abort, current_app, make_response, redirect, request, url_for
+from flask_babel import get_locale
+from markupsafe import Markup
+from sqlalchemy import select
+
+from local_offer import theme
+from local_offer.extensions import db
+from local_offer.i18n import LANGUAGE_COOKIE
+
+bp = Blueprint("site", __name__)
+
+ONE_YEAR = 60 * 60 * 24 * 365
+
+
+@bp.get("/theme.css")
+def theme_css():
+    """Serve the council's colours as CSS custom properties."""
+    css = theme.stylesheet(current_app.config)
+    response = make_response(css)
+    response.headers["Content-Type"] = "text/css; charset=utf-8"
+    response.set_etag(hashlib.sha256(css.encode()).hexdigest()[:16])
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response.make_conditional(request)
+
+
+@bp.get("/favicon.svg")
+def favicon():
+    """Serve a favicon in the council's brand colour with its initial."""
+    initial = (current_app.config["COUNCIL_NAME"][:1] or "L").upper()
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+        f'<rect width="32" height="32" rx="6" fill="{current_app.config["BRAND_COLOUR"]}"/>'
+        '<text x="16" y="23" font-family="Arial,sans-serif" font-size="20" font-weight="700" '
+        f'text-anchor="middle" fill="#ffffff">{Markup.escape(initial)}</text></svg>'
+    )
+    response = make_response(svg)
+    response.headers["Content-Type"] = "image/svg+xml"
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
+
+
+@bp.get("/favicon.ico")
+def favicon_ico():
+    """Send browsers that ask for the old icon address to the SVG one."""
+    return redirect(url_for("site.favicon"), code=301)
+
+
+@bp.get("/language/<code>")
+def choose_language(code: str):
+    """Remember the chosen language and go back to the page the person was on."""
+    languages = current_app.config["LANGUAGES"]
+    if code not in languages:
+        abort(404)
+    response = redirect(_safe_next(request.args.get("next")))
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        code,
+        max_age=ONE_YEAR,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+@bp.get("/healthz")
+def health():
+    """Answer a load balancer's health check: the database is reachable."""
+    db.session.execute(select(1))
+    return {"status": "ok"}
+
+
+def _safe_next(target: str | None) -> str:
+    """Return a same-site path to go back to, never another site's address."""
+    if not target:
+        return url_for("directory.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("directory.home")
+    return target
+
+
+def _language_links() -> list[dict]:
+    """Return the switcher's links, each back to the current page in another language."""
+    here = request.full_path if request.query_string else request.path
+    current = str(get_locale())
+    return [
+        {
+            "code": code,
+            "name": name,
+            "current": code == current,
+            "href": url_for("site.choose_language", code=code, next=here),
+        }
+        for code, name in current_app.config["LANGUAGES"].items()
+    ]
+
+
+def _site_context() -> dict:
+    """Give every template the council's details, the language switcher and the demo flag."""
+    from local_offer.models import Organisation
+
+    config = current_app.config
+    has_demo = False
+    try:
+        has_demo = db.session.execute(
+            select(Organisation.id).where(Organisation.is_demo.is_(True)).limit(1)
+        ).first() is not None
+    except Exception:  # the database may not be migrated yet on an error page
+        db.session.rollback()
+    return {
+        "council": {
+            "name": config["COUNCIL_NAME"],
+            "service_name": config["SERVICE_NAME"],
+            "website": config["COUNCIL_WEBSITE"],
+            "email": config["COUNCIL_EMAIL"],
+            "phone": config["COUNCIL_PHONE"],
+            "address": config["COUNCIL_ADDRESS"],
+            "brand_colour": config["BRAND_COLOUR"],
+        },
+        "language_links": _language_links() if request else [],
+        "current_locale": str(get_locale()),
+        "has_demo_data": has_demo,
+    }
+
+
+def init_app(app: Flask) -> None:
+    """Register the site blueprint and the template context."""
+    app.register_blueprint(bp)
+    app.context_processor(_site_context)
