@@ -90,7 +90,7 @@ def load(app, test_config: dict | None = None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
         app.instance_path, "local-offer.sqlite3"
     )
-    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_pyfile(os.path.join(app.instance_path, "config.py"), silent=True)
     app.config.from_prefixed_env(ENV_PREFIX)
     # A friendlier name for the one setting every deployment changes.
     if f"{ENV_PREFIX}_DATABASE_URL" in os.environ:

@@ -46,6 +46,7 @@ VOCABULARY_FILES = {
     Vocabulary.NEED: "needs.yaml",
     Vocabulary.ACCESSIBILITY: "accessibility.yaml",
 }
+_TERM_KEYS = {"code", "name", "description", "children"}
 #: How long after a person checks a listing its next review falls due.
 REVIEW_PERIOD = timedelta(days=365)
 
@@ -94,6 +95,12 @@ def _load_terms(vocabulary: Vocabulary, entries: list, parent: Term | None,
     for position, entry in enumerate(entries):
         if not isinstance(entry, dict) or not entry.get("code") or not entry.get("name"):
             raise ContentError(f"{source}: every term needs a code and a name ({entry!r})")
+        unknown = [key for key in entry if key not in _TERM_KEYS and not
+                   (len(key) == 2 and isinstance(entry[key], dict))]
+        if unknown:
+            # Usually an unquoted comma in a one-line entry: "name: Arts, drama" splits the name.
+            raise ContentError(f"{source}: term {entry['code']!r} has unknown keys {unknown}; "
+                               "quote values that contain commas")
         identifier = term_id(vocabulary, entry["code"])
         term = db.session.get(Term, identifier)
         translations = {

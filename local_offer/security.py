@@ -17,10 +17,15 @@ from flask import Flask, abort, current_app, g, request
 _CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r"}
 
 
+def new_csp_nonce() -> None:
+    """Give each request a fresh CSP nonce (never reuse one across requests)."""
+    g.csp_nonce = secrets.token_urlsafe(18)
+
+
 def csp_nonce() -> str:
-    """Return this request's CSP nonce, creating it on first use."""
+    """Return this request's CSP nonce."""
     if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(18)
+        new_csp_nonce()
     return g.csp_nonce
 
 
@@ -75,6 +80,7 @@ def add_headers(response):
 
 def init_app(app: Flask) -> None:
     """Install the request check, the headers and the nonce template global."""
+    app.before_request(new_csp_nonce)
     app.before_request(check_request)
     app.after_request(add_headers)
     app.add_template_global(csp_nonce)

@@ -1,0 +1,137 @@
+"""Shared fixtures: an isolated app, client and CLI runner on a migrated test database.
+
+The database is SQLite in a temporary folder, or PostgreSQL when
+``LOCAL_OFFER_TEST_DATABASE_URL`` is set: each run then works in a schema of
+its own, dropped at the end.  Migrations run once per session; after every
+test all rows are deleted, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import uuid
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from local_offer import create_app
+from local_offer.extensions import db
+
+POSTGRES_URL = os.environ.get("LOCAL_OFFER_TEST_DATABASE_URL")
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """Return a PostgreSQL URL whose connections use the given schema."""
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """Yield the URL of an empty database for this test run, removing it afterwards."""
+    if not POSTGRES_URL:
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+        return
+    schema = f"lo_test_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield with_search_path(POSTGRES_URL, schema)
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(database_url, tmp_path_factory):
+    """Migrate the test database to the latest revision once per run."""
+    os.environ["LOCAL_OFFER_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "migrate"})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+def make_test_config(database_url: str, **overrides) -> dict:
+    """Return the settings every test app starts from."""
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+        "RATELIMIT_ENABLED": False,
+    }
+    config.update(overrides)
+    return config
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets a fresh app context, as in production.
+
+    The ``app`` fixture keeps an app context pushed so tests can use the
+    database; without this, requests would share its ``g`` (and with it the
+    chosen language, the CSP nonce and, later, the signed-in user).
+    """
+
+    def open(self, *args, **kwargs):
+        """Send the request from an empty context, so Flask pushes a new app context."""
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def instance_path(tmp_path, monkeypatch):
+    """Give each test an instance folder of its own."""
+    folder = tmp_path / "instance"
+    monkeypatch.setenv("LOCAL_OFFER_INSTANCE_PATH", str(folder))
+    return folder
+
+
+@pytest.fixture
+def app(migrated_database, instance_path):
+    """Create an app on the migrated database; empty every table afterwards."""
+    app = create_app(make_test_config(migrated_database))
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """Return a test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """Return a runner for the app's ``flask`` commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def demo(app):
+    """Load the vocabularies and the demo directory from content/."""
+    result = app.test_cli_runner().invoke(args=["content", "load", "--demo"])
+    assert result.exit_code == 0, result.output
+    return app
+
+
+#: Ids of demo listings the tests look at (content/demo/directory.yaml).
+SWIM = "2b7e9c10-5a4d-4e0a-8f3c-7d1e6a2b0001"
+FORUM = "2b7e9c10-5a4d-4e0a-8f3c-7d1e6a2b0002"
+CHILDMINDER = "2b7e9c10-5a4d-4e0a-8f3c-7d1e6a2b0003"
+SCHOOL = "2b7e9c10-5a4d-4e0a-8f3c-7d1e6a2b0004"
+PHONE_LINE = "2b7e9c10-5a4d-4e0a-8f3c-7d1e6a2b0005"
+COLLEGE = "2b7e9c10-5a4d-4e0a-8f3c-7d1e6a2b0006"

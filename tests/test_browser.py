@@ -1,0 +1,172 @@
+"""Real-browser checks: Debian's Chromium, driven by Playwright, with axe-core for WCAG 2.2 AA.
+
+These run once (against SQLite) on a live server in a thread.  They never
+skip quietly: if Chromium or axe-core is missing the tests fail and say why.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from local_offer import create_app
+from local_offer.config import PROJECT_ROOT
+from local_offer.extensions import db
+
+from conftest import CHILDMINDER, SWIM, make_test_config
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+#: axe rule tags for WCAG 2.0, 2.1 and 2.2 at levels A and AA.
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """Serve the app with the demo content on a free local port for the module."""
+    folder = tmp_path_factory.mktemp("browser")
+    previous = os.environ.get("LOCAL_OFFER_INSTANCE_PATH")
+    os.environ["LOCAL_OFFER_INSTANCE_PATH"] = str(folder / "instance")
+    app = create_app(make_test_config("sqlite:///" + str(folder / "browser.sqlite3")))
+    with app.app_context():
+        upgrade()
+    result = app.test_cli_runner().invoke(args=["content", "load", "--demo"])
+    assert result.exit_code == 0, result.output
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    with app.app_context():
+        db.engine.dispose()
+    if previous is None:
+        os.environ.pop("LOCAL_OFFER_INSTANCE_PATH", None)
+    else:
+        os.environ["LOCAL_OFFER_INSTANCE_PATH"] = previous
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Launch Debian's Chromium through Playwright, failing loudly when it is missing."""
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run `make test`, which installs it"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """Open a fresh page; axe is injected past CSP, which otherwise (rightly) blocks it."""
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1024, "height": 800})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # The browser logs the error page's own 404 as a console error; count failed
+    # sub-resources (styles, scripts, icons) from responses instead.
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource") else None)
+    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and response.request.resource_type != "document" else None)
+    page.js_errors = errors
+    yield page
+    context.close()
+
+
+def axe_violations(page) -> list[str]:
+    """Run axe-core on the page and describe each WCAG A/AA violation."""
+    assert AXE.is_file(), "axe-core is missing: run `npm ci` (make test does)"
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA
+    )
+    return [
+        f"{violation['id']}: {violation['help']} ({len(violation['nodes'])} nodes, e.g. "
+        f"{violation['nodes'][0]['target']})"
+        for violation in result["violations"]
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/categories/activities", f"/listings/{SWIM}", f"/listings/{CHILDMINDER}",
+     "/search?q=swim", "/information/ehc-needs-assessment", "/no-such-page"],
+)
+def test_pages_have_no_axe_violations(live_server, page, path):
+    """Home, category, listing, results, information and error pages pass axe's WCAG 2.2 AA rules."""
+    page.goto(live_server + path)
+    assert axe_violations(page) == []
+    assert page.js_errors == []
+
+
+def test_pages_pass_axe_in_polish_and_on_a_phone(live_server, browser):
+    """The Polish pages on a small screen pass axe too."""
+    context = browser.new_context(bypass_csp=True, viewport={"width": 360, "height": 740},
+                                  locale="pl-PL", extra_http_headers={"Accept-Language": "pl"})
+    page = context.new_page()
+    page.goto(f"{live_server}/listings/{SWIM}")
+    assert page.locator("html").get_attribute("lang") == "pl"
+    assert axe_violations(page) == []
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= 360, "the page scrolls sideways on a phone"
+    context.close()
+
+
+def test_csp_lets_our_scripts_run_and_govuk_frontend_initialise(live_server, browser):
+    """Under the real CSP, the nonce'd inline script and GOV.UK Frontend's module both run."""
+    context = browser.new_context(viewport={"width": 1024, "height": 800})
+    page = context.new_page()
+    violations = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.goto(f"{live_server}/listings/{SWIM}")
+    page.wait_for_load_state("networkidle")
+    assert "js-enabled" in page.locator("body").get_attribute("class")
+    assert page.locator(".lo-print-button").is_visible()  # shown by our module
+    assert violations == []
+    context.close()
+
+
+def test_search_from_the_home_page_with_the_keyboard(live_server, page):
+    """A person can tab to the search box, type and press Enter to see results."""
+    page.goto(live_server + "/")
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("document.activeElement.textContent").strip() == "Skip to main content"
+    page.get_by_label("What are you looking for?").fill("calm swim")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=calm+swim*")
+    assert page.get_by_role("link", name="Otters calm swim sessions").is_visible()
+
+
+def test_language_switcher_changes_and_remembers_the_language(live_server, page):
+    """Choosing Polski shows the same page in Polish, and the choice sticks."""
+    page.goto(f"{live_server}/categories/")
+    page.get_by_role("link", name="Polski").click()
+    page.wait_for_url("**/categories/")
+    assert page.locator("html").get_attribute("lang") == "pl"
+    page.goto(live_server + "/")
+    assert page.locator("html").get_attribute("lang") == "pl"
+
+
+def test_axe_check_catches_a_real_violation(live_server, page):
+    """The accessibility check is live: an image without alt text is reported."""
+    page.goto(live_server + "/")
+    page.evaluate("""() => {
+        const image = document.createElement('img');
+        image.src = '/favicon.svg';
+        document.querySelector('main').appendChild(image);
+    }""")
+    assert any(violation.startswith("image-alt") for violation in axe_violations(page))

@@ -1,0 +1,58 @@
+"""Migrations build the whole schema from empty and match the models exactly."""
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+
+from local_offer import create_app
+from local_offer.extensions import db
+
+from conftest import POSTGRES_URL, make_test_config, with_search_path
+
+
+@pytest.fixture
+def empty_database(tmp_path):
+    """Yield the URL of a brand-new, empty database (SQLite file or PostgreSQL schema)."""
+    if not POSTGRES_URL:
+        yield "sqlite:///" + str(tmp_path / "empty.sqlite3")
+        return
+    schema = f"lo_mig_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield with_search_path(POSTGRES_URL, schema)
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+def test_upgrade_from_empty_matches_the_models_and_downgrades(empty_database, instance_path):
+    """`flask db upgrade` on an empty database gives exactly the models' schema; downgrade empties it."""
+    app = create_app(make_test_config(empty_database))
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            differences = compare_metadata(context, db.metadata)
+            tables = set(sa.inspect(connection).get_table_names())
+        assert differences == []
+        assert {"listing", "organisation", "location", "service_at_location", "schedule",
+                "cost_option", "contact", "term", "listing_term", "listing_revision", "user",
+                "organisation_member", "audit_event"} <= tables
+        downgrade(revision="base")
+        with db.engine.connect() as connection:
+            assert set(sa.inspect(connection).get_table_names()) <= {"alembic_version"}
+        db.engine.dispose()
+
+
+def test_tests_run_on_the_database_ci_asked_for(app):
+    """When CI gives a PostgreSQL URL, the suite really runs on PostgreSQL."""
+    expected = "postgresql" if os.environ.get("LOCAL_OFFER_TEST_DATABASE_URL") else "sqlite"
+    assert db.engine.dialect.name == expected
