@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import os
 import uuid
+from contextlib import contextmanager
 from urllib.parse import quote
 
 import pytest
@@ -30,13 +31,13 @@ def with_search_path(url: str, schema: str) -> str:
     return f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
-    """Yield the URL of an empty database for this test run, removing it afterwards."""
+@contextmanager
+def empty_database(folder, prefix: str):
+    """Yield the URL of a new, empty database: a SQLite file in folder, or a PostgreSQL schema."""
     if not POSTGRES_URL:
-        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+        yield "sqlite:///" + str(folder / f"{prefix}.sqlite3")
         return
-    schema = f"lo_test_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     engine = sa.create_engine(POSTGRES_URL)
     with engine.begin() as connection:
         connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
@@ -46,6 +47,13 @@ def database_url(tmp_path_factory):
         with engine.begin() as connection:
             connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """Yield the URL of an empty database for this test run, removing it afterwards."""
+    with empty_database(tmp_path_factory.mktemp("db"), "lo_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

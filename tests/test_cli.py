@@ -92,13 +92,18 @@ def test_content_load_without_demo_makes_an_empty_council(runner):
     assert count(Listing) == 0 and count(Organisation) == 0
 
 
-def test_broken_content_is_reported_and_nothing_is_stored(runner, app, tmp_path):
-    """A malformed seed file names itself and leaves the database as it was."""
+def load_categories(runner, app, tmp_path, text: str):
+    """Load a content folder whose only file is categories.yaml with the given text."""
     folder = tmp_path / "content" / "vocabularies"
     folder.mkdir(parents=True)
-    (folder / "categories.yaml").write_text("- code: ok\n  name: Fine\n- name: no code\n")
+    (folder / "categories.yaml").write_text(text)
     app.config["CONTENT_PATH"] = str(tmp_path / "content")
-    result = runner.invoke(args=["content", "load"])
+    return runner.invoke(args=["content", "load"])
+
+
+def test_broken_content_is_reported_and_nothing_is_stored(runner, app, tmp_path):
+    """A malformed seed file names itself and leaves the database as it was."""
+    result = load_categories(runner, app, tmp_path, "- code: ok\n  name: Fine\n- name: no code\n")
     assert result.exit_code != 0
     assert "categories.yaml" in result.output and "code and a name" in result.output
     assert count(Term) == 0
@@ -106,10 +111,6 @@ def test_broken_content_is_reported_and_nothing_is_stored(runner, app, tmp_path)
 
 def test_unquoted_commas_in_vocabularies_are_caught(runner, app, tmp_path):
     """A one-line term whose name has an unquoted comma is refused, not silently cut short."""
-    folder = tmp_path / "content" / "vocabularies"
-    folder.mkdir(parents=True)
-    (folder / "categories.yaml").write_text("- {code: arts, name: Arts, drama and music}\n")
-    app.config["CONTENT_PATH"] = str(tmp_path / "content")
-    result = runner.invoke(args=["content", "load"])
+    result = load_categories(runner, app, tmp_path, "- {code: arts, name: Arts, drama and music}\n")
     assert result.exit_code != 0
     assert "quote values that contain commas" in result.output

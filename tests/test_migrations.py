@@ -1,7 +1,6 @@
 """Migrations build the whole schema from empty and match the models exactly."""
 
 import os
-import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -12,30 +11,19 @@ from flask_migrate import downgrade, upgrade
 from local_offer import create_app
 from local_offer.extensions import db
 
-from conftest import POSTGRES_URL, make_test_config, with_search_path
+from conftest import empty_database, make_test_config
 
 
 @pytest.fixture
-def empty_database(tmp_path):
+def fresh_database(tmp_path):
     """Yield the URL of a brand-new, empty database (SQLite file or PostgreSQL schema)."""
-    if not POSTGRES_URL:
-        yield "sqlite:///" + str(tmp_path / "empty.sqlite3")
-        return
-    schema = f"lo_mig_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(POSTGRES_URL)
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield with_search_path(POSTGRES_URL, schema)
-    finally:
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    with empty_database(tmp_path, "lo_mig") as url:
+        yield url
 
 
-def test_upgrade_from_empty_matches_the_models_and_downgrades(empty_database, instance_path):
+def test_upgrade_from_empty_matches_the_models_and_downgrades(fresh_database, instance_path):
     """`flask db upgrade` on an empty database gives exactly the models' schema; downgrade empties it."""
-    app = create_app(make_test_config(empty_database))
+    app = create_app(make_test_config(fresh_database))
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
