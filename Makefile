@@ -17,7 +17,7 @@ SCSS := $(wildcard static/scss/*.scss)
 PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test install assets translations migrate content chromium clean help
+.PHONY: run test install assets translations migrate gazetteer content chromium clean help
 
 help:
 	@echo "make run [PORT=5000] [DEMO=0]   install, migrate, load content and serve the site"
@@ -62,7 +62,10 @@ install: $(STAMPS)/install assets translations
 migrate: install
 	$(BIN)/flask db upgrade
 
-content: migrate
+gazetteer: migrate
+	$(BIN)/flask geo build
+
+content: gazetteer
 	$(BIN)/flask content load $(if $(filter 0,$(DEMO)),--no-demo,--demo)
 
 # Plain http on a laptop: the session cookie cannot be Secure-only here.

@@ -26,6 +26,8 @@ from local_offer.models import Organisation, Role, User, record_audit
 
 content_cli = AppGroup("content", help="Load the council's seed content from content/.")
 users_cli = AppGroup("users", help="Create and manage accounts.")
+geo_cli = AppGroup("geo", help="Build and query the offline gazetteer of postcodes and places.")
+demo_cli = AppGroup("demo", help="Make synthetic demo data for benchmarks and load tests.")
 translate_cli = AppGroup("translate", help="Extract, update and compile translations (wraps pybabel).")
 
 TRANSLATIONS = PROJECT_ROOT / "translations"
@@ -42,14 +44,14 @@ def content_load(demo: bool) -> None:
     report = LoadReport()
     try:
         load_vocabularies(folder / "vocabularies", report)
-        demo_file = folder / "demo" / "directory.yaml"
-        if demo and demo_file.is_file():
-            def progress(items):
-                """Show a progress bar while listings load."""
-                with click.progressbar(items, label="Loading demo listings", file=sys.stderr) as bar:
-                    yield from bar
+        if demo:
+            for demo_file in sorted((folder / "demo").glob("*.yaml")):
+                def progress(items, name=demo_file.name):
+                    """Show a progress bar while one file's listings load."""
+                    with click.progressbar(items, label=f"Loading {name}", file=sys.stderr) as bar:
+                        yield from bar
 
-            load_demo(demo_file, report, progress=progress)
+                load_demo(demo_file, report, progress=progress)
         db.session.commit()
     except ContentError as error:
         db.session.rollback()
@@ -100,6 +102,79 @@ def users_create(email: str, role: str, organisation_ids: tuple[str, ...], name:
     click.echo(f"Created {role} account for {email}.")
 
 
+@geo_cli.command("build")
+@click.option("--all", "everything", is_flag=True, help="Build every postcode area in Great Britain.")
+@click.option("--areas", default=None, help="Comma-separated areas instead of the configured ones.")
+@click.option("--rebuild", is_flag=True, help="Rebuild areas and places that are already built.")
+def geo_build(everything: bool, areas: str | None, rebuild: bool) -> None:
+    """Convert postcodes of the council's areas and their neighbours, and GB places, into the database."""
+    from local_offer import geo
+    from local_offer.models import Place
+
+    if everything:
+        wanted = geo.available_areas()
+    else:
+        configured = [a.strip().upper() for a in areas.split(",")] if areas else \
+            list(current_app.config["POSTCODE_AREAS"])
+        unknown = sorted(set(configured) - set(geo.available_areas()))
+        if unknown:
+            raise click.ClickException(f"No packaged postcode data for: {', '.join(unknown)}")
+        built = geo.built_areas()
+        if not rebuild and set(configured) <= built and db.session.query(Place.id).first():
+            click.echo(f"Gazetteer already built ({len(built)} postcode areas); use --rebuild to redo it.")
+            return
+        click.echo("Finding neighbouring postcode areas...")
+        wanted = configured + geo.neighbouring_areas(configured)
+    todo = wanted if rebuild else [area for area in wanted if area not in geo.built_areas()]
+
+    def progress(items):
+        """Show a progress bar while postcode areas are converted."""
+        with click.progressbar(items, label="Building postcode areas", file=sys.stderr,
+                               item_show_func=lambda area: area or "") as bar:
+            yield from bar
+
+    counts = geo.build(todo, progress=progress)
+    postcodes = sum(count for key, count in counts.items() if key != "places")
+    click.echo(f"Built {len(todo)} postcode areas ({postcodes} postcodes) and {counts['places']} places.")
+    click.echo(f"Areas: {', '.join(sorted(geo.built_areas()))}")
+
+
+@demo_cli.command("generate")
+@click.option("--count", type=click.IntRange(1, 1_000_000), default=1000, show_default=True,
+              help="How many listings to make.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed, for repeatable runs.")
+def demo_generate(count: int, seed: int) -> None:
+    """Add synthetic listings at real postcodes across England (marked as demo data)."""
+    from local_offer.demo_generator import generate
+
+    def bar(label):
+        """Return a progress-bar wrapper with the given label."""
+        def wrap(items):
+            with click.progressbar(items, label=label, file=sys.stderr) as progress:
+                yield from progress
+        return wrap
+
+    try:
+        made = generate(count, seed=seed, progress=bar("Generating listings"),
+                        sample_progress=bar("Sampling postcodes"))
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Generated {made} synthetic listings.")
+
+
+@geo_cli.command("lookup")
+@click.argument("text")
+def geo_lookup(text: str) -> None:
+    """Show where a postcode, sector, outward code or place name is."""
+    from local_offer import geo
+
+    try:
+        point = geo.lookup(text)
+    except geo.UnknownPlace as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{point.label} ({point.kind}): {point.latitude:.5f}, {point.longitude:.5f}")
+
+
 def _pybabel(*args: str) -> None:
     """Run pybabel with the project's settings, stopping on failure."""
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=PROJECT_ROOT)
@@ -138,3 +213,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(translate_cli)
+    app.cli.add_command(geo_cli)
+    app.cli.add_command(demo_cli)

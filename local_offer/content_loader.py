@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy import select
 
+from local_offer import geo
 from local_offer.extensions import db
 from local_offer.models import (
     Contact,
@@ -224,6 +225,13 @@ def _load_listing(entry: dict, today: date) -> bool:
     for place in entry.get("locations") or []:
         location = db.session.get(Location, place["id"])
         if location is None:
+            latitude, longitude = place.get("latitude"), place.get("longitude")
+            if (latitude is None or longitude is None) and place.get("postcode"):
+                try:
+                    point = geo.lookup_postcode(place["postcode"])
+                except geo.UnknownPlace as error:
+                    raise ValueError(f"location {place['id']}: {error}") from error
+                latitude, longitude = point.latitude, point.longitude
             location = Location(
                 id=place["id"],
                 name=place.get("name", ""),
@@ -232,8 +240,8 @@ def _load_listing(entry: dict, today: date) -> bool:
                 town=place.get("town", ""),
                 county=place.get("county", ""),
                 postcode=place.get("postcode", ""),
-                latitude=place.get("latitude"),
-                longitude=place.get("longitude"),
+                latitude=latitude,
+                longitude=longitude,
                 mask_address=bool(place.get("mask_address", False)),
             )
         listing.service_at_locations.append(ServiceAtLocation(location=location))

@@ -5,7 +5,7 @@ at import time), ``ngettext`` picks a plural.  Use named placeholders:
 ``_("%(count)s listings", count=n)``.
 """
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -19,6 +19,8 @@ LANGUAGE_COOKIE = "lo_lang"
 def select_locale() -> str:
     """Choose the language: the switcher's remembered choice, else the browser's preference."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # commands and jobs speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in languages:
         return chosen

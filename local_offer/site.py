@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, current_app, make_response, redirect, request, url_for
@@ -129,6 +130,7 @@ def _site_context() -> dict:
         "language_links": _language_links() if request else [],
         "current_locale": str(get_locale()),
         "has_demo_data": has_demo,
+        "current_year": date.today().year,
     }
 
 

@@ -57,7 +57,7 @@ def _fill_placeholders(text: str) -> str:
     """Replace ``{council}`` and the other placeholders with configured values."""
     for placeholder, key in _PLACEHOLDERS.items():
         text = text.replace(placeholder, str(current_app.config[key]))
-    return text
+    return text.replace("{year}", str(date.today().year))
 
 
 def _read(path: Path, slug: str, locale: str) -> InformationPage:
