@@ -47,15 +47,15 @@ from geopy.location import Location as GeopyLocation
 from sqlalchemy import delete, func, select
 
 from local_offer.extensions import db
-from local_offer.i18n import _
+from local_offer.i18n import _, _l
 from local_offer.models import GazetteerArea, OutwardCode, Place, PlaceName, Postcode, PostcodeSector
 
-#: Postcode areas Code-Point Open does not cover.
+#: Postcode areas Code-Point Open does not cover (named to fit "Postcodes in ... are not covered").
 NOT_COVERED = {
-    "BT": "Northern Ireland",
-    "IM": "the Isle of Man",
-    "JE": "Jersey",
-    "GY": "Guernsey",
+    "BT": _l("Northern Ireland"),
+    "IM": _l("the Isle of Man"),
+    "JE": _l("Jersey"),
+    "GY": _l("Guernsey"),
 }
 #: Code-Point's quality 90: the postcode has no position (easting and northing 0).
 NO_POSITION = "90"

@@ -12,6 +12,7 @@ import contextvars
 import os
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -20,6 +21,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from local_offer import create_app
+from local_offer.content_loader import LoadReport, load_demo, load_vocabularies
 from local_offer.extensions import db
 
 POSTGRES_URL = os.environ.get("LOCAL_OFFER_TEST_DATABASE_URL")
@@ -130,7 +132,18 @@ def runner(app):
 
 @pytest.fixture
 def demo(app):
-    """Load the vocabularies and the demo directory from content/."""
+    """Load the vocabularies and the six worked demo listings in content/demo/directory.yaml."""
+    content = Path(app.config["CONTENT_PATH"])
+    report = LoadReport()
+    load_vocabularies(content / "vocabularies", report)
+    load_demo(content / "demo" / "directory.yaml", report)
+    db.session.commit()
+    return app
+
+
+@pytest.fixture
+def full_demo(app):
+    """Load the vocabularies and every demo file, as `make run` does."""
     result = app.test_cli_runner().invoke(args=["content", "load", "--demo"])
     assert result.exit_code == 0, result.output
     return app

@@ -199,7 +199,7 @@ def test_every_required_information_page_exists(demo, client):
         "ehc-needs-assessment", "identifying-needs", "travel-and-transport",
         "preparing-for-adulthood", "information-advice-and-support",
         "complaints-and-disagreements", "short-breaks", "help-without-the-internet",
-        "accessibility-statement", "privacy-notice", "glossary",
+        "accessibility-statement", "privacy-notice", "glossary", "data-sources",
     ):
         response = client.get(f"/information/{slug}")
         assert response.status_code == 200, slug

@@ -42,7 +42,8 @@ def test_pages_never_show_the_crown_or_gov_uk_branding(demo, client):
     html = client.get("/").get_data(as_text=True)
     assert "Example County Council" in html
     assert "govuk-logo" not in html and "govuk-crest" not in html
-    assert "Crown copyright" not in html
+    assert "govuk-footer__copyright-logo" not in html  # GOV.UK's own copyright block
+    assert "© Crown copyright<" not in html  # the OS attribution ("...and database right") may stay
     assert "GOV.UK" not in html
     assert "govuk-icon" not in html
     assert 'href="/favicon.svg"' in html
