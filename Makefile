@@ -17,7 +17,7 @@ SCSS := $(wildcard static/scss/*.scss)
 PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test install assets translations migrate gazetteer content chromium clean help
+.PHONY: run test install assets translations migrate gazetteer content chromium bench clean help
 
 help:
 	@echo "make run [PORT=5000] [DEMO=0]   install, migrate, load content and serve the site"
@@ -67,6 +67,7 @@ gazetteer: migrate
 
 content: gazetteer
 	$(BIN)/flask content load $(if $(filter 0,$(DEMO)),--no-demo,--demo)
+	$(BIN)/flask index ensure
 
 # Plain http on a laptop: the session cookie cannot be Secure-only here.
 run: content
@@ -84,6 +85,11 @@ chromium:
 
 test: $(STAMPS)/install-test assets translations chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Search benchmark (not part of the tests): a large council and a region.
+bench: $(STAMPS)/install
+	$(BIN)/python bench/search.py --count 5000
+	$(BIN)/python bench/search.py --count 50000
 
 clean:
 	rm -rf $(STAMPS) static/dist $(MO_FILES)

@@ -71,6 +71,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         """Return the signed-in user for Flask-Login, or None."""
         return db.session.get(models.User, user_id)
 
+    from local_offer import search
+
+    search.init_app(app)
     security.init_app(app)
     site.init_app(app)
     filters.init_app(app)

@@ -20,19 +20,29 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from local_offer.config import PROJECT_ROOT
-from local_offer.content_loader import ContentError, LoadReport, load_demo, load_vocabularies
+from local_offer.content_loader import ContentError, LoadReport, load_demo, load_synonyms, load_vocabularies
 from local_offer.extensions import db
 from local_offer.models import Organisation, Role, User, record_audit
 
 content_cli = AppGroup("content", help="Load the council's seed content from content/.")
 users_cli = AppGroup("users", help="Create and manage accounts.")
 geo_cli = AppGroup("geo", help="Build and query the offline gazetteer of postcodes and places.")
+index_cli = AppGroup("index", help="Build, check and update the search index.")
+demand_cli = AppGroup("demand", help="What families search for: the anonymous search log.")
 demo_cli = AppGroup("demo", help="Make synthetic demo data for benchmarks and load tests.")
 translate_cli = AppGroup("translate", help="Extract, update and compile translations (wraps pybabel).")
 
 TRANSLATIONS = PROJECT_ROOT / "translations"
 MESSAGES_POT = TRANSLATIONS / "messages.pot"
 MIN_PASSWORD = 12
+
+
+def _progress(label):
+    """Return a wrapper that shows a progress bar over an iterable."""
+    def wrap(items):
+        with click.progressbar(items, label=label, file=sys.stderr) as bar:
+            yield from bar
+    return wrap
 
 
 @content_cli.command("load")
@@ -44,20 +54,22 @@ def content_load(demo: bool) -> None:
     report = LoadReport()
     try:
         load_vocabularies(folder / "vocabularies", report)
+        load_synonyms(folder / "synonyms.yaml", report)
         if demo:
             for demo_file in sorted((folder / "demo").glob("*.yaml")):
-                def progress(items, name=demo_file.name):
-                    """Show a progress bar while one file's listings load."""
-                    with click.progressbar(items, label=f"Loading {name}", file=sys.stderr) as bar:
-                        yield from bar
-
-                load_demo(demo_file, report, progress=progress)
+                    load_demo(demo_file, report, progress=_progress(f"Loading {demo_file.name}"))
         db.session.commit()
     except ContentError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     for kind in sorted(set(report.added) | set(report.skipped)):
         click.echo(f"{kind}: {report.added.get(kind, 0)} added, {report.skipped.get(kind, 0)} already there")
+    from local_offer.search import get_service
+
+    service = get_service()
+    if service.engine.exists():
+        indexed, failed = service.sync()
+        click.echo(f"Search index: {indexed} documents updated" + (f", {failed} to retry" if failed else ""))
 
 
 def _valid_email(ctx, param, value: str) -> str:
@@ -147,19 +159,84 @@ def demo_generate(count: int, seed: int) -> None:
     """Add synthetic listings at real postcodes across England (marked as demo data)."""
     from local_offer.demo_generator import generate
 
-    def bar(label):
-        """Return a progress-bar wrapper with the given label."""
-        def wrap(items):
-            with click.progressbar(items, label=label, file=sys.stderr) as progress:
-                yield from progress
-        return wrap
-
     try:
-        made = generate(count, seed=seed, progress=bar("Generating listings"),
-                        sample_progress=bar("Sampling postcodes"))
+        made = generate(count, seed=seed, progress=_progress("Generating listings"),
+                        sample_progress=_progress("Sampling postcodes"))
     except ValueError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"Generated {made} synthetic listings.")
+    click.echo(f"Generated {made} synthetic listings. Run `flask index rebuild` to make them searchable.")
+
+
+@index_cli.command("rebuild")
+def index_rebuild() -> None:
+    """Build a new index from the database, replay changes made meanwhile, and switch to it."""
+    from local_offer.search import get_service
+
+    count = get_service().rebuild(progress=_progress("Indexing listings"))
+    click.echo(f"Indexed {count} documents (listings and information pages).")
+
+
+@index_cli.command("ensure")
+def index_ensure() -> None:
+    """Build the index only when there is none (make run uses this)."""
+    from local_offer.search import get_service
+
+    service = get_service()
+    if service.engine.exists():
+        indexed, failed = service.sync()
+        click.echo(f"Search index present; {indexed} pending changes indexed.")
+    else:
+        count = service.rebuild(progress=_progress("Indexing listings"))
+        click.echo(f"Indexed {count} documents (listings and information pages).")
+
+
+@index_cli.command("sync")
+def index_sync() -> None:
+    """Index changes waiting in the outbox (safe to run every minute from cron)."""
+    from local_offer.search import get_service
+
+    indexed, failed = get_service().sync()
+    click.echo(f"Indexed {indexed} changed documents; {failed} failed and will be retried.")
+    if failed:
+        raise SystemExit(1)
+
+
+@index_cli.command("check")
+@click.option("--no-repair", is_flag=True, help="Only report differences.")
+def index_check(no_repair: bool) -> None:
+    """Compare the index with the database and repair any difference."""
+    from local_offer.search import get_service
+
+    report = get_service().check(repair=not no_repair)
+    click.echo(f"Missing from the index: {len(report['missing'])}; in the index but not public: {len(report['extra'])}.")
+    for document_id in (report["missing"] + report["extra"])[:20]:
+        click.echo(f"  {document_id}")
+    if not no_repair and (report["missing"] or report["extra"]):
+        click.echo("Repaired.")
+
+
+@demand_cli.command("prune")
+@click.option("--days", type=click.IntRange(1, 3650), default=None,
+              help="Keep raw rows this many days (default: LOCAL_OFFER_SEARCH_LOG_DAYS, 90).")
+def demand_prune(days: int | None) -> None:
+    """Fold search-log rows older than the retention period into daily counts (run daily)."""
+    from local_offer.search.demand import prune
+
+    removed = prune(days or current_app.config["SEARCH_LOG_DAYS"])
+    click.echo(f"Folded {removed} old searches into daily counts.")
+
+
+@demand_cli.command("report")
+@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True)
+def demand_report(days: int) -> None:
+    """List the commonest searches that found nothing: where families' needs are not met."""
+    from local_offer.search.demand import top_unmet
+
+    rows = top_unmet(days)
+    if not rows:
+        click.echo(f"No searches without results in the last {days} days.")
+    for words, count in rows:
+        click.echo(f"{count:6d}  {words}")
 
 
 @geo_cli.command("lookup")
@@ -215,3 +292,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(translate_cli)
     app.cli.add_command(geo_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(index_cli)
+    app.cli.add_command(demand_cli)

@@ -69,6 +69,13 @@ DEFAULTS: dict[str, object] = {
     "HSTS": False,
     "WTF_CSRF_TIME_LIMIT": 60 * 60 * 8,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Map tiles for the results map (an enhancement over the text list). Empty: markers
+    # without a background map. The host is added to the Content-Security-Policy.
+    "MAP_TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    "MAP_ATTRIBUTION": "© OpenStreetMap contributors",
+    # The anonymous search log: flush interval and how long raw rows are kept.
+    "SEARCH_LOG_FLUSH_SECONDS": 2.0,
+    "SEARCH_LOG_DAYS": 90,
     # Where the Markdown information pages and seed data live.
     "CONTENT_PATH": str(PROJECT_ROOT / "content"),
 }

@@ -33,12 +33,14 @@ from local_offer.models import (
     Schedule,
     SchedulePeriod,
     ServiceAtLocation,
+    SynonymGroup,
     Term,
     Vocabulary,
     Weekday,
     record_audit,
 )
 from local_offer.sanitise import clean_markdown, clean_text
+from local_offer.search import record_change
 
 #: Namespace for ids derived from vocabulary codes, so every install agrees on them.
 TERM_NAMESPACE = uuid.UUID("3c5c8f1e-8a55-4d5e-9f0a-5b6f0c2d7e11")
@@ -128,6 +130,21 @@ def _load_terms(vocabulary: Vocabulary, entries: list, parent: Term | None,
                 term.translations = merged
             report.count(f"{vocabulary.value} terms", False)
         _load_terms(vocabulary, entry.get("children") or [], term, report, source)
+
+
+def load_synonyms(path: Path, report: LoadReport) -> None:
+    """Add the synonym groups from the seed file when there are none yet (coordinators own them after)."""
+    if not path.is_file():
+        return
+    groups = _read_yaml(path) or []
+    if db.session.execute(select(SynonymGroup.id).limit(1)).first() is not None:
+        report.count("synonym groups", False)
+        return
+    for group in groups:
+        if not isinstance(group, list) or len(group) < 2 or not all(isinstance(t, str) for t in group):
+            raise ContentError(f"{path}: each synonym group is a list of two or more words ({group!r})")
+        db.session.add(SynonymGroup(terms=[clean_text(term) for term in group]))
+        report.count("synonym groups", True)
 
 
 def load_demo(path: Path, report: LoadReport, today: date | None = None,
@@ -277,4 +294,5 @@ def _load_listing(entry: dict, today: date) -> bool:
         )
     db.session.add(listing)
     record_audit("listing.seeded", "listing", listing.id, changes={"source": "demo content"})
+    record_change(listing.id)
     return True

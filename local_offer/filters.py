@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import Flask
-from flask_babel import format_currency, format_date, get_locale
+from collections import OrderedDict
+
+from flask import Flask, current_app, g, render_template
+from markupsafe import Markup
+from flask_babel import format_currency, format_date, format_decimal, get_locale
 
 from local_offer.i18n import _, _l
 from local_offer.models import (
@@ -43,6 +46,11 @@ ACCESS_LABELS = {
     AccessRoute.BOOKING.value: _l("Book a place"),
     AccessRoute.MEMBERSHIP.value: _l("Membership"),
 }
+FUNDING_LABELS = {
+    "ehcp": _l("Accepts EHCP funding"),
+    "personal_budget": _l("Accepts personal budgets"),
+    "direct_payments": _l("Accepts direct payments"),
+}
 PERIOD_LABELS = {
     SchedulePeriod.ALL_YEAR: _l("All year"),
     SchedulePeriod.TERM_TIME: _l("Term time"),
@@ -59,9 +67,16 @@ WEEKDAY_LABELS = {
 }
 
 
+def current_language() -> str:
+    """Return the request's language code, worked out once per request (labels ask often)."""
+    if "lo_language" not in g:
+        g.lo_language = str(get_locale())
+    return g.lo_language
+
+
 def term_label(term: Term, field: str = "name") -> str:
     """Return a vocabulary term's name (or description) in the current language."""
-    return term.label(str(get_locale()), field)
+    return term.label(current_language(), field)
 
 
 def money(amount: Decimal) -> str:
@@ -99,9 +114,29 @@ def schedule_summary(schedule: Schedule) -> str:
     return f"{day} {schedule_times(schedule)}, {PERIOD_LABELS[schedule.period]}".strip()
 
 
+_cards: OrderedDict = OrderedDict()
+CARD_CACHE_SIZE = 5000
+
+
+def card_body(listing) -> Markup:
+    """Render the cacheable part of a result card, once per listing version and language.
+
+    Any edit to a listing bumps its version, so a changed listing is never shown stale.
+    """
+    key = (listing.id, listing.version, current_language(), current_app.config["COUNCIL_NAME"])
+    html = _cards.get(key)
+    if html is None:
+        html = Markup(render_template("directory/_card_body.html", listing=listing))
+        _cards[key] = html
+        if len(_cards) > CARD_CACHE_SIZE:
+            _cards.popitem(last=False)
+    return html
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and the vocabulary names templates use."""
     app.add_template_filter(term_label)
+    app.add_template_global(card_body)
     app.add_template_filter(money)
     app.add_template_filter(date_long)
     app.add_template_filter(schedule_times)
@@ -114,3 +149,10 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(lambda period: str(PERIOD_LABELS[period]), "period_label")
     app.add_template_filter(lambda day: str(WEEKDAY_LABELS[day]), "weekday_label")
     app.add_template_global(Vocabulary, "Vocabulary")
+    app.add_template_global(KIND_LABELS, "KIND_LABELS")
+    app.add_template_global(LEVEL_LABELS, "LEVEL_LABELS")
+    app.add_template_global(DELIVERY_LABELS, "DELIVERY_LABELS")
+    app.add_template_global(FUNDING_LABELS, "FUNDING_LABELS")
+    app.add_template_global(PERIOD_LABELS, "PERIOD_LABELS")
+    app.add_template_global(WEEKDAY_LABELS, "WEEKDAY_LABELS")
+    app.add_template_global(lambda miles: format_decimal(round(miles, 1), format="#,##0.#"), "format_miles")

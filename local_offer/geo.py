@@ -291,9 +291,15 @@ def lookup_postcode(text: str) -> Point:
     return Point(found.latitude, found.longitude, code, kind)
 
 
+_centres: dict[tuple, tuple[float, float]] = {}
+
+
 def council_centre() -> tuple[float, float] | None:
     """Return the centre of the council's configured postcode areas, or None if not built."""
     areas = current_app.config["POSTCODE_AREAS"]
+    key = (str(db.engine.url), tuple(areas))
+    if key in _centres:
+        return _centres[key]
     centres = []
     for area in areas:
         row = db.session.execute(
@@ -304,7 +310,8 @@ def council_centre() -> tuple[float, float] | None:
             centres.append(row)
     if not centres:
         return None
-    return (sum(c[0] for c in centres) / len(centres), sum(c[1] for c in centres) / len(centres))
+    _centres[key] = (sum(c[0] for c in centres) / len(centres), sum(c[1] for c in centres) / len(centres))
+    return _centres[key]
 
 
 def lookup_place(text: str) -> Point:

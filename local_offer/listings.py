@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from local_offer.extensions import db
@@ -32,6 +32,16 @@ _LISTING_LOAD = (
     selectinload(Listing.schedules),
     selectinload(Listing.cost_options),
     selectinload(Listing.contacts),
+)
+
+
+#: What a result card shows: less than a listing page needs.
+CARD_LOAD = (
+    selectinload(Listing.organisation),
+    selectinload(Listing.listing_terms).selectinload(ListingTerm.term),
+    selectinload(Listing.service_at_locations).selectinload(ServiceAtLocation.location),
+    selectinload(Listing.schedules),
+    selectinload(Listing.cost_options),
 )
 
 
@@ -72,6 +82,33 @@ def top_categories() -> list[Term]:
     return list(db.session.execute(query).scalars())
 
 
+def top_terms(vocabulary: Vocabulary) -> list[Term]:
+    """Return a vocabulary's top-level terms with their children, in order."""
+    query = (
+        select(Term)
+        .where(Term.vocabulary == vocabulary, Term.parent_id.is_(None))
+        .order_by(Term.position, Term.name)
+        .options(selectinload(Term.children))
+    )
+    return list(db.session.execute(query).scalars())
+
+
+def all_terms() -> list[Term]:
+    """Return every vocabulary term."""
+    return list(db.session.execute(select(Term)).scalars())
+
+
+def vocabulary_trees() -> tuple[dict[Vocabulary, list[Term]], dict[str, Term]]:
+    """Return each vocabulary's top-level terms (children attached) and every term by code, in one query."""
+    terms = db.session.execute(select(Term).order_by(Term.position, Term.name)
+                               .options(selectinload(Term.children))).scalars().all()
+    tops: dict[Vocabulary, list[Term]] = {vocabulary: [] for vocabulary in Vocabulary}
+    for term in terms:
+        if term.parent_id is None:
+            tops[term.vocabulary].append(term)
+    return tops, {term.code: term for term in terms}
+
+
 def get_category(code: str) -> Term | None:
     """Return the category with this code, or None."""
     query = select(Term).where(Term.vocabulary == Vocabulary.CATEGORY, Term.code == code)
@@ -106,19 +143,3 @@ def listings_in_category(term: Term, page: int, per_page: int) -> Page:
     """Return a page of public listings in a category or any category below it."""
     in_category = select(ListingTerm.listing_id).where(ListingTerm.term_id.in_(descendant_ids(term)))
     return paginate(public_listings().where(Listing.id.in_(in_category)), page, per_page)
-
-
-def listings_matching(words: str, page: int, per_page: int) -> Page:
-    """Return a page of public listings whose name, summary or description has every word."""
-    query = public_listings()
-    for word in words.split()[:12]:
-        escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        query = query.where(
-            or_(
-                func.lower(Listing.name).like(pattern, escape="\\"),
-                func.lower(Listing.summary).like(pattern, escape="\\"),
-                func.lower(Listing.description).like(pattern, escape="\\"),
-            )
-        )
-    return paginate(query, page, per_page)

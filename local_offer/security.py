@@ -10,6 +10,7 @@ reach the database or the search engine.
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, request
 
@@ -29,6 +30,12 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
+def _tile_origin() -> str:
+    """Return the map tile server's origin for img-src, or nothing when maps have no tiles."""
+    parts = urlsplit(current_app.config.get("MAP_TILE_URL") or "")
+    return f" {parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
 def content_security_policy(nonce: str) -> str:
     """Build the Content-Security-Policy header for one response."""
     return "; ".join(
@@ -36,7 +43,7 @@ def content_security_policy(nonce: str) -> str:
             "default-src 'self'",
             f"script-src 'self' 'nonce-{nonce}'",
             "style-src 'self'",
-            "img-src 'self' data:",
+            f"img-src 'self' data:{_tile_origin()}",
             "font-src 'self'",
             "connect-src 'self'",
             "object-src 'none'",

@@ -21,7 +21,8 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from local_offer import create_app
-from local_offer.content_loader import LoadReport, load_demo, load_vocabularies
+from local_offer.content_loader import LoadReport, load_demo, load_synonyms, load_vocabularies
+from local_offer.search import get_service
 from local_offer.extensions import db
 
 POSTGRES_URL = os.environ.get("LOCAL_OFFER_TEST_DATABASE_URL")
@@ -78,6 +79,8 @@ def make_test_config(database_url: str, **overrides) -> dict:
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
         "RATELIMIT_ENABLED": False,
+        "MAP_TILE_URL": "",  # tests never fetch map tiles
+        "SEARCH_LOG_FLUSH_SECONDS": 0.2,
     }
     config.update(overrides)
     return config
@@ -111,6 +114,7 @@ def app(migrated_database, instance_path):
     app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
+        get_service().engine.close()
         db.session.remove()
         with db.engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):
@@ -136,8 +140,10 @@ def demo(app):
     content = Path(app.config["CONTENT_PATH"])
     report = LoadReport()
     load_vocabularies(content / "vocabularies", report)
+    load_synonyms(content / "synonyms.yaml", report)
     load_demo(content / "demo" / "directory.yaml", report)
     db.session.commit()
+    get_service().rebuild()
     return app
 
 
@@ -146,6 +152,7 @@ def full_demo(app):
     """Load the vocabularies and every demo file, as `make run` does."""
     result = app.test_cli_runner().invoke(args=["content", "load", "--demo"])
     assert result.exit_code == 0, result.output
+    get_service().rebuild()
     return app
 
 

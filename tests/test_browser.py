@@ -14,7 +14,8 @@ import pytest
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
-from local_offer import create_app
+from local_offer import create_app, geo
+from local_offer.search import get_service
 from local_offer.config import PROJECT_ROOT
 from local_offer.extensions import db
 
@@ -41,8 +42,11 @@ def live_server(tmp_path_factory):
     app = create_app(make_test_config("sqlite:///" + str(folder / "browser.sqlite3")))
     with app.app_context():
         upgrade()
+        geo.build(["ST"])
     result = app.test_cli_runner().invoke(args=["content", "load", "--demo"])
     assert result.exit_code == 0, result.output
+    with app.app_context():
+        get_service().rebuild()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -86,12 +90,15 @@ def page(browser):
     context.close()
 
 
-def axe_violations(page) -> list[str]:
-    """Run axe-core on the page and describe each WCAG A/AA violation."""
+def axe_violations(page, context="document", disable=()) -> list[str]:
+    """Run axe-core on the page (or a part of it) and describe each WCAG A/AA violation."""
     assert AXE.is_file(), "axe-core is missing: run `npm ci` (make test does)"
-    page.add_script_tag(path=str(AXE))
+    if not page.evaluate("() => !!window.axe"):
+        page.add_script_tag(path=str(AXE))
+    rules = {rule: {"enabled": False} for rule in disable}
     result = page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA
+        f"async ([tags, rules]) => await axe.run({context}, {{runOnly: {{type: 'tag', values: tags}}, rules}})",
+        [WCAG_AA, rules],
     )
     return [
         f"{violation['id']}: {violation['help']} ({len(violation['nodes'])} nodes, e.g. "
@@ -103,7 +110,8 @@ def axe_violations(page) -> list[str]:
 @pytest.mark.parametrize(
     "path",
     ["/", "/categories/activities", f"/listings/{SWIM}", f"/listings/{CHILDMINDER}",
-     "/search?q=swim", "/information/ehc-needs-assessment", "/no-such-page"],
+     "/search?q=swim", "/search?q=autism+swimming&where=Leek&day=SA&free=1", "/search?q=autsim",
+     "/search?q=swim&page=0", "/information/ehc-needs-assessment", "/no-such-page"],
 )
 def test_pages_have_no_axe_violations(live_server, page, path):
     """Home, category, listing, results, information and error pages pass axe's WCAG 2.2 AA rules."""
@@ -149,6 +157,45 @@ def test_search_from_the_home_page_with_the_keyboard(live_server, page):
     page.keyboard.press("Enter")
     page.wait_for_url("**/search?q=calm+swim*")
     assert page.get_by_role("link", name="Otters calm swim sessions").is_visible()
+
+
+def test_results_map_is_an_enhancement_with_keyboard_markers(live_server, page):
+    """The map shows the same results as numbered markers a keyboard can reach; the list stays."""
+    page.goto(f"{live_server}/search?q=swimming&where=Leek")
+    listed = page.locator(".lo-result[data-lat]").count()
+    assert listed > 0
+    page.get_by_role("button", name="Show results on a map").click()
+    toggle = page.locator(".lo-map-toggle")
+    assert toggle.get_attribute("aria-expanded") == "true"
+    assert toggle.inner_text() == "Hide the map"
+    markers = page.locator("#results-map .leaflet-marker-icon")
+    markers.first.wait_for()
+    places = page.evaluate("() => new Set([...document.querySelectorAll('.lo-result[data-lat]')]"
+                           ".map(r => r.dataset.lat + ',' + r.dataset.lng)).size")
+    assert markers.count() == places
+    assert markers.first.get_attribute("tabindex") == "0"
+    markers.first.focus()
+    page.keyboard.press("Enter")
+    page.locator("#results-map .leaflet-popup a.govuk-link").wait_for()
+    assert page.locator(".lo-results .lo-result").count() >= listed  # the text list is still there
+    assert axe_violations(page, "{exclude: [['#results-map']]}") == []
+    # Pins close together may be small targets; WCAG 2.5.8's "equivalent" exception applies,
+    # as every pin's links are also in the text list. Every other rule applies to the map.
+    assert axe_violations(page, "'#results-map'", disable=["target-size"]) == []
+
+
+def test_search_and_filters_work_without_javascript(live_server, browser):
+    """With JavaScript off, searching, filtering and paging still work."""
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1024, "height": 800})
+    page = context.new_page()
+    page.goto(f"{live_server}/search?q=swimming")
+    page.locator(".govuk-details__summary-text").get_by_text("Day", exact=True).click()
+    page.get_by_label("Saturday").check()
+    page.get_by_role("button", name="Apply filters").click()
+    assert "day=SA" in page.url
+    assert page.get_by_role("link", name="Otters calm swim sessions").is_visible()
+    assert page.get_by_role("button", name="Show results on a map").is_hidden()
+    context.close()
 
 
 def test_language_switcher_changes_and_remembers_the_language(live_server, page):

@@ -158,19 +158,6 @@ def test_listing_page_has_a_print_layout(demo, client):
     assert 'data-module="lo-print"' in html
 
 
-def test_search_finds_listings_by_words(demo, client):
-    """The search box finds listings whose text has every word."""
-    page = text_of(client.get("/search?q=calm+swim"))
-    assert "Otters calm swim sessions" in page
-    assert "1 result" in page
-    assert "0 results" in text_of(client.get("/search?q=swim+trampoline"))
-
-
-def test_search_with_percent_signs_is_taken_literally(demo, client):
-    """SQL wildcards typed into the box match themselves, not everything."""
-    assert "0 results" in text_of(client.get("/search?q=%25"))
-
-
 def test_information_pages_render_with_the_councils_details(app, client, tmp_path):
     """Markdown pages from content/ show with their title and the council's name filled in."""
     pages = tmp_path / "content" / "pages"

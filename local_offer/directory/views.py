@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import abort, current_app, render_template, request
 
-from local_offer import listings
-from local_offer.directory import bp
+from local_offer import filters, listings
+from local_offer.directory import bp, search_params
 from local_offer.directory.forms import SearchForm
 from local_offer.i18n import _
+from local_offer.models import ListingKind, ListingLevel, SchedulePeriod, Vocabulary, Weekday
 from local_offer.pages.content import key_pages
+from local_offer.search import RADII, SearchError, get_service, log_search
 
 MAX_PAGE = 1000
 
@@ -34,16 +36,63 @@ def home():
 
 @bp.get("/search")
 def search():
-    """Show the listings whose text has every word searched for."""
-    form = SearchForm(formdata=request.args)
-    if not form.validate():
-        return render_template("directory/search.html", form=form, results=None), 400
-    page = _page_number()
-    words = (form.q.data or "").strip()
-    results = listings.listings_matching(words, page, current_app.config["PER_PAGE"])
-    if results.total and page > results.pages:
-        abort(404)
-    return render_template("directory/search.html", form=form, results=results, words=words)
+    """Search listings by words, place and filters; show counts, distances and pages."""
+    args = request.args
+    form = SearchForm(formdata=args)
+    service = get_service()
+    try:
+        search_request = search_params.parse(args, current_app.config["PER_PAGE"])
+        results = service.search(search_request)
+    except SearchError as error:
+        return render_template("directory/search.html", form=form, results=None,
+                               problem=str(error), **_filter_context(args)), 400
+    filters = {key: args.getlist(key) for key in args if key not in ("q", "where", "lat", "lng", "page")}
+    log_search(search_request.text, filters, results.place, results.total)
+    return render_template("directory/search.html", form=form, results=results, problem=None,
+                           **_filter_context(args, results))
+
+
+def _filter_context(args, results=None) -> dict:
+    """Give the results template the vocabularies, active filters and link builders."""
+    tops, by_code = listings.vocabulary_trees()
+    return {
+        "categories": tops[Vocabulary.CATEGORY],
+        "need_areas": tops[Vocabulary.NEED],
+        "features": tops[Vocabulary.ACCESSIBILITY],
+        "active": _active_filters(args, by_code),
+        "args": args,
+        "without": lambda name, value=None: search_params.without(args, name, value),
+        "with_value": lambda name, value: search_params.with_value(args, name, value),
+        "radii": RADII,
+    }
+
+
+def _active_filters(args, names) -> list[search_params.ActiveFilter]:
+    """List the filters in force, each with a link that removes it."""
+    labels = {
+        "free": lambda v: _("Free only"),
+        "age": lambda v: _("Age %(age)s", age=v),
+        "area": lambda v: _("In the area") if v == "in" else _("Outside the area"),
+        "radius": lambda v: _("Within %(miles)s miles", miles=v),
+        "day": lambda v: str(filters.WEEKDAY_LABELS[Weekday(v)]) if v in Weekday._value2member_map_ else v,
+        "period": lambda v: str(filters.PERIOD_LABELS[SchedulePeriod(v)]) if v in SchedulePeriod._value2member_map_ else v,
+        "delivery": lambda v: str(filters.DELIVERY_LABELS.get(v, v)),
+        "funding": lambda v: str(filters.FUNDING_LABELS.get(v, v)),
+        "kind": lambda v: str(filters.KIND_LABELS[ListingKind(v)]) if v in ListingKind._value2member_map_ else v,
+        "level": lambda v: str(filters.LEVEL_LABELS[ListingLevel(v)]) if v in ListingLevel._value2member_map_ else v,
+    }
+    active = []
+    for name, value in args.items(multi=True):
+        if not value or name in ("q", "where", "lat", "lng", "page", "sort", "view"):
+            continue
+        if name in ("category", "need", "access"):
+            label = filters.term_label(names[value]) if value in names else value
+        elif name in labels:
+            label = labels[name](value)
+        else:
+            continue
+        active.append(search_params.ActiveFilter(label, search_params.without(args, name, value)))
+    return active
 
 
 @bp.get("/categories/")

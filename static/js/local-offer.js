@@ -8,3 +8,30 @@ for (const button of document.querySelectorAll('[data-module="lo-print"]')) {
   button.hidden = false;
   button.addEventListener("click", () => window.print());
 }
+
+// "Use my location": fills the form with the browser's position and searches.
+for (const button of document.querySelectorAll('[data-module="lo-locate"]')) {
+  if (!("geolocation" in navigator)) continue;
+  button.hidden = false;
+  const form = button.closest("form");
+  const status = form.querySelector(".lo-locate-status");
+  button.addEventListener("click", () => {
+    status.textContent = button.dataset.finding || "Finding your location…";
+    navigator.geolocation.getCurrentPosition((position) => {
+      for (const [name, value] of [["lat", position.coords.latitude], ["lng", position.coords.longitude]]) {
+        let input = form.querySelector(`input[name="${name}"]`);
+        if (!input) {
+          input = document.createElement("input");
+          input.type = "hidden";
+          input.name = name;
+          form.appendChild(input);
+        }
+        input.value = value.toFixed(5);
+      }
+      form.querySelector('input[name="where"]').value = "";
+      form.submit();
+    }, () => {
+      status.textContent = button.dataset.failed || "We could not find your location. Enter a postcode or a town instead.";
+    }, { timeout: 10000, maximumAge: 60000 });
+  });
+}

@@ -1,0 +1,201 @@
+"""Search benchmark: index build time, request latency, and ratios to SQL LIKE and SQLite FTS5.
+
+    python bench/search.py --count 5000       (make bench runs 5,000 and 50,000)
+
+Builds a throwaway instance (SQLite, the gazetteer for a few areas, the
+vocabularies and synonyms, N synthetic listings), then prints:
+
+* the time to build the full index;
+* p50/p95/p99 of the whole search request (text + place + two filters +
+  counts, HTML rendered) over the query set, through the WSGI app;
+* the same for the results page rendered without searching (the floor);
+* the same queries answered by SQL LIKE over the database and by SQLite FTS5
+  with bm25 (top 20 and a count), as ratios to our search step;
+* the time from publishing a change to finding it by search.
+
+Not part of the test suite: timings belong here, never in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+WORDS = ["autism", "swimming", "holiday club", "adhd", "salt", "respite", "quiet cinema", "football",
+         "dyslexia", "short breaks", "sensory play", "speech therapy", "trampoline", "drama", "youth club",
+         "portage", "camhs", "occupational therapy", "travel training", "nursery", "special school",
+         "supported internship", "independent living", "parent support group", "asd", "scouts",
+         "wheelchair", "deaf", "counselling", "playscheme"]
+PLACES = ["ST16 2AD", "Leek", "ST13", "Stoke-on-Trent", "B79 7", "Cannock", "Stone", "WS13 6", "", ""]
+FILTERS = ["", "free=1", "age=9", "day=SA", "delivery=venue", "period=school_holidays", "funding=direct_payments",
+           "need=autism", "access=wheelchair-access", "kind=activity"]
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    """Return p50, p95 and p99 in milliseconds."""
+    ordered = sorted(samples)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
+    return pick(0.50), pick(0.95), pick(0.99)
+
+
+def queries(count: int, seed: int = 3) -> list[tuple[str, str, list[str]]]:
+    """Make varied queries: words (one or two concepts), a place, and two filters."""
+    rng = random.Random(seed)
+    made = []
+    for _ in range(count):
+        words = " ".join(rng.sample(WORDS, rng.choice([1, 1, 2])))
+        filters = [f for f in rng.sample(FILTERS, 2) if f]
+        made.append((words, rng.choice(PLACES), filters))
+    return made
+
+
+def main() -> None:
+    """Build the instance, run every measurement and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=5000, help="synthetic listings")
+    parser.add_argument("--queries", type=int, default=240, help="queries to time (at least 200)")
+    parser.add_argument("--instance", help="reuse (or create and keep) this instance folder")
+    options = parser.parse_args()
+
+    folder = options.instance or tempfile.mkdtemp(prefix="lo-bench-")
+    reuse = bool(options.instance) and (Path(folder) / "search" / "CURRENT").exists()
+    os.environ["LOCAL_OFFER_INSTANCE_PATH"] = folder
+    from flask import render_template
+    from flask_migrate import upgrade
+
+    from local_offer import create_app, geo
+    from local_offer.content_loader import LoadReport, load_synonyms, load_vocabularies
+    from local_offer.demo_generator import generate
+    from local_offer.extensions import db
+    from local_offer.models import Listing
+    from local_offer.search import SearchRequest, get_service, record_change
+
+    app = create_app({"SESSION_COOKIE_SECURE": False, "SEARCH_LOG_ENABLED": False, "PER_PAGE": 20})
+    client = app.test_client()
+    with app.app_context():
+        if reuse:
+            print(f"reusing {folder}")
+        else:
+            upgrade()
+            geo.build(["ST", "WS", "DE", "B"])
+            report = LoadReport()
+            load_vocabularies(ROOT / "content" / "vocabularies", report)
+            load_synonyms(ROOT / "content" / "synonyms.yaml", report)
+            db.session.commit()
+            started = time.perf_counter()
+            generate(options.count, seed=11)
+            print(f"listings: {options.count} (generated in {time.perf_counter() - started:.1f} s)")
+            service = get_service()
+            started = time.perf_counter()
+            documents = service.rebuild()
+            build_seconds = time.perf_counter() - started
+            print(f"index build: {build_seconds:.1f} s for {documents} documents")
+
+    query_set = queries(max(200, options.queries))
+    urls = []
+    for words, place, filters in query_set:
+        parts = [f"q={words.replace(' ', '+')}"] + ([f"where={place.replace(' ', '+')}"] if place else []) + filters
+        urls.append("/search?" + "&".join(parts))
+    for url in urls[:10]:  # warm caches, as a running site would be
+        client.get(url)
+
+    whole, statuses = [], {}
+    for url in urls:
+        started = time.perf_counter()
+        response = client.get(url)
+        whole.append(time.perf_counter() - started)
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+    ours, floor = [], []
+    with app.test_request_context("/search"):
+        from local_offer.directory import search_params
+        from local_offer.directory.forms import SearchForm
+        from local_offer.directory.views import _filter_context
+        from werkzeug.datastructures import MultiDict
+
+        service = get_service()
+        for url in urls:
+            args = MultiDict([tuple(p.split("=", 1)) for p in url.split("?", 1)[1].split("&")])
+            args = MultiDict([(k, v.replace("+", " ")) for k, v in args.items(multi=True)])
+            request = search_params.parse(args, 20)
+            started = time.perf_counter()
+            results = service.search(request)
+            ours.append(time.perf_counter() - started)
+            context = _filter_context(args, results)
+            form = SearchForm(formdata=args)
+            started = time.perf_counter()
+            render_template("directory/search.html", form=form, results=results, problem=None, **context)
+            floor.append(time.perf_counter() - started)
+
+        like, fts = compare_sql(db, [q[0] for q in query_set])
+
+        # Publish to searchable: change a listing's name, record it, commit, sync, find it.
+        listing = db.session.execute(db.select(Listing).limit(1)).scalar_one()
+        listing.name = "Zebracorn inclusive kayaking"
+        started = time.perf_counter()
+        record_change(listing.id)
+        db.session.commit()
+        service.sync()
+        found = service.search(SearchRequest(text="zebracorn kayaking")).total
+        publish = time.perf_counter() - started
+
+    p = percentiles
+    print(f"queries: {len(urls)} (statuses {statuses})")
+    print("whole search request   p50 {:.1f} ms  p95 {:.1f} ms  p99 {:.1f} ms".format(*p(whole)))
+    print("results page, no search p50 {:.1f} ms  p95 {:.1f} ms  p99 {:.1f} ms  (the floor)".format(*p(floor)))
+    print("our search step         p50 {:.1f} ms  p95 {:.1f} ms  p99 {:.1f} ms  (text, place, filters, counts, one page)".format(*p(ours)))
+    print("SQL LIKE                p50 {:.1f} ms  p95 {:.1f} ms  p99 {:.1f} ms".format(*p(like)))
+    print("SQLite FTS5 bm25        p50 {:.1f} ms  p95 {:.1f} ms  p99 {:.1f} ms".format(*p(fts)))
+    ours_p50 = statistics.median(ours)
+    print(f"ratios at p50: LIKE / ours = {statistics.median(like) / ours_p50:.2f}; "
+          f"FTS5 / ours = {statistics.median(fts) / ours_p50:.2f}")
+    print(f"publish to searchable: {publish * 1000:.0f} ms (found: {found})")
+    print(f"targets: whole request p95 <= {30 if options.count <= 5000 else 150} ms; "
+          f"rebuild of 50,000 <= 150 s; publish <= 1 s")
+
+
+def compare_sql(db, texts: list[str]) -> tuple[list[float], list[float]]:
+    """Answer the same words with SQL LIKE over the database and with SQLite FTS5 bm25."""
+    from sqlalchemy import text as sql
+
+    like_times = []
+    for words in texts:
+        clauses, params = [], {}
+        for index, word in enumerate(words.split()):
+            params[f"w{index}"] = f"%{word.lower()}%"
+            clauses.append(f"(lower(name) LIKE :w{index} OR lower(summary) LIKE :w{index} "
+                           f"OR lower(description) LIKE :w{index})")
+        where = " AND ".join(clauses) + " AND status IN ('published', 'temporarily_closed')"
+        started = time.perf_counter()
+        db.session.execute(sql(f"SELECT count(*) FROM listing WHERE {where}"), params).scalar()
+        db.session.execute(sql(f"SELECT id FROM listing WHERE {where} ORDER BY name LIMIT 20"), params).all()
+        like_times.append(time.perf_counter() - started)
+
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, name, summary, body, tokenize='porter')")
+    rows = db.session.execute(sql("SELECT id, name, summary, description FROM listing")).all()
+    connection.executemany("INSERT INTO docs VALUES (?, ?, ?, ?)", [tuple(row) for row in rows])
+    connection.commit()
+    fts_times = []
+    for words in texts:
+        match = " AND ".join(f'"{word}"' for word in words.split())
+        started = time.perf_counter()
+        connection.execute("SELECT count(*) FROM docs WHERE docs MATCH ?", (match,)).fetchone()
+        connection.execute("SELECT id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, 4.0, 1.5, 1.0) LIMIT 20",
+                           (match,)).fetchall()
+        fts_times.append(time.perf_counter() - started)
+    return like_times, fts_times
+
+
+if __name__ == "__main__":
+    main()
