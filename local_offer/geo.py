@@ -338,6 +338,10 @@ def lookup(text: str) -> Point:
         raise UnknownPlace(_("Enter a postcode or the name of a town."))
     if len(text) > 100:
         raise UnknownPlace(_("That is too long to be a postcode or a place name."))
+    # Control characters (NUL above all, which PostgreSQL refuses) never name a place.
+    text = "".join(ch for ch in text if ch.isprintable())
+    if not text.strip():
+        raise UnknownPlace(_("Enter a postcode or the name of a town."))
     if parse_postcode(text):
         return lookup_postcode(text)
     return lookup_place(text)

@@ -24,17 +24,6 @@ from local_offer.models import (
 
 PUBLIC_STATUSES = (ListingStatus.PUBLISHED, ListingStatus.TEMPORARILY_CLOSED)
 
-#: Loaded with every listing shown, so a page makes a handful of queries, not one per row.
-_LISTING_LOAD = (
-    selectinload(Listing.organisation),
-    selectinload(Listing.listing_terms).selectinload(ListingTerm.term),
-    selectinload(Listing.service_at_locations).selectinload(ServiceAtLocation.location),
-    selectinload(Listing.schedules),
-    selectinload(Listing.cost_options),
-    selectinload(Listing.contacts),
-)
-
-
 #: What a result card shows: less than a listing page needs.
 CARD_LOAD = (
     selectinload(Listing.organisation),
@@ -43,6 +32,8 @@ CARD_LOAD = (
     selectinload(Listing.schedules),
     selectinload(Listing.cost_options),
 )
+#: Loaded with a listing page: the card's relationships and the contacts.
+_LISTING_LOAD = CARD_LOAD + (selectinload(Listing.contacts),)
 
 
 @dataclass

@@ -52,6 +52,22 @@ def empty_database(folder, prefix: str):
         engine.dispose()
 
 
+@contextmanager
+def module_app(tmp_path_factory, name: str):
+    """Yield an app, inside its context, on a migrated database and instance of its own."""
+    folder = tmp_path_factory.mktemp(name)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LOCAL_OFFER_INSTANCE_PATH", str(folder / "instance"))
+        with empty_database(folder, f"lo_{name}") as url:
+            app = create_app(make_test_config(url))
+            with app.app_context():
+                upgrade()
+                yield app
+                get_service().engine.close()
+                db.session.remove()
+                db.engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     """Yield the URL of an empty database for this test run, removing it afterwards."""

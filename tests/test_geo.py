@@ -1,15 +1,14 @@
 """The offline gazetteer: postcodes, sectors, outward codes and places, with clear errors."""
 
 import pytest
-from flask_migrate import upgrade
 from geopy.distance import great_circle
 from sqlalchemy import select
 
-from local_offer import create_app, geo
+from local_offer import geo
 from local_offer.extensions import db
 from local_offer.models import GazetteerArea, Location
 
-from conftest import empty_database, make_test_config
+from conftest import module_app
 
 #: Published positions (Code-Point Open via the ONS postcode directory), for checking conversion.
 KNOWN = {
@@ -22,17 +21,10 @@ KNOWN = {
 @pytest.fixture(scope="module")
 def gazetteer(tmp_path_factory):
     """Build the ST area and GB places once for this module, in a database of its own."""
-    folder = tmp_path_factory.mktemp("geo")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LOCAL_OFFER_INSTANCE_PATH", str(folder / "instance"))
-        with empty_database(folder, "lo_geo") as url:
-            app = create_app(make_test_config(url, POSTCODE_AREAS=["ST"]))
-            with app.app_context():
-                upgrade()
-                geo.build(["ST"])
-                yield app
-                db.session.remove()
-                db.engine.dispose()
+    with module_app(tmp_path_factory, "geo") as app:
+        app.config["POSTCODE_AREAS"] = ["ST"]
+        geo.build(["ST"])
+        yield app
 
 
 @pytest.mark.parametrize("postcode", sorted(KNOWN))
@@ -91,7 +83,8 @@ def test_postcodes_outside_built_areas_are_looked_up_and_remembered(gazetteer):
         ("   ", "Enter a postcode or the name of a town"),
         ("x" * 101, "too long"),
         ("'; DROP TABLE postcode; --", "could not find a place"),
-        ("\u202e\u0000", "could not find a place"),
+        ("\u202e\u0000", "Enter a postcode or the name of a town"),
+        ("Atlantis\u0000", "could not find a place called Atlantis"),
     ],
 )
 def test_unknown_and_malformed_input_gives_a_clear_error(gazetteer, typed, message):

@@ -6,10 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from local_offer import create_app, geo
+from local_offer import geo
 from local_offer.extensions import db
 from local_offer.models import Listing, SearchChange, SearchLog, SynonymGroup
 from local_offer.search import SearchRequest, get_service, record_change
@@ -17,28 +16,19 @@ from local_offer.search.demand import prune, scrub
 from local_offer.search.engine import Engine
 from local_offer.search.understanding import concepts, understand
 
-from conftest import SWIM, empty_database, make_test_config
+from conftest import SWIM, module_app
 from test_pages import text_of
 
 
 @pytest.fixture(scope="module")
 def directory(tmp_path_factory):
     """The whole demo directory, a gazetteer for Staffordshire and an index, built once."""
-    folder = tmp_path_factory.mktemp("search")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LOCAL_OFFER_INSTANCE_PATH", str(folder / "instance"))
-        with empty_database(folder, "lo_search") as url:
-            app = create_app(make_test_config(url))
-            with app.app_context():
-                upgrade()
-                geo.build(["ST", "WS", "DE", "B"])
-                result = app.test_cli_runner().invoke(args=["content", "load", "--demo"])
-                assert result.exit_code == 0, result.output
-                get_service().rebuild()
-                yield app
-                get_service().engine.close()
-                db.session.remove()
-                db.engine.dispose()
+    with module_app(tmp_path_factory, "search") as app:
+        geo.build(["ST", "WS", "DE", "B"])
+        result = app.test_cli_runner().invoke(args=["content", "load", "--demo"])
+        assert result.exit_code == 0, result.output
+        get_service().rebuild()
+        yield app
 
 
 def first_names(text: str, where: str = "", count: int = 3, **filters) -> list[str]:
