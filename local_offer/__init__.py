@@ -57,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_PATH, render_as_batch=True)
     babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.install_template_gettext(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)

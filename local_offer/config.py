@@ -76,6 +76,10 @@ DEFAULTS: dict[str, object] = {
     # The anonymous search log: flush interval and how long raw rows are kept.
     "SEARCH_LOG_FLUSH_SECONDS": 2.0,
     "SEARCH_LOG_DAYS": 90,
+    # Seconds a process keeps the vocabularies the filters show (they change rarely).
+    "VOCABULARY_CACHE_SECONDS": 30,
+    # Score synonyms and common searches on a background thread after the index changes.
+    "SEARCH_WARM": True,
     # Where the Markdown information pages and seed data live.
     "CONTENT_PATH": str(PROJECT_ROOT / "content"),
 }

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from collections import OrderedDict
 
-from flask import Flask, current_app, g, render_template
+from flask import Flask, current_app, g
 from markupsafe import Markup
 from flask_babel import format_currency, format_date, format_decimal, get_locale
 
@@ -118,15 +118,35 @@ _cards: OrderedDict = OrderedDict()
 CARD_CACHE_SIZE = 5000
 
 
+def _card_key(listing) -> tuple:
+    """Return the cache key of a listing's card: it changes whenever the listing does."""
+    return (listing.id, listing.version, current_language(), current_app.config["COUNCIL_NAME"])
+
+
+def prepare_cards(listings: list) -> None:
+    """Load, in one go, what the cards not rendered before need (cached cards need nothing)."""
+    from sqlalchemy import select
+
+    from local_offer.extensions import db
+    from local_offer.listings import CARD_LOAD
+    from local_offer.models import Listing
+
+    missing = [listing.id for listing in listings if _card_key(listing) not in _cards]
+    if missing:
+        db.session.execute(select(Listing).where(Listing.id.in_(missing)).options(*CARD_LOAD)
+                           .execution_options(populate_existing=True)).scalars().all()
+
+
 def card_body(listing) -> Markup:
     """Render the cacheable part of a result card, once per listing version and language.
 
     Any edit to a listing bumps its version, so a changed listing is never shown stale.
     """
-    key = (listing.id, listing.version, current_language(), current_app.config["COUNCIL_NAME"])
+    key = _card_key(listing)
     html = _cards.get(key)
     if html is None:
-        html = Markup(render_template("directory/_card_body.html", listing=listing))
+        # Straight from the environment: the site-wide context (and its queries) is not needed.
+        html = Markup(current_app.jinja_env.get_template("directory/_card_body.html").render(listing=listing))
         _cards[key] = html
         if len(_cards) > CARD_CACHE_SIZE:
             _cards.popitem(last=False)

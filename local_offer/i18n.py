@@ -5,7 +5,8 @@ at import time), ``ngettext`` picks a plural.  Use named placeholders:
 ``_("%(count)s listings", count=n)``.
 """
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -27,3 +28,21 @@ def select_locale() -> str:
     return request.accept_languages.best_match(list(languages)) or current_app.config[
         "BABEL_DEFAULT_LOCALE"
     ]
+
+
+def _translations():
+    """Return this request's catalogue, looked up once (templates ask hundreds of times a page)."""
+    if not has_request_context():
+        return get_translations()
+    if "lo_translations" not in g:
+        g.lo_translations = get_translations()
+    return g.lo_translations
+
+
+def install_template_gettext(app) -> None:
+    """Give Jinja gettext callables that reuse the request's catalogue (Flask-Babel's look it up each time)."""
+    app.jinja_env.install_gettext_callables(
+        lambda text: _translations().ugettext(text),
+        lambda singular, plural, n: _translations().ungettext(singular, plural, n),
+        newstyle=True,
+    )

@@ -7,7 +7,10 @@ one place.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+
+from flask import current_app
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
@@ -89,15 +92,51 @@ def all_terms() -> list[Term]:
     return list(db.session.execute(select(Term)).scalars())
 
 
-def vocabulary_trees() -> tuple[dict[Vocabulary, list[Term]], dict[str, Term]]:
-    """Return each vocabulary's top-level terms (children attached) and every term by code, in one query."""
-    terms = db.session.execute(select(Term).order_by(Term.position, Term.name)
-                               .options(selectinload(Term.children))).scalars().all()
-    tops: dict[Vocabulary, list[Term]] = {vocabulary: [] for vocabulary in Vocabulary}
-    for term in terms:
-        if term.parent_id is None:
-            tops[term.vocabulary].append(term)
-    return tops, {term.code: term for term in terms}
+@dataclass
+class VocabularyTerm:
+    """A vocabulary term as the filters show it: a plain copy, safe to keep between requests."""
+
+    id: str
+    code: str
+    name: str
+    description: str
+    translations: dict
+    vocabulary: Vocabulary
+    children: list[VocabularyTerm]
+
+    def label(self, locale: str, field: str = "name") -> str:
+        """Return the name (or description) in the given language, else English."""
+        return Term.label(self, locale, field)
+
+
+_vocabulary_cache: dict[str, tuple[float, tuple]] = {}
+
+
+def vocabulary_trees() -> tuple[dict[Vocabulary, list[VocabularyTerm]], dict[str, VocabularyTerm]]:
+    """Return each vocabulary's top-level terms (children attached) and every term by code.
+
+    Kept for VOCABULARY_CACHE_SECONDS (30 by default) per process: results pages show the
+    whole vocabulary on every request, and coordinators change it rarely.
+    """
+    ttl = current_app.config.get("VOCABULARY_CACHE_SECONDS", 30)
+    key = str(db.engine.url)
+    cached = _vocabulary_cache.get(key)
+    if cached and ttl and time.monotonic() - cached[0] < ttl:
+        return cached[1]
+    rows = db.session.execute(select(Term.id, Term.code, Term.name, Term.description, Term.translations,
+                                     Term.vocabulary, Term.parent_id)
+                              .order_by(Term.position, Term.name)).all()
+    by_id = {row.id: VocabularyTerm(row.id, row.code, row.name, row.description, row.translations or {},
+                                    row.vocabulary, []) for row in rows}
+    tops: dict[Vocabulary, list[VocabularyTerm]] = {vocabulary: [] for vocabulary in Vocabulary}
+    for row in rows:
+        if row.parent_id is None:
+            tops[row.vocabulary].append(by_id[row.id])
+        elif row.parent_id in by_id:
+            by_id[row.parent_id].children.append(by_id[row.id])
+    result = (tops, {term.code: term for term in by_id.values()})
+    _vocabulary_cache[key] = (time.monotonic(), result)
+    return result
 
 
 def get_category(code: str) -> Term | None:

@@ -6,7 +6,7 @@ import hashlib
 from datetime import date
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, current_app, make_response, redirect, request, url_for
+from flask import Blueprint, Flask, abort, current_app, g, make_response, redirect, request, url_for
 from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy import select
@@ -110,13 +110,15 @@ def _site_context() -> dict:
     from local_offer.models import Organisation
 
     config = current_app.config
-    has_demo = False
-    try:
-        has_demo = db.session.execute(
-            select(Organisation.id).where(Organisation.is_demo.is_(True)).limit(1)
-        ).first() is not None
-    except Exception:  # the database may not be migrated yet on an error page
-        db.session.rollback()
+    if "lo_has_demo" not in g:
+        g.lo_has_demo = False
+        try:
+            g.lo_has_demo = db.session.execute(
+                select(Organisation.id).where(Organisation.is_demo.is_(True)).limit(1)
+            ).first() is not None
+        except Exception:  # the database may not be migrated yet on an error page
+            db.session.rollback()
+    has_demo = g.lo_has_demo
     return {
         "council": {
             "name": config["COUNCIL_NAME"],

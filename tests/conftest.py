@@ -97,6 +97,8 @@ def make_test_config(database_url: str, **overrides) -> dict:
         "RATELIMIT_ENABLED": False,
         "MAP_TILE_URL": "",  # tests never fetch map tiles
         "SEARCH_LOG_FLUSH_SECONDS": 0.2,
+        "SEARCH_WARM": False,
+        "VOCABULARY_CACHE_SECONDS": 0,  # one test turns it on; elsewhere it would race the assertions
     }
     config.update(overrides)
     return config

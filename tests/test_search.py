@@ -361,6 +361,25 @@ def test_no_index_files_are_left_open(demo, app):
     assert not [path for path in open_files if path.startswith(folder)]
 
 
+def test_common_concepts_are_scored_ahead_after_the_index_changes(demo, app):
+    """After a change, synonyms are scored on a background thread, so parents' searches hit the cache."""
+    service = get_service()
+    app.config["SEARCH_WARM"] = True
+    service.search(SearchRequest(text="swim"))
+    service.wait_until_warm()
+    assert len(service.engine._cache) > 20
+    before = len(service.engine._cache)
+    service.search(SearchRequest(text="respite"))
+    assert len(service.engine._cache) == before  # answered from the warmed cache
+    listing = db.session.get(Listing, SWIM)
+    listing.name = "Otters kayak adventures"
+    record_change(listing.id)
+    db.session.commit()
+    service.sync()
+    assert service.search(SearchRequest(text="kayak")).total == 1  # never a stale answer
+    service.wait_until_warm()
+
+
 def test_synonym_changes_apply_to_the_next_search(demo):
     """A new synonym group changes the very next search."""
     service = get_service()

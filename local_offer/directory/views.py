@@ -46,8 +46,9 @@ def search():
     except SearchError as error:
         return render_template("directory/search.html", form=form, results=None,
                                problem=str(error), **_filter_context(args)), 400
-    filters = {key: args.getlist(key) for key in args if key not in ("q", "where", "lat", "lng", "page")}
-    log_search(search_request.text, filters, results.place, results.total)
+    filters.prepare_cards([hit.listing for hit in results.hits])
+    chosen = {key: args.getlist(key) for key in args if key not in ("q", "where", "lat", "lng", "page")}
+    log_search(search_request.text, chosen, results.place, results.total)
     return render_template("directory/search.html", form=form, results=results, problem=None,
                            **_filter_context(args, results))
 

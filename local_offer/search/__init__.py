@@ -30,7 +30,7 @@ from sqlalchemy.orm import selectinload
 from local_offer import geo
 from local_offer.extensions import db
 from local_offer.i18n import _
-from local_offer.listings import CARD_LOAD, PUBLIC_STATUSES, _LISTING_LOAD
+from local_offer.listings import PUBLIC_STATUSES, _LISTING_LOAD
 from local_offer.models import (
     Listing,
     ListingTerm,
@@ -179,6 +179,8 @@ class SearchService:
         self._last_seq = 0
         self._synonyms: list[list[str]] | None = None
         self._synonyms_stamp = None
+        self._warmed_for = None
+        self._warmer: threading.Thread | None = None
 
     # --- freshness -----------------------------------------------------------------
 
@@ -204,6 +206,42 @@ class SearchService:
         """Return the current facet table."""
         self.refresh()
         return self._table
+
+    def warm_concepts(self) -> list[list[list[str]]]:
+        """Return the concepts worth scoring ahead: every synonym, and last month's top searches."""
+        from local_offer.search.demand import top_searches
+
+        groups = self.synonyms()
+        wanted, seen = [], set()
+        texts = [variant for group in groups for variant in group]
+        texts += [words for words, _ in top_searches(days=30, limit=100)]
+        for text in texts:
+            for concept in concepts(understand(text).words, groups):
+                key = tuple(tuple(words) for words in concept.alternatives)
+                if key not in seen:
+                    seen.add(key)
+                    wanted.append(concept.alternatives)
+        return wanted
+
+    def _warm_if_new(self) -> None:
+        """After the index changes, score the common concepts on a background thread."""
+        if not current_app.config.get("SEARCH_WARM", True):
+            return
+        version = self.engine._version
+        if version is None or version == self._warmed_for:
+            return
+        if self._warmer is not None and self._warmer.is_alive():
+            return
+        self._warmed_for = version
+        wanted = self.warm_concepts()
+        self._warmer = threading.Thread(target=self.engine.warm, args=(wanted,),
+                                        name="search-warmer", daemon=True)
+        self._warmer.start()
+
+    def wait_until_warm(self, timeout: float = 600) -> None:
+        """Wait for the background warming to finish (benchmarks and tests)."""
+        if self._warmer is not None:
+            self._warmer.join(timeout)
 
     def synonyms(self) -> list[list[str]]:
         """Return the synonym groups, reloaded when a coordinator has changed them."""
@@ -341,6 +379,8 @@ class SearchService:
         timings["understand"] = time.perf_counter() - started
 
         words = understood.words
+        self.engine.searcher()
+        self._warm_if_new()
         text_mask, scores, matches = None, None, None
         if words:
             found = concepts(words, self.synonyms())
@@ -401,8 +441,9 @@ class SearchService:
             raise SearchError(_("There are only %(pages)s pages of results.", pages=pages))
         page_rows = rows[(request.page - 1) * request.per_page: request.page * request.per_page]
         page_ids = [table.ids[r] for r in page_rows]
+        # Plain rows: the view loads relationships only for cards it has not rendered before.
         loaded = {listing.id: listing for listing in db.session.execute(
-            select(Listing).where(Listing.id.in_(page_ids)).options(*CARD_LOAD)).scalars()}
+            select(Listing).where(Listing.id.in_(page_ids))).scalars()}
         hits = [Hit(loaded[table.ids[r]], float(scores[r]) if scores is not None else 0.0,
                     float(distances[r]) if distances is not None and np.isfinite(distances[r]) else None,
                     r in beyond_set, table.nearest_point(r, place))
@@ -505,8 +546,10 @@ class SearchService:
                     mask &= other
             return mask
 
+        from local_offer.listings import vocabulary_trees
+
         counts: dict[str, dict[str, int]] = {}
-        terms = db.session.execute(select(Term.id, Term.code, Term.vocabulary)).all()
+        terms = [(term.id, term.code, term.vocabulary) for term in vocabulary_trees()[1].values()]
         for group, vocabulary in (("category", Vocabulary.CATEGORY), ("need", Vocabulary.NEED),
                                   ("access", Vocabulary.ACCESSIBILITY)):
             mask = base_without(group)

@@ -141,3 +141,11 @@ def top_unmet(days: int, limit: int = 20) -> list[tuple[str, int]]:
         select(SearchLog.words, func.count()).where(SearchLog.occurred_at >= cutoff, SearchLog.results == 0,
                                                     SearchLog.words != "")
         .group_by(SearchLog.words).order_by(func.count().desc()).limit(limit)).all())
+
+
+def top_searches(days: int, limit: int = 100) -> list[tuple[str, int]]:
+    """Return the commonest searches of the last ``days`` days, with how often each was made."""
+    cutoff = datetime.now(timezone.utc) - timedelta(days=days)
+    return list(db.session.execute(
+        select(SearchLog.words, func.count()).where(SearchLog.occurred_at >= cutoff, SearchLog.words != "")
+        .group_by(SearchLog.words).order_by(func.count().desc()).limit(limit)).all())

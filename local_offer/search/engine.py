@@ -115,6 +115,7 @@ class Engine:
         self._cache: OrderedDict = OrderedDict()
         self._cached_entries = 0
         self._docs = None
+        self._version = None
 
     # --- generations ---------------------------------------------------------------
 
@@ -186,6 +187,28 @@ class Engine:
         self._cache.clear()
         self._cached_entries = 0
         self._docs = None
+        self._version = (self._generation, self._searcher.reader().generation()) if self._searcher else None
+
+    def warm(self, concepts: list[list[list[str]]]) -> int:
+        """Score concepts ahead of searches, with a searcher of our own (safe on another thread).
+
+        Results are kept only if the index is still the version they were computed on.
+        """
+        index = self._open()
+        with index.searcher(weighting=BM25F()) as searcher:
+            version = (self._generation, searcher.reader().generation())
+            done = 0
+            for alternatives in concepts:
+                options, key = self._concept_query(alternatives, [], known=lambda stem: _known(searcher, stem))
+                if options is None or key in self._cache:
+                    continue
+                found = self._run(options, searcher)
+                with self._lock:
+                    if version != self._version:
+                        return done  # the index moved on; what we scored is stale
+                    self._store(key, found)
+                done += 1
+            return done
 
     def close(self) -> None:
         """Close the searcher and forget the open index (tests check nothing is left open)."""
@@ -207,8 +230,7 @@ class Engine:
 
     def knows(self, stem: str) -> bool:
         """Say whether any text field of the index contains this (stemmed) term."""
-        reader = self.searcher().reader()
-        return any((field, stem) in reader for field in TEXT_FIELDS)
+        return _known(self.searcher(), stem)
 
     # --- writing -------------------------------------------------------------------
 
@@ -291,8 +313,8 @@ class Engine:
                 listings[ids[docnum]] = float(scores[position])
         return TextMatches(listings, pages, unknown, relaxed)
 
-    def _concept(self, alternatives: list[list[str]], unknown: list[str]):
-        """Return (docnums, scores) for one concept, from the cache when the index is unchanged."""
+    def _concept_query(self, alternatives: list[list[str]], unknown: list[str], known=None):
+        """Build one concept's Whoosh query and its cache key (None when nothing to match)."""
         options, seen = [], set()
         for words in alternatives:
             word_stems = stems(words)
@@ -300,7 +322,8 @@ class Engine:
                 continue  # "asperger" and "aspergers" are one search
             seen.add(tuple(word_stems))
             if len(word_stems) == 1:
-                options.append(self._word_query(word_stems[0], words, unknown, fuzzy=len(alternatives) == 1))
+                options.append(self._word_query(word_stems[0], words, unknown,
+                                                fuzzy=len(alternatives) == 1, known=known))
             else:
                 # Every word of a multi-word synonym in one field ("short breaks"). Whoosh's
                 # Phrase needs positions and was several times slower here, for little gain
@@ -309,27 +332,42 @@ class Engine:
                                            boost=FIELD_BOOSTS[field])
                                      for field in TEXT_FIELDS]))
         if not options:
-            return None
-        searcher = self.searcher()
-        key = tuple(sorted(seen))
-        with self._lock:
-            cached = self._cache.get(key)
-            if cached is not None:
-                self._cache.move_to_end(key)
-                return cached
-        matcher = Q.Or(options).matcher(searcher)
+            return None, None
+        return Q.Or(options), tuple(sorted(seen))
+
+    @staticmethod
+    def _run(query, searcher):
+        """Return (docnums, scores) of every document the query matches, in docnum order."""
+        matcher = query.matcher(searcher)
         docnums, scores = [], []
         while matcher.is_active():
             docnums.append(matcher.id())
             scores.append(matcher.score())
             matcher.next()
-        found = (np.array(docnums, dtype=np.int64), np.array(scores, dtype=np.float64))
+        return np.array(docnums, dtype=np.int64), np.array(scores, dtype=np.float64)
+
+    def _store(self, key, found) -> None:
+        """Keep one concept's results, dropping the oldest beyond the cache's limits."""
+        self._cache[key] = found
+        self._cached_entries += found[0].size
+        while self._cache and (len(self._cache) > CACHE_CONCEPTS or self._cached_entries > CACHE_ENTRIES):
+            _, dropped = self._cache.popitem(last=False)
+            self._cached_entries -= dropped[0].size
+
+    def _concept(self, alternatives: list[list[str]], unknown: list[str]):
+        """Return (docnums, scores) for one concept, from the cache when the index is unchanged."""
+        searcher = self.searcher()
+        query, key = self._concept_query(alternatives, unknown)
+        if query is None:
+            return None
         with self._lock:
-            self._cache[key] = found
-            self._cached_entries += found[0].size
-            while self._cache and (len(self._cache) > CACHE_CONCEPTS or self._cached_entries > CACHE_ENTRIES):
-                _, dropped = self._cache.popitem(last=False)
-                self._cached_entries -= dropped[0].size
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+        found = self._run(query, searcher)
+        with self._lock:
+            self._store(key, found)
         return found
 
     @staticmethod
@@ -369,10 +407,10 @@ class Engine:
                 self._docs = (ids, kinds, pages)
             return self._docs
 
-    def _word_query(self, stem: str, words: list[str], unknown: list[str], fuzzy: bool):
+    def _word_query(self, stem: str, words: list[str], unknown: list[str], fuzzy: bool, known=None):
         """Match one word in every field; fuzzily (distance 1) only if the index does not know it."""
         exact = [Q.Term(field, stem, boost=FIELD_BOOSTS[field]) for field in TEXT_FIELDS]
-        if fuzzy and len(stem) >= 4 and not self.knows(stem):
+        if fuzzy and len(stem) >= 4 and not (known or self.knows)(stem):
             unknown.append(words[0])
             exact += [Q.FuzzyTerm(field, stem, boost=FIELD_BOOSTS[field] * 0.5, maxdist=1, prefixlength=1)
                       for field in TEXT_FIELDS]
@@ -386,6 +424,12 @@ class Engine:
             if suggestions and suggestions[0] != word.lower():
                 return suggestions[0]
         return None
+
+
+def _known(searcher, stem: str) -> bool:
+    """Say whether any text field of a searcher's index contains this (stemmed) term."""
+    reader = searcher.reader()
+    return any((field, stem) in reader for field in TEXT_FIELDS)
 
 
 class IndexUnavailable(RuntimeError):

@@ -132,7 +132,9 @@ class FacetTable:
 
     def nearest_point(self, row: int, place) -> tuple[float, float] | None:
         """Return a listing's venue nearest the place (or its first venue), in degrees."""
-        venues = np.flatnonzero(self.venue_row == row)
+        # Venues are stored in row order, so a listing's venues are one contiguous run.
+        start, end = np.searchsorted(self.venue_row, [row, row + 1])
+        venues = np.arange(start, end)
         if venues.size == 0:
             return None
         choice = venues[0]
