@@ -409,3 +409,20 @@ def test_old_search_rows_become_daily_counts(demo, client, app):
     db.session.commit()
     assert prune(90) == 1
     assert db.session.execute(select(func.count()).select_from(SearchLog)).scalar_one() == 0
+
+
+def test_an_index_with_an_older_schema_is_rebuilt_by_ensure(demo, app):
+    """`make run` rebuilds an index written before the current schema (no id column)."""
+    from whoosh import index as whoosh_index
+    from whoosh.fields import ID, TEXT, Schema
+
+    service = get_service()
+    service.engine.close()
+    folder = Path(app.instance_path) / "search" / "gen-99"
+    folder.mkdir()
+    whoosh_index.create_in(str(folder), Schema(id=ID(stored=True, unique=True), body=TEXT))
+    (folder.parent / "CURRENT").write_text("gen-99")
+    assert not service.engine.exists()
+    assert service.ensure_index() is True
+    assert service.engine.exists()
+    assert service.search(SearchRequest(text="swim")).total >= 1

@@ -52,6 +52,7 @@ SORTS = ("relevance", "distance", "checked")
 #: A text match this far below the best is not shown (no page of loosely related junk).
 RELATIVE_SCORE_FLOOR = 0.12
 FEW_RESULTS = 3
+WARM_DELAY_SECONDS = 2.0
 _TAGS = re.compile(r"<[^>]+>")
 
 
@@ -234,8 +235,11 @@ class SearchService:
             return
         self._warmed_for = version
         wanted = self.warm_concepts()
-        self._warmer = threading.Thread(target=self.engine.warm, args=(wanted,),
-                                        name="search-warmer", daemon=True)
+        # A short delay: the search that noticed the change (often the publisher checking
+        # their edit) runs first, without the warmer competing for the interpreter.
+        self._warmer = threading.Timer(WARM_DELAY_SECONDS, self.engine.warm, args=(wanted,))
+        self._warmer.daemon = True
+        self._warmer.name = "search-warmer"
         self._warmer.start()
 
     def wait_until_warm(self, timeout: float = 600) -> None:

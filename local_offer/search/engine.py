@@ -68,10 +68,11 @@ _analyzer = StemmingAnalyzer(minsize=2)
 def make_schema() -> Schema:
     """Define the index's fields once: what each holds and how it is analysed."""
     return Schema(
-        # The listing's UUID, or "page:<slug>" for an information page.
-        id=ID(stored=True, unique=True),
+        # The listing's UUID, or "page:<slug>" for an information page (a column too, so
+        # mapping document numbers to ids after a change is fast).
+        id=ID(stored=True, unique=True, sortable=True),
         # "listing" or "page": pages are shown beside listings, not among them.
-        doc_type=ID(stored=True),
+        doc_type=ID(stored=True, sortable=True),
         # The listing's or page's name: the strongest signal.
         name=TEXT(analyzer=_analyzer, field_boost=FIELD_BOOSTS[NAME], spelling=True),
         # Category and need names, so "autism" finds listings tagged with it.
@@ -127,9 +128,12 @@ class Engine:
             return None
 
     def exists(self) -> bool:
-        """Say whether a live index exists."""
+        """Say whether a live index exists with the current schema (an older one must be rebuilt)."""
         name = self._pointer()
-        return bool(name) and whoosh_index.exists_in(self.folder / name)
+        if not name or not whoosh_index.exists_in(self.folder / name):
+            return False
+        live = whoosh_index.open_dir(str(self.folder / name)).schema
+        return sorted(live.names()) == sorted(make_schema().names()) and live[ID_FIELD].column_type is not None
 
     def _open(self):
         """Open (or reopen after a rebuild) the live generation; return the index."""
@@ -395,15 +399,16 @@ class Engine:
         with self._lock:
             if self._docs is None:
                 reader = searcher.reader()
-                size = reader.doc_count_all()
-                ids: list[str | None] = [None] * size
-                kinds: list[str | None] = [None] * size
-                pages: dict[int, tuple[str, str]] = {}
-                for docnum, fields in reader.iter_docs():
-                    ids[docnum] = fields[ID_FIELD]
-                    kinds[docnum] = fields[TYPE]
-                    if fields[TYPE] == "page":
-                        pages[docnum] = (fields[SLUG], fields[TITLE])
+                if reader.has_column(ID_FIELD):
+                    ids = list(reader.column_reader(ID_FIELD))
+                    kinds = list(reader.column_reader(TYPE))
+                else:  # an index from before ids were columns, until `flask index rebuild`
+                    ids, kinds = [None] * reader.doc_count_all(), [None] * reader.doc_count_all()
+                    for docnum, fields in reader.iter_docs():
+                        ids[docnum], kinds[docnum] = fields[ID_FIELD], fields[TYPE]
+                pages = {docnum: (fields[SLUG], fields[TITLE])
+                         for docnum, kind in enumerate(kinds) if kind == "page"
+                         for fields in (reader.stored_fields(docnum),)}
                 self._docs = (ids, kinds, pages)
             return self._docs
 

@@ -1,0 +1,60 @@
+"""Sending email: through SMTP when configured, otherwise into the instance's outbox folder.
+
+On a laptop (no ``LOCAL_OFFER_MAIL_SERVER``) every message is written as an
+``.eml`` file to ``instance/outbox/`` and logged, so invitations and password
+resets work end to end without a mail server.  Messages are plain text, say
+who sent them and why, and are written in the recipient's language when the
+caller passes one.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import uuid
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from pathlib import Path
+
+from flask import current_app
+
+
+def outbox_folder() -> Path:
+    """Return the folder messages are written to when there is no SMTP server."""
+    return Path(current_app.instance_path) / "outbox"
+
+
+def send(to: str, subject: str, body: str) -> None:
+    """Send one plain-text message, signed off with who sent it and why."""
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = formataddr((f"{config['SERVICE_NAME']} – {config['COUNCIL_NAME']}", config["MAIL_FROM"]))
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].split("@")[-1])
+    message.set_content(body)
+    if config.get("MAIL_SERVER"):
+        with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT", 587)), timeout=20) as smtp:
+            if config.get("MAIL_USE_TLS", True):
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
+            smtp.send_message(message)
+        return
+    folder = outbox_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+    (folder / name).write_bytes(bytes(message))
+    current_app.logger.info("Email to %s (%s) written to %s:\n%s", to, subject, folder / name, body)
+
+
+def sent_messages() -> list[EmailMessage]:
+    """Return the messages in the outbox, oldest first (for tests and for looking on a laptop)."""
+    from email import policy
+    from email.parser import BytesParser
+
+    folder = outbox_folder()
+    if not folder.is_dir():
+        return []
+    parser = BytesParser(policy=policy.default)
+    return [parser.parsebytes(path.read_bytes()) for path in sorted(folder.glob("*.eml"))]
