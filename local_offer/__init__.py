@@ -68,9 +68,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     from local_offer.errors import register_error_handlers
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        """Return the signed-in user for Flask-Login, or None."""
-        return db.session.get(models.User, user_id)
+    def load_user(session_id: str):
+        """Return the signed-in account, unless its session version has moved on (password changed)."""
+        user_id, _, version = session_id.partition(":")
+        user = db.session.get(models.User, user_id)
+        if user is None or not user.active or str(user.session_version) != version:
+            return None
+        return user
+
+    login_manager.login_view = "accounts.sign_in"
+    login_manager.login_message = i18n._l("Sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
 
     from local_offer import search
 
@@ -80,11 +89,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     filters.init_app(app)
     register_error_handlers(app)
 
+    from local_offer.accounts import bp as accounts_bp
+    from local_offer.admin import bp as admin_bp
     from local_offer.directory import bp as directory_bp
     from local_offer.pages import bp as pages_bp
 
     app.register_blueprint(directory_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp)
 
     from local_offer.cli import register_commands
 

@@ -20,7 +20,14 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from local_offer.config import PROJECT_ROOT
-from local_offer.content_loader import ContentError, LoadReport, load_demo, load_synonyms, load_vocabularies
+from local_offer.content_loader import (
+    ContentError,
+    LoadReport,
+    load_demo,
+    load_demo_accounts,
+    load_synonyms,
+    load_vocabularies,
+)
 from local_offer.extensions import db
 from local_offer.models import Organisation, Role, User, record_audit
 
@@ -58,6 +65,7 @@ def content_load(demo: bool) -> None:
         if demo:
             for demo_file in sorted((folder / "demo").glob("*.yaml")):
                     load_demo(demo_file, report, progress=_progress(f"Loading {demo_file.name}"))
+            load_demo_accounts(report)
         db.session.commit()
     except ContentError as error:
         db.session.rollback()

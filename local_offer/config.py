@@ -80,6 +80,20 @@ DEFAULTS: dict[str, object] = {
     "VOCABULARY_CACHE_SECONDS": 30,
     # Score synonyms and common searches on a background thread after the index changes.
     "SEARCH_WARM": True,
+    # Email: SMTP when MAIL_SERVER is set, otherwise written to instance/outbox/.
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 587,
+    "MAIL_USE_TLS": True,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_FROM": "localoffer@example.gov.uk",
+    # Emailed links: invitations last days, password resets hours; each works once.
+    "INVITE_DAYS": 7,
+    "RESET_HOURS": 1,
+    # Throttles, per IP address and per email address typed (whether or not it has an account).
+    "SIGN_IN_LIMIT": "10 per 15 minutes",
+    "RESET_LIMIT": "5 per hour",
+    "JOIN_LIMIT": "5 per hour",
     # Where the Markdown information pages and seed data live.
     "CONTENT_PATH": str(PROJECT_ROOT / "content"),
 }

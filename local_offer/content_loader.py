@@ -296,3 +296,31 @@ def _load_listing(entry: dict, today: date) -> bool:
     record_audit("listing.seeded", "listing", listing.id, changes={"source": "demo content"})
     record_change(listing.id)
     return True
+
+
+#: Demo accounts, one of each role (documented in the README; demo data only).
+DEMO_PASSWORD = "local-offer-demo"
+DEMO_ACCOUNTS = [
+    ("admin@demo.example.gov.uk", "Demo administrator", "admin", None),
+    ("coordinator@demo.example.gov.uk", "Demo coordinator", "coordinator", None),
+    ("provider@demo.example.org", "Demo provider (Moorlands Otters)", "provider", "6f1c2a40-1d0b-4c51-9a57-0d2f0c1a0001"),
+]
+
+
+def load_demo_accounts(report: LoadReport) -> None:
+    """Add one demo account of each role, when the demo directory is loaded."""
+    from werkzeug.security import generate_password_hash
+
+    from local_offer.models import Role, User
+
+    for email, name, role, organisation_id in DEMO_ACCOUNTS:
+        if db.session.execute(select(User).where(User.email == email)).scalar_one_or_none() is not None:
+            report.count("demo accounts", False)
+            continue
+        organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
+        user = User(email=email, name=name, role=Role(role), organisations=[organisation] if organisation else [],
+                    password_hash=generate_password_hash(DEMO_PASSWORD))
+        db.session.add(user)
+        db.session.flush()
+        record_audit("user.created", "user", user.id, changes={"email": email, "role": role, "via": "demo content"})
+        report.count("demo accounts", True)

@@ -9,11 +9,13 @@ from collections import OrderedDict
 
 from flask import Flask, current_app, g
 from markupsafe import Markup
-from flask_babel import format_currency, format_date, format_decimal, get_locale
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
 
 from local_offer.i18n import _, _l
 from local_offer.models import (
     AccessRoute,
+    JoinStatus,
+    Role,
     DeliveryMethod,
     ListingKind,
     ListingLevel,
@@ -45,6 +47,16 @@ ACCESS_LABELS = {
     AccessRoute.REFERRAL.value: _l("By referral"),
     AccessRoute.BOOKING.value: _l("Book a place"),
     AccessRoute.MEMBERSHIP.value: _l("Membership"),
+}
+ROLE_LABELS = {
+    Role.PROVIDER: _l("Provider"),
+    Role.COORDINATOR: _l("Coordinator"),
+    Role.ADMIN: _l("Administrator"),
+}
+JOIN_STATUS_LABELS = {
+    JoinStatus.PENDING: _l("Waiting"),
+    JoinStatus.APPROVED: _l("Approved"),
+    JoinStatus.DECLINED: _l("Declined"),
 }
 FUNDING_LABELS = {
     "ehcp": _l("Accepts EHCP funding"),
@@ -87,6 +99,11 @@ def money(amount: Decimal) -> str:
 def date_long(value: date) -> str:
     """Format a date in full, day first ("22 November 2026"), in the current language."""
     return format_date(value, format="d MMMM y")
+
+
+def datetime_short(value) -> str:
+    """Format a timestamp in the council's time zone ("22 Nov 2026, 14:05")."""
+    return format_datetime(value, format="d MMM y, HH:mm")
 
 
 def schedule_times(schedule: Schedule) -> str:
@@ -159,6 +176,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(card_body)
     app.add_template_filter(money)
     app.add_template_filter(date_long)
+    app.add_template_filter(datetime_short)
     app.add_template_filter(schedule_times)
     app.add_template_filter(schedule_validity)
     app.add_template_filter(schedule_summary)
@@ -170,6 +188,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(lambda day: str(WEEKDAY_LABELS[day]), "weekday_label")
     app.add_template_global(Vocabulary, "Vocabulary")
     app.add_template_global(KIND_LABELS, "KIND_LABELS")
+    app.add_template_global(ROLE_LABELS, "ROLE_LABELS")
+    app.add_template_global(JOIN_STATUS_LABELS, "JOIN_STATUS_LABELS")
     app.add_template_global(LEVEL_LABELS, "LEVEL_LABELS")
     app.add_template_global(DELIVERY_LABELS, "DELIVERY_LABELS")
     app.add_template_global(FUNDING_LABELS, "FUNDING_LABELS")

@@ -10,6 +10,7 @@ caller passes one.
 from __future__ import annotations
 
 import smtplib
+import time
 import uuid
 from datetime import datetime, timezone
 from email.message import EmailMessage
@@ -43,7 +44,8 @@ def send(to: str, subject: str, body: str) -> None:
         return
     folder = outbox_folder()
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+    # Nanoseconds in the name keep the outbox in the order messages were sent.
+    name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{time.time_ns()}-{uuid.uuid4().hex[:6]}.eml"
     (folder / name).write_bytes(bytes(message))
     current_app.logger.info("Email to %s (%s) written to %s:\n%s", to, subject, folder / name, body)
 

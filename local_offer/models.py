@@ -520,6 +520,17 @@ class User(UserMixin, db.Model):
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Bumped when the password changes: every other session of this account then ends.
     session_version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    #: The authenticator app's shared secret, once the second factor is turned on.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: Hashes of unused recovery codes (each works once).
+    recovery_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The last time-step a code was accepted for, so a code cannot be replayed.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        """Say whether signing in needs a code from an authenticator app."""
+        return bool(self.totp_secret)
 
     organisations: Mapped[list[Organisation]] = relationship(
         secondary=organisation_members, back_populates="members"
@@ -538,6 +549,14 @@ class User(UserMixin, db.Model):
         """Say whether this account may act as ``role`` (administrators may do everything)."""
         order = [Role.PROVIDER, Role.COORDINATOR, Role.ADMIN]
         return order.index(self.role) >= order.index(role)
+
+
+class SiteSetting(db.Model):
+    """A setting administrators change in the site (for example, requiring a second factor)."""
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class TokenPurpose(enum.Enum):

@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy import select
 
+from local_offer.auth import public
 from local_offer import theme
 from local_offer.extensions import db
 from local_offer.i18n import LANGUAGE_COOKIE
@@ -21,6 +22,7 @@ ONE_YEAR = 60 * 60 * 24 * 365
 
 
 @bp.get("/theme.css")
+@public
 def theme_css():
     """Serve the council's colours as CSS custom properties."""
     css = theme.stylesheet(current_app.config)
@@ -33,6 +35,7 @@ def theme_css():
 
 
 @bp.get("/favicon.svg")
+@public
 def favicon():
     """Serve a favicon in the council's brand colour with its initial."""
     initial = (current_app.config["COUNCIL_NAME"][:1] or "L").upper()
@@ -50,18 +53,20 @@ def favicon():
 
 
 @bp.get("/favicon.ico")
+@public
 def favicon_ico():
     """Send browsers that ask for the old icon address to the SVG one."""
     return redirect(url_for("site.favicon"), code=301)
 
 
 @bp.get("/language/<code>")
+@public
 def choose_language(code: str):
     """Remember the chosen language and go back to the page the person was on."""
     languages = current_app.config["LANGUAGES"]
     if code not in languages:
         abort(404)
-    response = redirect(_safe_next(request.args.get("next")))
+    response = redirect(safe_next(request.args.get("next")))
     response.set_cookie(
         LANGUAGE_COOKIE,
         code,
@@ -74,19 +79,21 @@ def choose_language(code: str):
 
 
 @bp.get("/healthz")
+@public
 def health():
     """Answer a load balancer's health check: the database is reachable."""
     db.session.execute(select(1))
     return {"status": "ok"}
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None, fallback: str | None = None) -> str:
     """Return a same-site path to go back to, never another site's address."""
+    fallback = fallback or url_for("directory.home")
     if not target:
-        return url_for("directory.home")
+        return fallback
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("directory.home")
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
     return target
 
 

@@ -98,7 +98,8 @@ def make_test_config(database_url: str, **overrides) -> dict:
         "MAP_TILE_URL": "",  # tests never fetch map tiles
         "SEARCH_LOG_FLUSH_SECONDS": 0.2,
         "SEARCH_WARM": False,
-        "VOCABULARY_CACHE_SECONDS": 0,  # one test turns it on; elsewhere it would race the assertions
+        "VOCABULARY_CACHE_SECONDS": 0,
+        "WTF_CSRF_ENABLED": False,  # CSRF has its own tests, which turn it on  # one test turns it on; elsewhere it would race the assertions
     }
     config.update(overrides)
     return config

@@ -111,7 +111,8 @@ def axe_violations(page, context="document", disable=()) -> list[str]:
     "path",
     ["/", "/categories/activities", f"/listings/{SWIM}", f"/listings/{CHILDMINDER}",
      "/search?q=swim", "/search?q=autism+swimming&where=Leek&day=SA&free=1", "/search?q=autsim",
-     "/search?q=swim&page=0", "/information/ehc-needs-assessment", "/no-such-page"],
+     "/search?q=swim&page=0", "/information/ehc-needs-assessment", "/no-such-page",
+     "/account/sign-in", "/account/join", "/account/forgot-password"],
 )
 def test_pages_have_no_axe_violations(live_server, page, path):
     """Home, category, listing, results, information and error pages pass axe's WCAG 2.2 AA rules."""

@@ -82,7 +82,12 @@ def test_language_switch_never_redirects_to_another_site(app, client):
     assert response.headers["Location"] == "/categories/?x=1"
 
 
-def test_csrf_protection_is_installed(app):
-    """Flask-WTF's CSRF protection is bound, ready for every form."""
+def test_csrf_protection_is_installed(migrated_database, instance_path):
+    """Flask-WTF's CSRF protection is bound and on by default, for every form."""
+    config = make_test_config(migrated_database)
+    del config["WTF_CSRF_ENABLED"]
+    app = create_app(config)
     assert "csrf" in app.extensions
     assert app.config.get("WTF_CSRF_ENABLED", True) is True
+    response = app.test_client().post("/account/sign-in", data={"email": "a@example.org", "password": "x"})
+    assert response.status_code == 400

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, render_template, request
 
+from local_offer.auth import public
 from local_offer import filters, listings
 from local_offer.directory import bp, search_params
 from local_offer.directory.forms import SearchForm
@@ -24,6 +25,7 @@ def _page_number() -> int:
 
 
 @bp.get("/")
+@public
 def home():
     """Show the search boxes, the main categories and the key information pages."""
     return render_template(
@@ -35,6 +37,7 @@ def home():
 
 
 @bp.get("/search")
+@public
 def search():
     """Search listings by words, place and filters; show counts, distances and pages."""
     args = request.args
@@ -97,12 +100,14 @@ def _active_filters(args, names) -> list[search_params.ActiveFilter]:
 
 
 @bp.get("/categories/")
+@public
 def categories():
     """List every main category and the categories under it."""
     return render_template("directory/categories.html", categories=listings.top_categories())
 
 
 @bp.get("/categories/<code>")
+@public
 def category(code: str):
     """Show a category: its subcategories and a page of its listings."""
     term = listings.get_category(code)
@@ -116,6 +121,7 @@ def category(code: str):
 
 
 @bp.get("/listings/<uuid:listing_id>")
+@public
 def listing(listing_id):
     """Show everything families need to know about one listing."""
     found = listings.get_public_listing(str(listing_id))

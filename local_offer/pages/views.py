@@ -2,17 +2,20 @@
 
 from flask import abort, render_template
 
+from local_offer.auth import public
 from local_offer.pages import bp
 from local_offer.pages.content import all_pages, get_page
 
 
 @bp.get("/")
+@public
 def index():
     """List every information page."""
     return render_template("pages/index.html", pages=all_pages())
 
 
 @bp.get("/<slug>")
+@public
 def page(slug: str):
     """Show one information page."""
     found = get_page(slug)

@@ -1,0 +1,268 @@
+"""Routes for coordinators (invitations, requests to join, synonyms) and administrators (accounts)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from local_offer import users
+from local_offer.admin import bp
+from local_offer.admin.forms import DecisionForm, InviteForm, SettingsForm, SynonymForm, UserForm
+from local_offer.auth import requires
+from local_offer.extensions import db
+from local_offer.i18n import _
+from local_offer.models import (
+    JoinRequest,
+    JoinStatus,
+    Organisation,
+    Role,
+    SignIn,
+    SynonymGroup,
+    User,
+    record_audit,
+)
+from local_offer.sanitise import clean_text
+
+def _role_choices(actor: User) -> list[tuple[str, str]]:
+    """Return the roles this person may give: coordinators invite providers only."""
+    labels = {Role.PROVIDER: _("Provider: keeps their organisation's listings up to date"),
+              Role.COORDINATOR: _("Coordinator: checks listings and feedback"),
+              Role.ADMIN: _("Administrator: also manages accounts and settings")}
+    allowed = [Role.PROVIDER] if actor.role is Role.COORDINATOR else list(Role)
+    return [(role.value, labels[role]) for role in allowed]
+
+
+def _organisation_choices(blank: str) -> list[tuple[str, str]]:
+    """Return every organisation as select options, with a first blank choice."""
+    rows = db.session.execute(select(Organisation.id, Organisation.name).order_by(Organisation.name)).all()
+    return [("", blank)] + [(row.id, row.name) for row in rows]
+
+
+@bp.before_request
+def second_factor_first():
+    """Send staff to set up a second factor first, when an administrator requires one."""
+    if current_user.is_authenticated and users.needs_two_factor_setup(current_user):
+        flash(_("Your council requires a second factor. Turn it on to continue."))
+        return redirect(url_for("accounts.two_factor"))
+    return None
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@requires(Role.ADMIN)
+def settings():
+    """Settings administrators change in the site."""
+    form = SettingsForm()
+    if form.validate_on_submit():
+        users.set_two_factor_required(bool(form.require_two_factor.data), current_user)
+        flash(_("Saved."))
+        return redirect(url_for("admin.settings"))
+    if not form.is_submitted():
+        form.require_two_factor.data = users.two_factor_required()
+    return render_template("admin/settings.html", form=form), 400 if form.errors else 200
+
+
+@bp.post("/users/<uuid:user_id>/two-factor/off")
+@requires(Role.ADMIN)
+def user_two_factor_off(user_id):
+    """Remove someone's second factor when they have lost their phone and recovery codes."""
+    user = db.session.get(User, str(user_id))
+    if user is None:
+        abort(404)
+    users.turn_off_two_factor(user, actor=current_user)
+    flash(_("Their second factor is turned off. They can set it up again when they next sign in."))
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.get("/")
+@requires(Role.COORDINATOR)
+def index():
+    """Show the coordinators' pages and what is waiting."""
+    waiting = db.session.execute(select(func.count()).select_from(JoinRequest)
+                                 .where(JoinRequest.status == JoinStatus.PENDING)).scalar_one()
+    return render_template("admin/index.html", waiting=waiting)
+
+
+@bp.route("/invite", methods=["GET", "POST"])
+@requires(Role.COORDINATOR)
+def invite():
+    """Invite a provider (coordinators) or anyone (administrators) by email."""
+    form = InviteForm()
+    form.role.choices = _role_choices(current_user)
+    form.organisation.choices = _organisation_choices(_("No organisation"))
+    if form.validate_on_submit():
+        role = Role(form.role.data)
+        organisation = db.session.get(Organisation, form.organisation.data) if form.organisation.data else None
+        if role is Role.PROVIDER and organisation is None:
+            form.organisation.errors.append(_("Choose the provider's organisation"))
+        elif users.find_user(form.email.data) is not None:
+            form.email.errors.append(_("There is already an account with this email address"))
+        else:
+            users.invite(form.email.data, role, [organisation] if organisation else [], current_user,
+                         name=clean_text(form.name.data or ""))
+            flash(_("Invitation sent to %(email)s.", email=users.normalise_email(form.email.data)))
+            return redirect(url_for("admin.index"))
+        return render_template("admin/invite.html", form=form), 400
+    return render_template("admin/invite.html", form=form), 400 if form.errors else 200
+
+
+@bp.get("/join-requests")
+@requires(Role.COORDINATOR)
+def join_requests():
+    """List requests to join, waiting ones first."""
+    rows = db.session.execute(select(JoinRequest).order_by(
+        (JoinRequest.status == JoinStatus.PENDING).desc(), JoinRequest.created_at)).scalars().all()
+    return render_template("admin/join_requests.html", requests=rows)
+
+
+@bp.route("/join-requests/<uuid:request_id>", methods=["GET", "POST"])
+@requires(Role.COORDINATOR)
+def join_request(request_id):
+    """Approve (with an invitation) or decline a request to join."""
+    join = db.session.get(JoinRequest, str(request_id))
+    if join is None:
+        abort(404)
+    form = DecisionForm()
+    form.organisation.choices = _organisation_choices(_("Create a new organisation from the request"))
+    if join.status is not JoinStatus.PENDING:
+        return render_template("admin/join_request.html", join=join, form=None)
+    if form.validate_on_submit():
+        if form.decision.data == "approve":
+            organisation = db.session.get(Organisation, form.organisation.data) if form.organisation.data else None
+            users.approve_join(join, organisation, current_user)
+            flash(_("Approved: an invitation has been emailed to %(email)s.", email=join.email))
+            return redirect(url_for("admin.join_requests"))
+        reason = clean_text(form.reason.data or "")
+        if not reason:
+            form.reason.errors.append(_("Say why you are declining: it is sent to them"))
+        else:
+            users.decline_join(join, reason, current_user)
+            flash(_("Declined: %(email)s has been told why.", email=join.email))
+            return redirect(url_for("admin.join_requests"))
+    return render_template("admin/join_request.html", join=join, form=form), 400 if form.errors else 200
+
+
+@bp.get("/users")
+@requires(Role.ADMIN)
+def user_list():
+    """List every account with its role, organisations and last sign-in."""
+    rows = db.session.execute(select(User).order_by(User.role, User.email)).scalars().all()
+    return render_template("admin/users.html", users=rows)
+
+
+@bp.route("/users/<uuid:user_id>", methods=["GET", "POST"])
+@requires(Role.ADMIN)
+def user_detail(user_id):
+    """Change an account's role, organisations or whether it can sign in; see its recent sign-ins."""
+    user = db.session.get(User, str(user_id))
+    if user is None:
+        abort(404)
+    form = UserForm()
+    form.role.choices = _role_choices(current_user)
+    if form.validate_on_submit():
+        ids = [line.strip() for line in (form.organisations.data or "").splitlines() if line.strip()]
+        organisations = [db.session.get(Organisation, i) for i in ids]
+        if None in organisations:
+            form.organisations.errors.append(_("One of those organisation ids does not exist"))
+        elif user.id == current_user.id and (not form.active.data or form.role.data != Role.ADMIN.value):
+            form.role.errors.append(_("You cannot remove your own administrator access"))
+        else:
+            before = {"role": user.role.value, "active": user.active,
+                      "organisations": sorted(o.id for o in user.organisations)}
+            user.role = Role(form.role.data)
+            user.active = bool(form.active.data)
+            user.organisations = organisations
+            if not user.active:
+                user.session_version = (user.session_version or 1) + 1  # signed out at once
+            after = {"role": user.role.value, "active": user.active,
+                     "organisations": sorted(o.id for o in organisations)}
+            changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
+            action = "user.role_changed" if "role" in changes else "user.updated"
+            record_audit(action, "user", user.id, actor=current_user, changes=changes,
+                         ip_address=users.client_ip())
+            db.session.commit()
+            flash(_("Saved."))
+            return redirect(url_for("admin.user_detail", user_id=user.id))
+    elif not form.is_submitted():
+        form.role.data = user.role.value
+        form.active.data = user.active
+        form.organisations.data = "\n".join(o.id for o in user.organisations)
+    recent = db.session.execute(select(SignIn).where(SignIn.user_id == user.id)
+                                .order_by(SignIn.occurred_at.desc()).limit(20)).scalars().all()
+    return render_template("admin/user.html", user=user, form=form, recent=recent), \
+        400 if form.errors else 200
+
+
+@bp.route("/synonyms", methods=["GET", "POST"])
+@requires(Role.COORDINATOR)
+def synonyms():
+    """List and add the groups of words search treats as the same; changes apply to the next search."""
+    form = SynonymForm()
+    terms = _valid_terms(form)
+    if terms:
+        group = SynonymGroup(terms=terms)
+        db.session.add(group)
+        db.session.flush()
+        record_audit("synonyms.added", "synonym_group", group.id, actor=current_user, changes={"terms": terms})
+        db.session.commit()
+        flash(_("Saved. The next search uses it."))
+        return redirect(url_for("admin.synonyms"))
+    groups = db.session.execute(select(SynonymGroup).order_by(SynonymGroup.updated_at.desc())).scalars().all()
+    return render_template("admin/synonyms.html", form=form, groups=groups), 400 if form.errors else 200
+
+
+@bp.route("/synonyms/<uuid:group_id>", methods=["GET", "POST"])
+@requires(Role.COORDINATOR)
+def synonym(group_id):
+    """Change one group of words."""
+    group = db.session.get(SynonymGroup, str(group_id))
+    if group is None:
+        abort(404)
+    form = SynonymForm()
+    terms = _valid_terms(form)
+    if terms:
+        record_audit("synonyms.changed", "synonym_group", group.id, actor=current_user,
+                     changes={"terms": [group.terms, terms]})
+        group.terms = terms
+        db.session.commit()
+        flash(_("Saved. The next search uses it."))
+        return redirect(url_for("admin.synonyms"))
+    elif not form.is_submitted():
+        form.terms.data = ", ".join(group.terms)
+    return render_template("admin/synonym.html", form=form, group=group), 400 if form.errors else 200
+
+
+@bp.post("/synonyms/<uuid:group_id>/delete")
+@requires(Role.COORDINATOR)
+def delete_synonym(group_id):
+    """Remove a group of words."""
+    group = db.session.get(SynonymGroup, str(group_id))
+    if group is None:
+        abort(404)
+    record_audit("synonyms.removed", "synonym_group", group.id, actor=current_user, changes={"terms": group.terms})
+    db.session.delete(group)
+    db.session.commit()
+    flash(_("Removed."))
+    return redirect(url_for("admin.synonyms"))
+
+
+def _valid_terms(form: SynonymForm) -> list[str] | None:
+    """Return the submitted group's words when there are at least two, else None (errors on the form)."""
+    if not form.validate_on_submit():
+        return None
+    terms = _terms(form.terms.data)
+    if len(terms) < 2:
+        form.terms.errors.append(_("Enter at least two words, separated by commas"))
+        return None
+    return terms
+
+
+def _terms(text: str) -> list[str]:
+    """Split typed synonyms into clean, distinct words."""
+    seen, terms = set(), []
+    for part in (text or "").split(","):
+        term = clean_text(part)[:100]
+        if term and term.lower() not in seen:
+            seen.add(term.lower())
+            terms.append(term)
+    return terms
