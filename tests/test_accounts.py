@@ -476,3 +476,30 @@ def test_an_administrator_can_turn_off_a_locked_out_persons_second_factor(people
     db.session.refresh(people["coordinator"])
     assert not people["coordinator"].two_factor_enabled
     assert "user.two_factor_disabled" in audit_actions()
+
+
+def test_limits_hold_across_workers_through_redis(people, migrated_database):
+    """Two worker processes sharing Redis storage enforce one limit between them."""
+    import socket
+
+    from local_offer import create_app
+
+    from conftest import make_test_config
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    namespace = f"lo-test-{uuid.uuid4().hex[:8]}"
+    settings = dict(RATELIMIT_ENABLED=True, SIGN_IN_LIMIT="2 per minute",
+                    RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379", RATELIMIT_KEY_PREFIX=namespace)
+    first = create_app(make_test_config(migrated_database, **settings)).test_client()
+    second = create_app(make_test_config(migrated_database, **settings)).test_client()
+    statuses = [sign_in(worker, "nobody@example.org", "wrong password here").status_code
+                for worker in (first, second, first)]
+    assert statuses == [401, 401, 429]
+    # The counts live in Redis (not one process's memory), where every worker reads them.
+    import redis
+
+    stored = redis.Redis(host="127.0.0.1", port=6379).keys(f"*{namespace}*")
+    assert stored, "no rate-limit counters were written to Redis"
