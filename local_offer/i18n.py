@@ -1,7 +1,7 @@
 """The one place templates and code get their translation functions from.
 
 ``_`` translates now (messages), ``_l`` later (form labels and anything built
-at import time), ``ngettext`` picks a plural.  Use named placeholders:
+at import time), ``ngettext`` picks a plural.  Use named variables:
 ``_("%(count)s listings", count=n)``.
 """
 

@@ -4,7 +4,7 @@ A page's file name is its address (``short-breaks.md`` is
 ``/information/short-breaks``).  A translation sits in a folder named after
 the language (``content/pages/pl/short-breaks.md``); without one, the English
 page is shown with a note.  Pages are written by the council's team and kept
-in the repository, so their Markdown is trusted; placeholders such as
+in the repository, so their Markdown is trusted; substitutions such as
 ``{council}`` are replaced with the configured council's details.
 """
 
@@ -22,7 +22,7 @@ from flask_babel import get_locale
 from markupsafe import Markup
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_PLACEHOLDERS = {
+_SUBSTITUTIONS = {
     "{council}": "COUNCIL_NAME",
     "{service_name}": "SERVICE_NAME",
     "{council_phone}": "COUNCIL_PHONE",
@@ -53,10 +53,10 @@ def _pages_folder() -> Path:
     return Path(current_app.config["CONTENT_PATH"]) / "pages"
 
 
-def _fill_placeholders(text: str) -> str:
-    """Replace ``{council}`` and the other placeholders with configured values."""
-    for placeholder, key in _PLACEHOLDERS.items():
-        text = text.replace(placeholder, str(current_app.config[key]))
+def _fill_in_council_details(text: str) -> str:
+    """Replace ``{council}`` and the other substitutions with configured values."""
+    for marker, key in _SUBSTITUTIONS.items():
+        text = text.replace(marker, str(current_app.config[key]))
     return text.replace("{year}", str(date.today().year))
 
 
@@ -65,13 +65,13 @@ def _read(path: Path, slug: str, locale: str) -> InformationPage:
     post = frontmatter.load(path)
     renderer = markdown.Markdown(extensions=["tables", "toc", "sane_lists"],
                                  extension_configs={"toc": {"toc_depth": "2"}})
-    body = renderer.convert(_fill_placeholders(post.content))
+    body = renderer.convert(_fill_in_council_details(post.content))
     headings = [(token["id"], token["name"]) for token in renderer.toc_tokens]
     updated = post.get("updated")
     return InformationPage(
         slug=slug,
-        title=_fill_placeholders(str(post.get("title", slug))),
-        summary=_fill_placeholders(str(post.get("summary", ""))),
+        title=_fill_in_council_details(str(post.get("title", slug))),
+        summary=_fill_in_council_details(str(post.get("summary", ""))),
         order=int(post.get("order", 1000)),
         key=bool(post.get("key", False)),
         updated=updated if isinstance(updated, date) else None,
