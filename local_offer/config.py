@@ -76,10 +76,14 @@ DEFAULTS: dict[str, object] = {
     # The anonymous search log: flush interval and how long raw rows are kept.
     "SEARCH_LOG_FLUSH_SECONDS": 2.0,
     "SEARCH_LOG_DAYS": 90,
+    # Processes `flask index rebuild` indexes with (one per core halves the time).
+    "SEARCH_INDEX_PROCS": min(4, os.cpu_count() or 1),
     # Seconds a process keeps the vocabularies the filters show (they change rarely).
     "VOCABULARY_CACHE_SECONDS": 30,
-    # Score synonyms and common searches on a background thread after the index changes.
+    # Score synonyms and common searches on a background thread after the index changes,
+    # then render the result cards of the 5,000 most recently checked listings.
     "SEARCH_WARM": True,
+    "CARD_PRERENDER": True,
     # Email: SMTP when MAIL_SERVER is set, otherwise written to instance/outbox/.
     "MAIL_SERVER": "",
     "MAIL_PORT": 587,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import threading
 from collections import OrderedDict
 
 from flask import Flask, current_app, g
@@ -132,6 +133,7 @@ def schedule_summary(schedule: Schedule) -> str:
 
 
 _cards: OrderedDict = OrderedDict()
+_cards_lock = threading.Lock()
 CARD_CACHE_SIZE = 5000
 
 
@@ -164,10 +166,41 @@ def card_body(listing) -> Markup:
     if html is None:
         # Straight from the environment: the site-wide context (and its queries) is not needed.
         html = Markup(current_app.jinja_env.get_template("directory/_card_body.html").render(listing=listing))
-        _cards[key] = html
-        if len(_cards) > CARD_CACHE_SIZE:
-            _cards.popitem(last=False)
+        with _cards_lock:
+            _cards[key] = html
+            while len(_cards) > CARD_CACHE_SIZE:
+                _cards.popitem(last=False)
     return html
+
+
+def prerender_cards(app, limit: int = CARD_CACHE_SIZE) -> int:
+    """Render the cards of the most recently checked public listings ahead of searches.
+
+    Runs on the search warmer's thread after the index changes, in the default
+    language; cards already cached (same listing version) are skipped.
+    """
+    from sqlalchemy import select
+
+    from local_offer.extensions import db
+    from local_offer.listings import CARD_LOAD, PUBLIC_STATUSES
+    from local_offer.models import Listing
+
+    done = 0
+    with app.test_request_context("/"):
+        try:
+            ids = db.session.execute(select(Listing.id).where(Listing.status.in_(PUBLIC_STATUSES))
+                                     .order_by(Listing.assured_date.desc()).limit(limit)).scalars().all()
+            for start in range(0, len(ids), 500):
+                batch = db.session.execute(select(Listing).where(Listing.id.in_(ids[start:start + 500]))
+                                           .options(*CARD_LOAD)).scalars().all()
+                for listing in batch:
+                    if _card_key(listing) not in _cards:
+                        card_body(listing)
+                        done += 1
+                db.session.expunge_all()
+        finally:
+            db.session.remove()
+    return done
 
 
 def init_app(app: Flask) -> None:

@@ -201,7 +201,7 @@ def build_area(area: str, on_demand: bool = False) -> int:
     sectors: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
     outwards: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
     batch = []
-    for (postcode, _, _), latitude, longitude in zip(rows, latitudes, longitudes):
+    for (postcode, _easting, _northing), latitude, longitude in zip(rows, latitudes, longitudes):
         outward, sector = postcode[:-4], postcode[:-2]
         batch.append({"postcode": postcode, "outward": outward, "sector": sector,
                       "latitude": latitude, "longitude": longitude})

@@ -3,17 +3,15 @@
 import re
 from collections import Counter
 from datetime import date
-from pathlib import Path
 
-import pytest
 import yaml
 from geopy.distance import great_circle
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from local_offer import geo
 from local_offer.config import PROJECT_ROOT
 from local_offer.extensions import db
-from local_offer.models import Listing, ListingStatus, Location, Organisation, Term, Vocabulary
+from local_offer.models import Listing, ListingStatus, Location, Vocabulary
 
 DEMO = PROJECT_ROOT / "content" / "demo"
 TOWNS = ["Stafford", "Stoke-on-Trent", "Newcastle-under-Lyme", "Leek", "Cannock", "Lichfield",

@@ -1,6 +1,5 @@
 """Languages from day one: the switcher, the browser's preference, and Polish end to end."""
 
-from pathlib import Path
 
 import pytest
 

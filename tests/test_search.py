@@ -13,7 +13,6 @@ from local_offer.extensions import db
 from local_offer.models import Listing, SearchChange, SearchLog, SynonymGroup
 from local_offer.search import SearchRequest, get_service, record_change
 from local_offer.search.demand import prune, scrub
-from local_offer.search.engine import Engine
 from local_offer.search.understanding import concepts, understand
 
 from conftest import SWIM, module_app
@@ -426,3 +425,28 @@ def test_an_index_with_an_older_schema_is_rebuilt_by_ensure(demo, app):
     assert service.ensure_index() is True
     assert service.engine.exists()
     assert service.search(SearchRequest(text="swim")).total >= 1
+
+
+def test_a_rebuild_in_several_processes_finds_the_same(demo, app):
+    """Indexing with two processes (one segment each) gives the same answers as one."""
+    service = get_service()
+    before = [hit.listing.id for hit in service.search(SearchRequest(text="swim")).hits]
+    service.engine.rebuild(service.all_documents(), procs=2)
+    after = [hit.listing.id for hit in service.search(SearchRequest(text="swim")).hits]
+    assert after == before and before
+    assert service.check(repair=False) == {"missing": [], "extra": []}
+
+
+def test_cards_are_rendered_ahead_and_a_changed_listing_is_never_stale(demo, app, client):
+    """The warmer renders result cards ahead; an edited listing's card is rendered afresh."""
+    from local_offer import filters
+
+    filters._cards.clear()
+    assert filters.prerender_cards(app) == 6
+    assert filters.prerender_cards(app) == 0  # all cached already
+    listing = db.session.get(Listing, SWIM)
+    listing.summary = "Now with a new summary for the card"
+    record_change(listing.id)
+    db.session.commit()
+    get_service().sync()
+    assert "Now with a new summary for the card" in text_of(client.get("/search?q=swim"))

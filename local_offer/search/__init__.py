@@ -23,9 +23,7 @@ from pathlib import Path
 
 import numpy as np
 from flask import Flask, current_app
-from markupsafe import Markup
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import selectinload
 
 from local_offer import geo
 from local_offer.extensions import db
@@ -33,7 +31,6 @@ from local_offer.i18n import _
 from local_offer.listings import PUBLIC_STATUSES, _LISTING_LOAD
 from local_offer.models import (
     Listing,
-    ListingTerm,
     SearchChange,
     SynonymGroup,
     Term,
@@ -237,10 +234,21 @@ class SearchService:
         wanted = self.warm_concepts()
         # A short delay: the search that noticed the change (often the publisher checking
         # their edit) runs first, without the warmer competing for the interpreter.
-        self._warmer = threading.Timer(WARM_DELAY_SECONDS, self.engine.warm, args=(wanted,))
+        self._warmer = threading.Timer(WARM_DELAY_SECONDS, self._warm, args=(current_app._get_current_object(), wanted))
         self._warmer.daemon = True
         self._warmer.name = "search-warmer"
         self._warmer.start()
+
+    def _warm(self, app, wanted) -> None:
+        """Score the common concepts, then render result cards ahead (on the warmer's thread)."""
+        try:
+            self.engine.warm(wanted)
+            if app.config.get("CARD_PRERENDER", True):
+                from local_offer.filters import prerender_cards
+
+                prerender_cards(app)
+        except Exception:  # warming is an optimisation; never let it take a worker down
+            app.logger.exception("Search warming failed")
 
     def wait_until_warm(self, timeout: float = 600) -> None:
         """Wait for the background warming to finish (benchmarks and tests)."""
@@ -319,7 +327,7 @@ class SearchService:
     def rebuild(self, progress=None) -> int:
         """Rebuild the whole index into a new generation, replay changes made meanwhile, switch."""
         started_seq = db.session.execute(select(func.coalesce(func.max(SearchChange.seq), 0))).scalar_one()
-        count = self.engine.rebuild(self.all_documents(progress))
+        count = self.engine.rebuild(self.all_documents(progress), procs=current_app.config["SEARCH_INDEX_PROCS"])
         db.session.execute(update(SearchChange).where(SearchChange.seq <= started_seq,
                                                       SearchChange.indexed_at.is_(None))
                            .values(indexed_at=utcnow()))
