@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -66,9 +66,7 @@ def settings():
 @requires(Role.ADMIN)
 def user_two_factor_off(user_id):
     """Remove someone's second factor when they have lost their phone and recovery codes."""
-    user = db.session.get(User, str(user_id))
-    if user is None:
-        abort(404)
+    user = db.get_or_404(User, str(user_id))
     users.turn_off_two_factor(user, actor=current_user)
     flash(_("Their second factor is turned off. They can set it up again when they next sign in."))
     return redirect(url_for("admin.user_detail", user_id=user.id))
@@ -119,9 +117,7 @@ def join_requests():
 @requires(Role.COORDINATOR)
 def join_request(request_id):
     """Approve (with an invitation) or decline a request to join."""
-    join = db.session.get(JoinRequest, str(request_id))
-    if join is None:
-        abort(404)
+    join = db.get_or_404(JoinRequest, str(request_id))
     form = DecisionForm()
     form.organisation.choices = _organisation_choices(_("Create a new organisation from the request"))
     if join.status is not JoinStatus.PENDING:
@@ -154,9 +150,7 @@ def user_list():
 @requires(Role.ADMIN)
 def user_detail(user_id):
     """Change an account's role, organisations or whether it can sign in; see its recent sign-ins."""
-    user = db.session.get(User, str(user_id))
-    if user is None:
-        abort(404)
+    user = db.get_or_404(User, str(user_id))
     form = UserForm()
     form.role.choices = _role_choices(current_user)
     if form.validate_on_submit():
@@ -215,9 +209,7 @@ def synonyms():
 @requires(Role.COORDINATOR)
 def synonym(group_id):
     """Change one group of words."""
-    group = db.session.get(SynonymGroup, str(group_id))
-    if group is None:
-        abort(404)
+    group = db.get_or_404(SynonymGroup, str(group_id))
     form = SynonymForm()
     terms = _valid_terms(form)
     if terms:
@@ -236,9 +228,7 @@ def synonym(group_id):
 @requires(Role.COORDINATOR)
 def delete_synonym(group_id):
     """Remove a group of words."""
-    group = db.session.get(SynonymGroup, str(group_id))
-    if group is None:
-        abort(404)
+    group = db.get_or_404(SynonymGroup, str(group_id))
     record_audit("synonyms.removed", "synonym_group", group.id, actor=current_user, changes={"terms": group.terms})
     db.session.delete(group)
     db.session.commit()
