@@ -209,6 +209,7 @@ def _load_listing(entry: dict, today: date) -> bool:
         name=clean_text(entry["name"]),
         summary=clean_text(entry.get("summary", "")),
         description=clean_markdown(entry.get("description", "")),
+        description_source=entry.get("description", ""),
         status=ListingStatus(entry.get("status", "published")),
         kind=ListingKind(entry["kind"]),
         level=ListingLevel(entry["level"]),

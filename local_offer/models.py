@@ -242,6 +242,8 @@ class Listing(db.Model):
     summary: Mapped[str] = mapped_column(String(500), default="")
     #: Sanitised HTML (from the provider's Markdown).
     description: Mapped[str] = mapped_column(Text, default="")
+    #: The Markdown the provider wrote, kept so the portal can show it again for editing.
+    description_source: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[ListingStatus] = mapped_column(
         _enum(ListingStatus, "listing_status"), default=ListingStatus.DRAFT, index=True
     )
@@ -275,6 +277,8 @@ class Listing(db.Model):
     #: The date a person last confirmed it is accurate (ORUK ``assured_date``).
     assured_date: Mapped[date | None] = mapped_column(Date)
     review_due: Mapped[date | None] = mapped_column(Date, index=True)
+    #: The review date the provider was last reminded about (one reminder per review period).
+    review_reminded_for: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
@@ -495,6 +499,11 @@ class ListingRevision(db.Model):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     #: The listing version this change was made against (for optimistic locking).
     base_version: Mapped[int | None] = mapped_column(Integer)
+    #: The live listing as it was when this change began: approval compares the live listing
+    #: with it, so a change made meanwhile by someone else is never silently overwritten.
+    base_data: Mapped[dict | None] = mapped_column(JSON)
+    #: What the provider tells the coordinator about this change ("closed for repairs until May").
+    note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[str | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     decided_by_id: Mapped[str | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     decision_reason: Mapped[str] = mapped_column(Text, default="")
@@ -502,8 +511,14 @@ class ListingRevision(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Bumped on every save: two people editing the same change cannot overwrite each other.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
     listing: Mapped[Listing] = relationship(back_populates="revisions")
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
 
 class User(UserMixin, db.Model):
