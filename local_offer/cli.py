@@ -2,6 +2,7 @@
 
     flask content load        seed vocabularies (and the demo directory) from content/
     flask users create        create an account, for example the first administrator
+    flask reviews remind      email providers whose listings are due for review (daily)
     flask translate ...       extract, update and compile the message catalogues
     flask db upgrade          apply database migrations (Flask-Migrate)
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
@@ -37,6 +39,7 @@ geo_cli = AppGroup("geo", help="Build and query the offline gazetteer of postcod
 index_cli = AppGroup("index", help="Build, check and update the search index.")
 demand_cli = AppGroup("demand", help="What families search for: the anonymous search log.")
 demo_cli = AppGroup("demo", help="Make synthetic demo data for benchmarks and load tests.")
+reviews_cli = AppGroup("reviews", help="Remind providers to check their listings; see what is due.")
 translate_cli = AppGroup("translate", help="Extract, update and compile translations (wraps pybabel).")
 
 TRANSLATIONS = PROJECT_ROOT / "translations"
@@ -247,6 +250,58 @@ def demand_report(days: int) -> None:
         click.echo(f"{count:6d}  {words}")
 
 
+def _iso_date(ctx, param, value: str | None) -> date | None:
+    """Read an optional YYYY-MM-DD date, refusing anything else with a clear message."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD, for example 2026-03-14.") from None
+
+
+@reviews_cli.command("remind")
+@click.option("--dry-run", is_flag=True, help="Say who would be emailed, without sending or recording anything.")
+@click.option("--today", "today", callback=_iso_date, metavar="YYYY-MM-DD",
+              help="Act as if it were this date (default: today).")
+def reviews_remind(dry_run: bool, today: date | None) -> None:
+    """Email providers whose listings are due for review, once per review date (safe to run daily)."""
+    from local_offer import reviews
+
+    if not dry_run and not current_app.config.get("SERVER_NAME"):
+        click.echo("Warning: LOCAL_OFFER_SERVER_NAME is not set, so links in the emails point at "
+                   "http://localhost/. Set it (and LOCAL_OFFER_PREFERRED_URL_SCHEME=https) for real use.", err=True)
+    report = reviews.remind(today, dry_run=dry_run, progress=_progress("Sending reminders"))
+    verb = "Dry run: would send" if dry_run else "Sent"
+    click.echo(f"{verb} {report.emails} emails about {report.listings} listings; "
+               f"skipped {report.already_reminded} already reminded; {report.no_address} with no address.")
+    for line in report.lines:
+        if line.outcome in ("no address", "failed") or (dry_run and line.outcome == "would send"):
+            to = ", ".join(line.recipients) or "no address: add an account or an email to the organisation"
+            failed = " (sending failed; tried again next run)" if line.outcome == "failed" else ""
+            click.echo(f"  {line.review_due.isoformat()}  {line.name} ({line.organisation}): {to}{failed}")
+    if report.failed:
+        raise click.ClickException(f"{report.failed} emails could not be sent; see the log. "
+                                   "Their listings are tried again on the next run.")
+
+
+@reviews_cli.command("list")
+@click.option("--today", "today", callback=_iso_date, metavar="YYYY-MM-DD",
+              help="Act as if it were this date (default: today).")
+def reviews_list(today: date | None) -> None:
+    """List public listings hidden from search, overdue or due soon."""
+    from local_offer import reviews
+
+    board = reviews.dashboard(today)
+    for title, rows in (("Hidden from search", board.hidden), ("Overdue", board.overdue),
+                        ("Due soon", board.due_soon)):
+        click.echo(f"{title}: {len(rows)}")
+        for row in rows:
+            due = row.review_due.isoformat() if row.review_due else "no date"
+            reminded = "reminded" if row.reminded else "not reminded"
+            click.echo(f"  {due}  {row.listing.name} ({row.organisation}), {reminded}")
+
+
 @geo_cli.command("lookup")
 @click.argument("text")
 def geo_lookup(text: str) -> None:
@@ -302,3 +357,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(index_cli)
     app.cli.add_command(demand_cli)
+    app.cli.add_command(reviews_cli)

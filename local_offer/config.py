@@ -98,6 +98,13 @@ DEFAULTS: dict[str, object] = {
     "SIGN_IN_LIMIT": "10 per 15 minutes",
     "RESET_LIMIT": "5 per hour",
     "JOIN_LIMIT": "5 per hour",
+    # Reviews: a listing is next due for review this many days after a provider confirms
+    # it is accurate, and `flask reviews remind` emails its provider this many days before.
+    "REVIEW_PERIOD_DAYS": 365,
+    "REVIEW_REMIND_DAYS": 28,
+    # Seconds a process keeps the administrators' review settings (labels, hiding) before
+    # reading them again: search and every result card ask for them.
+    "REVIEW_SETTINGS_CACHE_SECONDS": 10,
     # Where the Markdown information pages and seed data live.
     "CONTENT_PATH": str(PROJECT_ROOT / "content"),
 }
@@ -180,3 +187,10 @@ def validate(config) -> None:
         )
     if not isinstance(config.get("PROXIES"), int) or config["PROXIES"] < 0:
         raise ConfigError(f"{ENV_PREFIX}_PROXIES must be a whole number of proxies, 0 or more.")
+    for key in ("REVIEW_PERIOD_DAYS", "REVIEW_REMIND_DAYS"):
+        value = config.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"{ENV_PREFIX}_{key} must be a whole number of days, 1 or more, not {value!r}.")
+    cache = config.get("REVIEW_SETTINGS_CACHE_SECONDS")
+    if not isinstance(cache, (int, float)) or isinstance(cache, bool) or cache < 0:
+        raise ConfigError(f"{ENV_PREFIX}_REVIEW_SETTINGS_CACHE_SECONDS must be a number of seconds, 0 or more.")

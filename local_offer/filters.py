@@ -207,6 +207,10 @@ def init_app(app: Flask) -> None:
     """Register the filters and the vocabulary names templates use."""
     app.add_template_filter(term_label)
     app.add_template_global(card_body)
+    from local_offer.reviews import overdue_label
+
+    # Outside the cached card body: it depends on today's date and the administrators' setting.
+    app.add_template_global(overdue_label)
     app.add_template_filter(money)
     app.add_template_filter(date_long)
     app.add_template_filter(datetime_short)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from local_offer.extensions import db
@@ -169,7 +169,21 @@ def paginate(query: Select, page: int, per_page: int) -> Page:
     return Page(items=list(items), total=total, page=page, per_page=per_page)
 
 
+def listed_listings() -> Select:
+    """Return a query for the public listings that lists show: not hidden for an overdue review.
+
+    The listing page itself uses ``get_public_listing``, so bookmarks keep working.
+    """
+    from local_offer import reviews
+
+    query = public_listings()
+    cutoff = reviews.hidden_cutoff(reviews.current_date())
+    if cutoff is not None:
+        query = query.where(or_(Listing.review_due.is_(None), Listing.review_due >= cutoff))
+    return query
+
+
 def listings_in_category(term: Term, page: int, per_page: int) -> Page:
-    """Return a page of public listings in a category or any category below it."""
+    """Return a page of public listings in a category or any category below it (hidden ones left out)."""
     in_category = select(ListingTerm.listing_id).where(ListingTerm.term_id.in_(descendant_ids(term)))
-    return paginate(public_listings().where(Listing.id.in_(in_category)), page, per_page)
+    return paginate(listed_listings().where(Listing.id.in_(in_category)), page, per_page)

@@ -10,10 +10,11 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from local_offer.accounts.forms import email_field
 from local_offer.i18n import _l
+from local_offer.reviews import MAX_HIDE_AFTER_DAYS
 
 
 class InviteForm(FlaskForm):
@@ -65,4 +66,24 @@ class SettingsForm(FlaskForm):
 
     require_two_factor = BooleanField(_l("Require a second factor (an authenticator app) for coordinators and administrators"),
                                       widget=GovCheckboxInput())
+    label_overdue = BooleanField(_l("Tell families when a listing is overdue for review"), widget=GovCheckboxInput(),
+                                 description=_l("Overdue listings show, for example, “Not checked since March 2025”"))
+    hide_after_days = StringField(
+        _l("Hide overdue listings from search after this many days (optional)"), widget=GovTextInput(),
+        validators=[Optional(), Length(max=10)],
+        description=_l("Counted from the day the review fell due. They come back as soon as the provider "
+                       "confirms them. Leave empty never to hide them."))
     submit = SubmitField(_l("Save settings"), widget=GovSubmitInput())
+
+    def validate_hide_after_days(self, field) -> None:
+        """Accept a whole number of days from 1 to 3650, or nothing (never hide)."""
+        text = (field.data or "").strip()
+        if text and not (text.isdigit() and 1 <= int(text) <= MAX_HIDE_AFTER_DAYS):
+            raise ValidationError(_l("Enter a whole number of days from 1 to %(max)s, or leave it empty",
+                                     max=MAX_HIDE_AFTER_DAYS))
+
+    @property
+    def hide_after(self) -> int | None:
+        """Return the validated grace period in days, or None to never hide."""
+        text = (self.hide_after_days.data or "").strip()
+        return int(text) if text else None

@@ -1,4 +1,4 @@
-"""Routes for coordinators (invitations, requests to join, synonyms) and administrators (accounts)."""
+"""Routes for coordinators (invitations, requests to join, synonyms, reviews) and administrators (accounts)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from local_offer import users
+from local_offer import reviews, users
 from local_offer.admin import bp
 from local_offer.admin.forms import DecisionForm, InviteForm, SettingsForm, SynonymForm, UserForm
 from local_offer.auth import requires
@@ -55,10 +55,15 @@ def settings():
     form = SettingsForm()
     if form.validate_on_submit():
         users.set_two_factor_required(bool(form.require_two_factor.data), current_user)
+        reviews.save_settings(bool(form.label_overdue.data), form.hide_after, current_user,
+                              ip_address=users.client_ip())
         flash(_("Saved."))
         return redirect(url_for("admin.settings"))
     if not form.is_submitted():
         form.require_two_factor.data = users.two_factor_required()
+        chosen = reviews.settings()
+        form.label_overdue.data = chosen.label_overdue
+        form.hide_after_days.data = str(chosen.hide_after_days) if chosen.hide_after_days else ""
     return render_template("admin/settings.html", form=form), 400 if form.errors else 200
 
 
@@ -78,7 +83,14 @@ def index():
     """Show the coordinators' pages and what is waiting."""
     waiting = db.session.execute(select(func.count()).select_from(JoinRequest)
                                  .where(JoinRequest.status == JoinStatus.PENDING)).scalar_one()
-    return render_template("admin/index.html", waiting=waiting)
+    return render_template("admin/index.html", waiting=waiting, due_for_review=reviews.needing_review_count())
+
+
+@bp.get("/reviews")
+@requires(Role.COORDINATOR)
+def review_dashboard():
+    """Show listings hidden from search for an overdue review, overdue, and due soon, and why."""
+    return render_template("admin/reviews.html", board=reviews.dashboard())
 
 
 @bp.route("/invite", methods=["GET", "POST"])

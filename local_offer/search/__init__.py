@@ -25,7 +25,7 @@ import numpy as np
 from flask import Flask, current_app
 from sqlalchemy import func, select, update
 
-from local_offer import geo
+from local_offer import geo, reviews
 from local_offer.extensions import db
 from local_offer.i18n import _
 from local_offer.listings import PUBLIC_STATUSES, _LISTING_LOAD
@@ -412,6 +412,10 @@ class SearchService:
 
         groups = self._filter_masks(table, request, age, days)
         base = text_mask if text_mask is not None else table.everything()
+        # Listings long overdue for review are hidden from results and counts until confirmed.
+        cutoff = reviews.hidden_cutoff(reviews.current_date())
+        if cutoff is not None:
+            base = base & table.reviewed_mask(cutoff)
         combined = base.copy()
         for mask in groups.values():
             combined &= mask

@@ -36,6 +36,8 @@ DELIVERY = ("venue", "online", "phone", "home_visit")
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 PERIODS = ("term_time", "school_holidays")
 FUNDING = ("ehcp", "personal_budget", "direct_payments")
+#: The review-date ordinal of a listing without one: never hidden for being overdue.
+NO_REVIEW_DATE = np.iinfo(np.int32).max
 
 
 @dataclass
@@ -58,6 +60,8 @@ class Record:
     terms: set[str]
     assured: int
     venues: list[tuple[float, float]] = field(default_factory=list)
+    #: When the listing is due for review, as a date ordinal (NO_REVIEW_DATE when it has none).
+    review_due: int = NO_REVIEW_DATE
 
 
 class FacetTable:
@@ -75,6 +79,7 @@ class FacetTable:
         self.min_age = np.fromiter((r.min_age for r in rows), dtype=np.int16, count=n)
         self.max_age = np.fromiter((r.max_age for r in rows), dtype=np.int16, count=n)
         self.assured = np.fromiter((r.assured for r in rows), dtype=np.int32, count=n)
+        self.review_due = np.fromiter((r.review_due for r in rows), dtype=np.int32, count=n)
         self.free = np.fromiter((r.free for r in rows), dtype=bool, count=n)
         self.in_area = np.fromiter((r.in_area for r in rows), dtype=bool, count=n)
         self.county_wide = np.fromiter((r.county_wide for r in rows), dtype=bool, count=n)
@@ -110,6 +115,15 @@ class FacetTable:
         rows = [self.row_of[i] for i in ids if i in self.row_of]
         mask[rows] = True
         return mask
+
+    def reviewed_mask(self, cutoff: date | None) -> np.ndarray:
+        """Return a mask of listings not hidden for an overdue review (due on or after the cutoff).
+
+        ``cutoff`` is ``reviews.hidden_cutoff(today)``; None (hiding is off) selects every listing.
+        """
+        if cutoff is None:
+            return self.everything()
+        return self.review_due >= cutoff.toordinal()
 
     def term_mask(self, term_id: str) -> np.ndarray:
         """Return a mask of listings tagged with a term or any term below it."""
@@ -161,7 +175,7 @@ def load_records(listing_ids: list[str] | None = None) -> dict[str, Record]:
                    Listing.accepts_ehcp_funding, Listing.accepts_personal_budget,
                    Listing.accepts_direct_payments, Listing.in_area, Listing.service_area,
                    Listing.status, Listing.kind, Listing.level, Listing.delivery_methods,
-                   Listing.assured_date).where(Listing.status.in_(PUBLIC_STATUSES))
+                   Listing.assured_date, Listing.review_due).where(Listing.status.in_(PUBLIC_STATUSES))
     if listing_ids is not None:
         query = query.where(Listing.id.in_(listing_ids))
     records: dict[str, Record] = {}
@@ -175,7 +189,8 @@ def load_records(listing_ids: list[str] | None = None) -> dict[str, Record]:
             county_wide=(row.service_area or "").strip().lower() in ("county-wide", "countywide"),
             closed=row.status.value == "temporarily_closed", kind=row.kind.value,
             level=row.level.value, delivery=set(row.delivery_methods or []), days=set(), periods=set(),
-            terms=set(), assured=row.assured_date.toordinal() if row.assured_date else 0)
+            terms=set(), assured=row.assured_date.toordinal() if row.assured_date else 0,
+            review_due=row.review_due.toordinal() if row.review_due else NO_REVIEW_DATE)
     if not records:
         return records
     ids = list(records)
