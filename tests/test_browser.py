@@ -218,3 +218,53 @@ def test_axe_check_catches_a_real_violation(live_server, page):
         document.querySelector('main').appendChild(image);
     }""")
     assert any(violation.startswith("image-alt") for violation in axe_violations(page))
+
+
+def browser_sign_in(page, base: str, email: str) -> None:
+    """Sign in through the real form with a demo account."""
+    page.goto(f"{base}/account/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("textbox", name="Password").fill("local-offer-demo")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def test_provider_portal_and_moderation_in_a_real_browser(live_server, browser):
+    """A provider edits a live listing and sends it; the coordinator approves it; a parent sees it. axe on each page."""
+    provider = browser.new_context(bypass_csp=True, viewport={"width": 1024, "height": 800}).new_page()
+    browser_sign_in(provider, live_server, "provider@demo.example.org")
+    provider.goto(f"{live_server}/portal/")
+    assert provider.get_by_role("heading", name="Your listings").is_visible()
+    assert axe_violations(provider) == []
+    provider.get_by_role("link", name="Otters calm swim sessions").click()
+    assert axe_violations(provider) == []
+    provider.get_by_role("link", name="About the listing").click()
+    # An empty name: the error summary takes focus and links to the field.
+    provider.get_by_label("Listing name", exact=True).fill("")
+    provider.get_by_role("button", name="Save and continue").click()
+    summary = provider.locator(".govuk-error-summary")
+    assert summary.is_visible() and "Enter the name of the listing" in summary.inner_text()
+    assert provider.evaluate("() => document.activeElement.classList.contains('govuk-error-summary')")
+    assert axe_violations(provider) == []
+    provider.get_by_label("Listing name", exact=True).fill("Moorlands Otters Kingfisher Sessions")
+    provider.get_by_role("button", name="Save and continue").click()
+    assert "What you have changed" in provider.content()
+    provider.get_by_role("button", name="Send for checking").click()
+    assert "Sent for checking" in provider.content()
+    assert axe_violations(provider) == []
+
+    coordinator = browser.new_context(bypass_csp=True, viewport={"width": 1024, "height": 800}).new_page()
+    browser_sign_in(coordinator, live_server, "coordinator@demo.example.gov.uk")
+    coordinator.goto(f"{live_server}/moderation/")
+    assert axe_violations(coordinator) == []
+    coordinator.get_by_role("link", name="Moorlands Otters Kingfisher Sessions").click()
+    assert "Moorlands Otters Kingfisher Sessions" in coordinator.locator("table.lo-diff").inner_text()
+    assert axe_violations(coordinator) == []
+    coordinator.get_by_role("button", name="Approve and publish").click()
+    assert "Families can find" in coordinator.content()
+
+    parent = browser.new_context(java_script_enabled=False).new_page()
+    parent.goto(f"{live_server}/search?q=kingfisher")
+    assert "Moorlands Otters Kingfisher Sessions" in parent.content()
+    for context in (provider.context, coordinator.context, parent.context):
+        context.close()

@@ -1,0 +1,408 @@
+"""The provider portal: a dashboard, a listing written in sections, and requests to the council.
+
+Providers see and change only their organisations' listings; coordinators may
+open any listing here to edit it directly.  Nothing saved here reaches families
+until a coordinator approves it (see ``local_offer.moderation``), except
+"still accurate", which only moves the review dates.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from local_offer import publishing, reviews
+from local_offer.auth import requires
+from local_offer.extensions import db
+from local_offer.i18n import _
+from local_offer.listings import vocabulary_trees
+from local_offer.models import (
+    Listing,
+    ListingKind,
+    ListingLevel,
+    ListingRevision,
+    ListingStatus,
+    Organisation,
+    RevisionStatus,
+    Role,
+    User,
+    Vocabulary,
+    record_audit,
+    utcnow,
+)
+from local_offer.portal import bp
+from local_offer.portal.forms import (
+    FORMS,
+    AccessForm,
+    ConfirmForm,
+    NewListingForm,
+    StatusForm,
+    SubmitForm,
+)
+from local_offer.users import client_ip, needs_two_factor_setup
+
+#: Descriptions may be long: let a too-long one reach the form's own check (up to this size).
+PORTAL_FORM_LIMIT = 8 * 1024 * 1024
+
+
+@bp.before_request
+def portal_limits():
+    """Send staff to set up a required second factor; allow long descriptions to reach validation."""
+    if current_user.is_authenticated and needs_two_factor_setup(current_user):
+        flash(_("Your council requires a second factor. Turn it on to continue."))
+        return redirect(url_for("accounts.two_factor"))
+    request.max_content_length = PORTAL_FORM_LIMIT
+    request.max_form_memory_size = PORTAL_FORM_LIMIT
+    return None
+
+
+@bp.context_processor
+def section_titles():
+    """Give every portal page the sections' names."""
+    return {"section_titles": publishing.SECTION_TITLES}
+
+
+# --- who may edit what ---------------------------------------------------------------------
+
+
+def may_edit(user: User, listing: Listing) -> bool:
+    """Say whether someone may change a listing: its organisation's providers, and coordinators."""
+    if user.has_role(Role.COORDINATOR):
+        return True
+    return any(organisation.id == listing.organisation_id for organisation in user.organisations)
+
+
+def editable_listing(listing_id) -> Listing:
+    """Return the listing if the signed-in person may edit it: 404 if there is none, 403 if not theirs."""
+    listing = db.get_or_404(Listing, str(listing_id))
+    if not may_edit(current_user, listing):
+        abort(403)
+    return listing
+
+
+def current_data(listing: Listing, revision: ListingRevision | None) -> dict:
+    """Return what the portal shows: the open change if there is one, else the live listing."""
+    return dict(revision.data) if revision is not None else publishing.listing_data(listing)
+
+
+def section_states(listing: Listing, revision: ListingRevision | None) -> dict[str, str]:
+    """Return each section's state for the task list: completed, in progress or not started."""
+    if revision is None or revision.base_data is not None:
+        return {section: "completed" for section in publishing.SECTIONS}
+    done = set(revision.data.get("_done") or [])
+    return {section: "completed" if section in done else "not_started" for section in publishing.SECTIONS}
+
+
+# --- the dashboard ---------------------------------------------------------------------------
+
+
+@bp.get("/")
+@requires(Role.PROVIDER)
+def dashboard():
+    """List the organisation's listings with their status, waiting changes and review dates."""
+    organisation_ids = [organisation.id for organisation in current_user.organisations]
+    listings = db.session.execute(
+        select(Listing).where(Listing.organisation_id.in_(organisation_ids))
+        .options(selectinload(Listing.organisation)).order_by(Listing.name)).scalars().all()
+    open_revisions = {revision.listing_id: revision for revision in db.session.execute(
+        select(ListingRevision).where(ListingRevision.listing_id.in_([listing.id for listing in listings]),
+                                      ListingRevision.status.in_(publishing.OPEN_REVISIONS))).scalars()}
+    rows = []
+    for listing in listings:
+        revision = open_revisions.get(listing.id)
+        name = (revision.data.get("name") if revision else None) or listing.name
+        rows.append({"listing": listing, "revision": revision, "name": name,
+                     "review": reviews.review_state(listing) if listing.is_visible else None})
+    return render_template("portal/dashboard.html", rows=rows, confirm_form=ConfirmForm(),
+                           organisations=current_user.organisations)
+
+
+# --- starting a listing ----------------------------------------------------------------------
+
+
+@bp.route("/listings/new", methods=["GET", "POST"])
+@requires(Role.PROVIDER)
+def new_listing():
+    """Start a new listing for one of the person's organisations (any, for coordinators)."""
+    form = NewListingForm()
+    if current_user.has_role(Role.COORDINATOR):
+        organisations = db.session.execute(select(Organisation).order_by(Organisation.name)).scalars().all()
+    else:
+        organisations = sorted(current_user.organisations, key=lambda organisation: organisation.name)
+    if not organisations:
+        flash(_("Your account is not linked to an organisation yet. Ask the Local Offer team to link it."))
+        return redirect(url_for("portal.dashboard"))
+    form.organisation.choices = [(organisation.id, organisation.name) for organisation in organisations]
+    if len(organisations) == 1 and not form.is_submitted():
+        form.organisation.data = organisations[0].id
+    if form.validate_on_submit():
+        data = publishing.new_listing_data(form.name.data, form.kind.data)
+        data["_done"] = []
+        listing = Listing(organisation_id=form.organisation.data, name=data["name"], kind=ListingKind(data["kind"]),
+                          level=ListingLevel.UNIVERSAL, status=ListingStatus.DRAFT)
+        db.session.add(listing)
+        db.session.flush()
+        db.session.add(ListingRevision(listing=listing, data=data, base_data=None, base_version=None,
+                                       created_by_id=current_user.id, status=RevisionStatus.DRAFT))
+        record_audit("listing.started", "listing", listing.id, actor=current_user,
+                     changes={"name": data["name"], "organisation": listing.organisation_id}, ip_address=client_ip())
+        db.session.commit()
+        flash(_("Listing started. Fill in each section, then send it for checking."))
+        return redirect(url_for("portal.listing", listing_id=listing.id))
+    return render_template("portal/new_listing.html", form=form), 400 if form.errors else 200
+
+
+# --- the task list -----------------------------------------------------------------------------
+
+
+@bp.get("/listings/<uuid:listing_id>")
+@requires(Role.PROVIDER)
+def listing(listing_id):
+    """Show a listing's sections and state, with what can be done next."""
+    item = editable_listing(listing_id)
+    revision = publishing.open_revision(item)
+    data = current_data(item, revision)
+    states = section_states(item, revision)
+    changes = publishing.diff(revision.base_data, revision.data) if revision is not None and revision.base_data \
+        else []
+    submit_form = SubmitForm(revision=revision.id if revision else "", version=revision.version if revision else "")
+    return render_template("portal/listing.html", listing=item, revision=revision, data=data, states=states,
+                           changes=changes, ready=all(state == "completed" for state in states.values()),
+                           submit_form=submit_form, confirm_form=ConfirmForm(),
+                           review=reviews.review_state(item) if item.is_visible else None)
+
+
+@bp.post("/listings/<uuid:listing_id>/edit")
+@requires(Role.PROVIDER)
+def start_edit(listing_id):
+    """Begin a change to a live listing: it waits beside the published version until approved."""
+    item = editable_listing(listing_id)
+    revision = publishing.start_revision(item, current_user)
+    db.session.commit()
+    return redirect(url_for("portal.section", listing_id=item.id, section=request.form.get("section", "about")
+                            if request.form.get("section") in publishing.SECTIONS else "about",
+                            revision=revision.id))
+
+
+def _choices_from_tree(vocabulary: Vocabulary) -> tuple[list[tuple[str, str]], list]:
+    """Return (choices, groups) for a vocabulary: leaf terms, grouped under their top term."""
+    tops, _by_code = vocabulary_trees()
+    from local_offer.filters import current_language
+
+    language = current_language()
+    groups, choices = [], []
+    for top in tops[vocabulary]:
+        items = top.children or [top]
+        group = [(term.code, term.label(language)) for term in items]
+        groups.append((top.label(language), group))
+        choices.extend(group)
+    return choices, groups
+
+
+def _prepare(form, section: str) -> dict:
+    """Give a section form its vocabulary choices; return what its template needs."""
+    extra = {}
+    if section == "about":
+        form.categories.choices, extra["category_groups"] = _choices_from_tree(Vocabulary.CATEGORY)
+    elif section == "who":
+        form.needs.choices, extra["need_groups"] = _choices_from_tree(Vocabulary.NEED)
+    elif section == "access":
+        form.accessibility.choices, _groups = _choices_from_tree(Vocabulary.ACCESSIBILITY)
+    return extra
+
+
+@bp.route("/listings/<uuid:listing_id>/sections/<section>", methods=["GET", "POST"])
+@requires(Role.PROVIDER)
+def section(listing_id, section):
+    """Edit one section of the open change; saving keeps it as a draft to come back to."""
+    item = editable_listing(listing_id)
+    if section not in FORMS:
+        abort(404)
+    revision = publishing.open_revision(item)
+    form_class = FORMS[section]
+    form = form_class()
+    extra = _prepare(form, section)
+    if isinstance(form, AccessForm):
+        form.details = {}
+    if not form.is_submitted():
+        if revision is None:
+            # Looking before changing anything: the form shows the live listing.
+            form.load(publishing.listing_data(item))
+            form.version.data = f"live-{item.version}"
+        else:
+            form.load(revision.data)
+            form.revision.data, form.version.data = revision.id, revision.version
+        return _render_section(item, revision, section, form, extra)
+    if isinstance(form, AccessForm):
+        form.read_details(request.form)
+    if revision is None:
+        if form.revision.data or form.version.data != f"live-{item.version}":
+            return _stale(item, None, form, section, extra)
+    elif form.revision.data != revision.id or str(form.version.data) != str(revision.version):
+        return _stale(item, revision, form, section, extra)
+    if not form.validate():
+        return _render_section(item, revision, section, form, extra, status=400)
+    if revision is None:
+        revision = publishing.start_revision(item, current_user)
+    data = dict(revision.data)
+    data.update(form.dump())
+    if revision.base_data is None:
+        data["_done"] = sorted(set(data.get("_done") or []) | {section})
+    revision.data = data
+    if revision.status is RevisionStatus.RETURNED:
+        revision.status = RevisionStatus.DRAFT
+    if revision.base_data is None and section == "about":
+        item.name, item.kind = data["name"], ListingKind(data["kind"])
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        return _stale(item, publishing.open_revision(item), form, section, extra)
+    flash(_("%(section)s saved.", section=publishing.SECTION_TITLES[section]))
+    return redirect(url_for("portal.listing", listing_id=item.id))
+
+
+def _render_section(item, revision, section, form, extra, status=200):
+    return render_template("portal/section.html", listing=item, revision=revision, section=section,
+                           title=publishing.SECTION_TITLES[section], form=form,
+                           description_max=publishing.DESCRIPTION_MAX, **extra), status
+
+
+def _stale(item, revision, form, section, extra):
+    """Someone else saved this change (or approved it) since the form was opened: show both versions."""
+    db.session.rollback()
+    mine = None
+    if form.validate():
+        base = dict(revision.data) if revision is not None else publishing.listing_data(item)
+        mine = dict(base)
+        mine.update(form.dump())
+        changes = publishing.diff(base, mine)
+    else:
+        changes = []
+    theirs = current_data(item, revision)
+    return render_template("portal/stale.html", listing=item, revision=revision, section=section,
+                           title=publishing.SECTION_TITLES[section], changes=changes, theirs=theirs,
+                           form=form, submitted=mine is not None), 409
+
+
+# --- sending for checking --------------------------------------------------------------------
+
+
+@bp.post("/listings/<uuid:listing_id>/submit")
+@requires(Role.PROVIDER)
+def submit(listing_id):
+    """Send the open change for a coordinator to check."""
+    item = editable_listing(listing_id)
+    revision = publishing.open_revision(item)
+    form = SubmitForm()
+    if revision is None or form.revision.data != revision.id or str(form.version.data) != str(revision.version):
+        flash(_("This listing changed while you were looking at it. Check it again, then send it."))
+        return redirect(url_for("portal.listing", listing_id=item.id)), 303
+    states = section_states(item, revision)
+    if not form.validate() or not all(state == "completed" for state in states.values()):
+        if not all(state == "completed" for state in states.values()):
+            form.note.errors = list(form.note.errors) + [_("Complete every section before sending it for checking")]
+        return render_template("portal/listing.html", listing=item, revision=revision, data=revision.data,
+                               states=states, changes=publishing.diff(revision.base_data, revision.data)
+                               if revision.base_data else [], ready=False, submit_form=form,
+                               confirm_form=ConfirmForm(), review=None), 400
+    if revision.base_data is not None and not publishing.diff(revision.base_data, revision.data):
+        flash(_("You have not changed anything yet."))
+        return redirect(url_for("portal.listing", listing_id=item.id)), 303
+    revision.status = RevisionStatus.PENDING
+    revision.submitted_at = utcnow()
+    revision.note = publishing.clean_text(form.note.data)
+    if item.status is ListingStatus.DRAFT:
+        item.status = ListingStatus.PENDING
+    record_audit("revision.submitted", "listing", item.id, actor=current_user,
+                 changes={"revision": revision.id}, ip_address=client_ip())
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        flash(_("This listing changed while you were looking at it. Check it again, then send it."))
+        return redirect(url_for("portal.listing", listing_id=item.id)), 303
+    flash(_("Sent for checking. The Local Offer team will look at it soon; we will email you when they have."))
+    return redirect(url_for("portal.listing", listing_id=item.id))
+
+
+@bp.post("/listings/<uuid:listing_id>/withdraw")
+@requires(Role.PROVIDER)
+def withdraw(listing_id):
+    """Throw away the open change; the live listing (if any) is untouched."""
+    item = editable_listing(listing_id)
+    revision = publishing.open_revision(item)
+    if revision is not None:
+        revision.status = RevisionStatus.WITHDRAWN
+        revision.decided_at = utcnow()
+        if item.status is ListingStatus.PENDING:
+            item.status = ListingStatus.DRAFT
+        record_audit("revision.withdrawn", "listing", item.id, actor=current_user,
+                     changes={"revision": revision.id}, ip_address=client_ip())
+        db.session.commit()
+        flash(_("Your changes have been thrown away."))
+    return redirect(url_for("portal.listing", listing_id=item.id))
+
+
+@bp.route("/listings/<uuid:listing_id>/status", methods=["GET", "POST"])
+@requires(Role.PROVIDER)
+def change_status(listing_id):
+    """Ask to close temporarily, archive, or reopen; a coordinator approves it like any change."""
+    item = editable_listing(listing_id)
+    choices = {
+        ListingStatus.PUBLISHED: [("temporarily_closed", _("Close it for a while (families still see it, marked closed)")),
+                                  ("archived", _("Archive it: it has stopped and families should no longer see it"))],
+        ListingStatus.TEMPORARILY_CLOSED: [("published", _("Reopen it")), ("archived", _("Archive it"))],
+        ListingStatus.ARCHIVED: [("published", _("Bring it back"))],
+    }.get(item.status)
+    if not choices:
+        flash(_("A listing that has not been published yet cannot be closed or archived."))
+        return redirect(url_for("portal.listing", listing_id=item.id))
+    form = StatusForm()
+    form.status.choices = choices
+    if form.validate_on_submit():
+        revision = publishing.start_revision(item, current_user)
+        data = dict(revision.data)
+        data["status"] = form.status.data
+        revision.data = data
+        revision.status = RevisionStatus.PENDING
+        revision.submitted_at = utcnow()
+        revision.note = publishing.clean_text(form.note.data)
+        record_audit("revision.submitted", "listing", item.id, actor=current_user,
+                     changes={"revision": revision.id, "status": form.status.data}, ip_address=client_ip())
+        db.session.commit()
+        flash(_("Request sent. The Local Offer team will check it soon."))
+        return redirect(url_for("portal.listing", listing_id=item.id))
+    return render_template("portal/status.html", listing=item, form=form), 400 if form.errors else 200
+
+
+@bp.post("/listings/<uuid:listing_id>/confirm")
+@requires(Role.PROVIDER)
+def confirm(listing_id):
+    """Confirm in one click that a live listing is still accurate: moves its review date on."""
+    item = editable_listing(listing_id)
+    form = ConfirmForm()
+    if not form.validate() or not item.is_visible:
+        abort(400)
+    reviews.confirm_accurate(item, current_user)
+    flash(_("Thank you. %(name)s is marked as checked today.", name=item.name))
+    target = request.form.get("next")
+    return redirect(url_for("portal.dashboard") if target == "dashboard"
+                    else url_for("portal.listing", listing_id=item.id))
+
+
+def notify_providers(listing: Listing, subject: str, body: str, revision: ListingRevision | None = None) -> int:
+    """Email the people who look after a listing: its organisation's accounts and the change's author."""
+    from local_offer import mail
+
+    people = {user.email: user for user in listing.organisation.members if user.active}
+    if revision is not None and revision.created_by is not None and revision.created_by.active \
+            and not revision.created_by.has_role(Role.COORDINATOR):
+        people.setdefault(revision.created_by.email, revision.created_by)
+    for email in sorted(people):
+        mail.send(email, subject, body)
+    current_app.logger.info("Told %s people about %s", len(people), listing.id)
+    return len(people)
