@@ -31,7 +31,7 @@ def send(to: str, subject: str, body: str) -> None:
     message = EmailMessage()
     message["From"] = formataddr((f"{config['SERVICE_NAME']} – {config['COUNCIL_NAME']}", config["MAIL_FROM"]))
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = " ".join(subject.split())  # a line break in a header is refused
     message["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].split("@")[-1])
     message.set_content(body)
     if config.get("MAIL_SERVER"):

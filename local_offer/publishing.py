@@ -227,12 +227,15 @@ def apply_data(listing: Listing, data: dict) -> None:
     resolved through the gazetteer whenever they are new or changed: an unknown
     one raises PublishError, so no venue is ever stored without coordinates.
     """
-    listing.name = clean_text(data["name"])[:255]
+    listing.name = " ".join(clean_text(data["name"]).split())[:255]
     listing.kind = ListingKind(data["kind"])
     listing.level = ListingLevel(data.get("level") or "universal")
     listing.summary = clean_text(data.get("summary"))[:500]
-    listing.description_source = data.get("description") or ""
-    listing.description = clean_markdown(listing.description_source)
+    source = data.get("description") or ""
+    if listing.description_source or source != markdown_from_html(listing.description or ""):
+        listing.description = clean_markdown(source)
+        listing.description_source = source
+    # else: a description stored before Markdown was kept, and untouched: leave its HTML as it is.
     listing.ofsted_urn = clean_text(data.get("ofsted_urn")) or None
     listing.sen_information_report_url = data.get("sen_information_report_url") or None
     listing.min_age, listing.max_age = data.get("min_age"), data.get("max_age")
@@ -282,12 +285,11 @@ def _apply_locations(listing: Listing, entries: list[dict]) -> None:
         fields = {key: clean_text(entry.get(key))[:255] for key in ("name", "address_1", "address_2", "town")}
         fields["mask_address"] = bool(entry.get("mask_address"))
         postcode = (entry.get("postcode") or "").strip().upper()
-        location = db.session.get(Location, entry["id"]) if entry.get("id") else None
+        location = db.session.get(Location, entry["id"]) if isinstance(entry.get("id"), str) \
+            and len(entry["id"]) <= 36 else None
         if location is not None and any(link.listing_id != listing.id for link in location.service_at_locations) \
                 and (location.postcode != postcode or any(getattr(location, k) != v for k, v in fields.items())):
             location = None  # a venue other listings use is copied, not changed under them
-        elif location is None and entry.get("id") and db.session.get(Location, entry["id"]) is None:
-            location = _new(Location, entry["id"])
         if location is None:
             location = _new(Location, None)
         for key, value in fields.items():
@@ -300,10 +302,11 @@ def _apply_locations(listing: Listing, entries: list[dict]) -> None:
 
 
 def _new(model, identifier: str | None):
-    """Return a new row of ``model``, keeping a source's id when there is one."""
+    """Return a new row of ``model``, keeping a source's id when it is a free, well-formed one."""
     from local_offer.models import new_id
 
-    row = model(id=identifier or new_id())
+    usable = isinstance(identifier, str) and 0 < len(identifier) <= 36 and db.session.get(model, identifier) is None
+    row = model(id=identifier if usable else new_id())
     db.session.add(row) if model is Location else None
     return row
 
@@ -402,7 +405,10 @@ def _comparable(field: str, value):
     """Drop what a person does not see (ids, coordinates) before comparing a field."""
     if field in ("locations", "schedules", "costs", "contacts") and isinstance(value, list):
         hidden = {"id", "latitude", "longitude"}
-        return [{k: v for k, v in item.items() if k not in hidden} for item in value]
+        rows = [{k: v for k, v in item.items() if k not in hidden} for item in value]
+        if field != "schedules":  # venues, costs and contacts have no order the database keeps
+            rows.sort(key=lambda row: sorted((k, str(v)) for k, v in row.items()))
+        return rows or None
     if value in (None, "", []):
         return None
     return value

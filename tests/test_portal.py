@@ -313,6 +313,8 @@ def test_approving_a_change_edited_since_it_was_opened_is_refused(app, people):
     ("when_where", {"delivery_methods": ["online"], "in_area": "yes", "schedules-0-opens": "10:00",
                     "schedules-0-closes": "11:00"}, "Choose a day, or explain when it runs in the notes"),
     ("cost", {"is_free": "no", "costs-0-option": "per session"}, "Enter an amount, or describe the cost"),
+    ("cost", {"is_free": "no", "costs-0-option": "per session", "costs-0-amount": "NaN"},
+     "Enter an amount in pounds"),
     ("contacts", {"website": "https://example.org", "contacts-0-email": "a@example.org"},
      "Enter the person's name or their role"),
     ("cost", {"is_free": "no", "costs-0-option": "per session", "costs-0-amount": "lots"},
@@ -483,3 +485,38 @@ def test_a_coordinator_edits_a_listing_directly_and_publishes_it(app, people):
     assert audit.actor == "coordinator@example.gov.uk" and audit.changes["summary"][1] == "Edited by the council."
     provider = as_user(app, "provider@example.org")
     assert provider.post(f"/moderation/listings/{SWIM}/publish", data={"version": 1}).status_code == 403
+
+
+def test_a_status_request_never_carries_unsent_changes(app, people):
+    """Asking to close while a draft is open is refused, so the draft is not published with it."""
+    provider = as_user(app, "provider@example.org")
+    save(provider, SWIM, "about", {**publishing_about(SWIM), "summary": "Half-written."})
+    response = provider.post(f"/portal/listings/{SWIM}/status", data={"status": "archived", "note": "Stopped"})
+    assert response.status_code == 303
+    revision = publishing.open_revision(db.session.get(Listing, SWIM))
+    assert revision.status is RevisionStatus.DRAFT and revision.data["status"] == "published"
+
+
+def test_untouched_old_descriptions_and_parent_terms_survive_an_approval(app, people):
+    """A listing stored before Markdown was kept keeps its HTML; a top-level term it had stays chosen."""
+    from local_offer.models import ListingTerm, Term, Vocabulary
+
+    listing = db.session.get(Listing, SWIM)
+    listing.description, listing.description_source = "<ol><li>One <em>two</em></li></ol>", ""
+    top = db.session.execute(select(Term).where(Term.vocabulary == Vocabulary.CATEGORY,
+                                                Term.parent_id.is_(None))).scalars().first()
+    listing.listing_terms.append(ListingTerm(term=top))
+    db.session.commit()
+    provider = as_user(app, "provider@example.org")
+    assert top.code in provider.get(f"/portal/listings/{SWIM}/sections/about").get_data(as_text=True)
+    assert save(provider, SWIM, "about", {**publishing_about(SWIM), "name": "Otters\nrenamed"}).status_code == 302
+    provider.post(f"/portal/listings/{SWIM}/submit", data=fields_of(provider, f"/portal/listings/{SWIM}"))
+    revision = publishing.open_revision(db.session.get(Listing, SWIM))
+    coordinator = as_user(app, "coordinator@example.gov.uk")
+    assert coordinator.post(f"/moderation/changes/{revision.id}/approve",
+                            data={"version": revision.version}).status_code == 302
+    db.session.expire_all()
+    listing = db.session.get(Listing, SWIM)
+    assert listing.name == "Otters renamed"
+    assert listing.description == "<ol><li>One <em>two</em></li></ol>"
+    assert top.code in [link.term.code for link in listing.listing_terms]

@@ -1,5 +1,7 @@
 """Forms for coordinators and administrators."""
 
+import re
+
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
@@ -78,7 +80,7 @@ class SettingsForm(FlaskForm):
     def validate_hide_after_days(self, field) -> None:
         """Accept a whole number of days from 1 to 3650, or nothing (never hide)."""
         text = (field.data or "").strip()
-        if text and not (text.isdigit() and 1 <= int(text) <= MAX_HIDE_AFTER_DAYS):
+        if text and not (re.fullmatch(r"[0-9]{1,5}", text) and 1 <= int(text) <= MAX_HIDE_AFTER_DAYS):
             raise ValidationError(_l("Enter a whole number of days from 1 to %(max)s, or leave it empty",
                                      max=MAX_HIDE_AFTER_DAYS))
 

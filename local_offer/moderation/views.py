@@ -222,4 +222,7 @@ def publish_now(listing_id):
         return redirect(url_for("portal.listing", listing_id=listing.id)), 303
     change.status = RevisionStatus.PENDING
     change.submitted_at = change.submitted_at or utcnow()
+    record_audit("revision.submitted", "listing", listing.id, actor=current_user,
+                 changes={"revision": change.id}, ip_address=client_ip())
+    db.session.commit()  # so a conflict page's approve form finds it waiting
     return _approve(change, accept_conflicts=False)

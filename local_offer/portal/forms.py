@@ -51,6 +51,11 @@ def _text(value) -> str:
     return clean_text(value or "")
 
 
+def _line(value) -> str:
+    """Clean a one-line field: line breaks become spaces."""
+    return " ".join(clean_text(value or "").split())
+
+
 def _money(value: str) -> str:
     """Read an amount of pounds as typed ("£4.50", "4,50")."""
     return value.strip().lstrip("£").strip().replace(",", ".")
@@ -116,7 +121,7 @@ class AboutForm(SectionForm):
 
     def dump(self) -> dict:
         """Return the listing data fields this form edits."""
-        return {"name": _text(self.name.data), "kind": self.kind.data, "summary": _text(self.summary.data),
+        return {"name": _line(self.name.data), "kind": self.kind.data, "summary": _text(self.summary.data),
                 # Markdown stays as written (it is rendered through the allow-list when published).
                 "description": (self.description.data or "").replace("\r\n", "\n").strip(),
                 "categories": list(self.categories.data or []), "ofsted_urn": _text(self.ofsted_urn.data).upper(),
@@ -268,7 +273,7 @@ class CostRow(_Row):
             value = Decimal(_money(field.data))
         except InvalidOperation as error:
             raise ValidationError(_("Enter an amount in pounds, like 4.50")) from error
-        if value < 0 or value > 99999 or value.as_tuple().exponent < -2:
+        if not value.is_finite() or value < 0 or value > 99999 or value.as_tuple().exponent < -2:
             raise ValidationError(_("Enter an amount in pounds, like 4.50"))
 
 

@@ -139,7 +139,7 @@ def new_listing():
     if len(organisations) == 1 and not form.is_submitted():
         form.organisation.data = organisations[0].id
     if form.validate_on_submit():
-        data = publishing.new_listing_data(form.name.data, form.kind.data)
+        data = publishing.new_listing_data(" ".join((form.name.data or "").split()), form.kind.data)
         data["_done"] = []
         listing = Listing(organisation_id=form.organisation.data, name=data["name"], kind=ListingKind(data["kind"]),
                           level=ListingLevel.UNIVERSAL, status=ListingStatus.DRAFT)
@@ -195,8 +195,9 @@ def _choices_from_tree(vocabulary: Vocabulary) -> tuple[list[tuple[str, str]], l
     language = current_language()
     groups, choices = [], []
     for top in tops[vocabulary]:
-        items = top.children or [top]
-        group = [(term.code, term.label(language)) for term in items]
+        group = [(top.code, _("%(name)s (in general)", name=top.label(language)) if top.children
+                  else top.label(language))]
+        group += [(term.code, term.label(language)) for term in top.children]
         groups.append((top.label(language), group))
         choices.extend(group)
     return choices, groups
@@ -335,6 +336,10 @@ def withdraw(listing_id):
     """Throw away the open change; the live listing (if any) is untouched."""
     item = editable_listing(listing_id)
     revision = publishing.open_revision(item)
+    form = SubmitForm()
+    if revision is not None and (form.revision.data != revision.id or str(form.version.data) != str(revision.version)):
+        flash(_("This listing changed while you were looking at it. Check it again."))
+        return redirect(url_for("portal.listing", listing_id=item.id)), 303
     if revision is not None:
         revision.status = RevisionStatus.WITHDRAWN
         revision.decided_at = utcnow()
@@ -361,6 +366,10 @@ def change_status(listing_id):
     if not choices:
         flash(_("A listing that has not been published yet cannot be closed or archived."))
         return redirect(url_for("portal.listing", listing_id=item.id))
+    if publishing.open_revision(item) is not None:
+        flash(_("This listing has changes that are not published yet. Send them for checking (or throw them "
+                "away) and wait for them to be checked before asking to close, archive or reopen it."))
+        return redirect(url_for("portal.listing", listing_id=item.id)), 303
     form = StatusForm()
     form.status.choices = choices
     if form.validate_on_submit():
@@ -387,7 +396,10 @@ def confirm(listing_id):
     form = ConfirmForm()
     if not form.validate() or not item.is_visible:
         abort(400)
-    reviews.confirm_accurate(item, current_user)
+    try:
+        reviews.confirm_accurate(item, current_user)
+    except StaleDataError:
+        db.session.rollback()  # a second click at the same moment: the first one counted
     flash(_("Thank you. %(name)s is marked as checked today.", name=item.name))
     target = request.form.get("next")
     return redirect(url_for("portal.dashboard") if target == "dashboard"
@@ -402,7 +414,12 @@ def notify_providers(listing: Listing, subject: str, body: str, revision: Listin
     if revision is not None and revision.created_by is not None and revision.created_by.active \
             and not revision.created_by.has_role(Role.COORDINATOR):
         people.setdefault(revision.created_by.email, revision.created_by)
+    sent = 0
     for email in sorted(people):
-        mail.send(email, subject, body)
-    current_app.logger.info("Told %s people about %s", len(people), listing.id)
-    return len(people)
+        try:
+            mail.send(email, subject, body)
+            sent += 1
+        except Exception:  # the decision is saved; a mail failure must not undo or hide it
+            current_app.logger.exception("Could not email %s about %s", email, listing.id)
+    current_app.logger.info("Told %s of %s people about %s", sent, len(people), listing.id)
+    return sent
