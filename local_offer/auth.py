@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort
+from flask import abort, flash, redirect, url_for
 from flask_login import current_user, login_required
 
 from local_offer.models import Role
@@ -36,3 +36,17 @@ def public(view):
     """Mark a view as open to everyone (the role test checks every route is marked)."""
     view.public = True
     return view
+
+
+def second_factor_first():
+    """Before staff pages: send someone to set up a second factor first, when the council requires one.
+
+    Registered with ``before_request`` on every blueprint of signed-in work (admin, portal, moderation).
+    """
+    from local_offer.i18n import _
+    from local_offer.users import needs_two_factor_setup
+
+    if current_user.is_authenticated and needs_two_factor_setup(current_user):
+        flash(_("Your council requires a second factor. Turn it on to continue."))
+        return redirect(url_for("accounts.two_factor"))
+    return None

@@ -19,10 +19,9 @@ from __future__ import annotations
 import difflib
 import html
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -254,9 +253,9 @@ def apply_data(listing: Listing, data: dict) -> None:
     listing.phone = clean_text(data.get("phone")) or None
     _apply_terms(listing, data)
     _apply_locations(listing, data.get("locations") or [])
-    _apply_schedules(listing, data.get("schedules") or [])
-    _apply_costs(listing, data.get("costs") or [])
-    _apply_contacts(listing, data.get("contacts") or [])
+    listing.schedules = _replace_rows(listing.schedules, Schedule, data.get("schedules") or [], _fill_schedule)
+    listing.cost_options = _replace_rows(listing.cost_options, CostOption, data.get("costs") or [], _fill_cost)
+    listing.contacts = _replace_rows(listing.contacts, Contact, data.get("contacts") or [], _fill_contact)
 
 
 def _apply_terms(listing: Listing, data: dict) -> None:
@@ -311,50 +310,45 @@ def _new(model, identifier: str | None):
     return row
 
 
-def _apply_schedules(listing: Listing, entries: list[dict]) -> None:
-    existing = {schedule.id: schedule for schedule in listing.schedules}
-    schedules = []
+def _replace_rows(current: list, model, entries: list[dict], fill) -> list:
+    """Return rows for ``entries``: a listing's own row when the entry names its id, else a new one."""
+    existing = {row.id: row for row in current}
+    rows = []
     for position, entry in enumerate(entries):
-        schedule = existing.get(entry.get("id")) or _new(Schedule, entry.get("id"))
-        schedule.weekday = Weekday(entry["day"]) if entry.get("day") else None
-        schedule.opens_at = _parse_time(entry.get("opens"))
-        schedule.closes_at = _parse_time(entry.get("closes"))
-        if schedule.opens_at and schedule.closes_at and schedule.closes_at <= schedule.opens_at:
-            raise PublishError(_("A session closes before it opens."))
-        schedule.period = SchedulePeriod(entry.get("period") or "all_year")
-        schedule.notes = clean_text(entry.get("notes"))[:500]
-        schedule.position = position
-        schedules.append(schedule)
-    listing.schedules = schedules
+        row = existing.get(entry.get("id")) or _new(model, entry.get("id"))
+        fill(row, entry, position)
+        rows.append(row)
+    return rows
 
 
-def _apply_costs(listing: Listing, entries: list[dict]) -> None:
-    existing = {cost.id: cost for cost in listing.cost_options}
-    costs = []
-    for entry in entries:
-        cost = existing.get(entry.get("id")) or _new(CostOption, entry.get("id"))
-        cost.option = clean_text(entry.get("option"))[:255]
-        try:
-            cost.amount = Decimal(str(entry["amount"])) if entry.get("amount") not in (None, "") else None
-        except InvalidOperation as error:
-            raise PublishError(_("%(amount)s is not an amount of money.", amount=entry.get("amount"))) from error
-        cost.amount_description = clean_text(entry.get("description"))[:255]
-        costs.append(cost)
-    listing.cost_options = costs
+def _fill_schedule(schedule: Schedule, entry: dict, position: int) -> None:
+    schedule.weekday = Weekday(entry["day"]) if entry.get("day") else None
+    schedule.opens_at = _parse_time(entry.get("opens"))
+    schedule.closes_at = _parse_time(entry.get("closes"))
+    if schedule.opens_at and schedule.closes_at and schedule.closes_at <= schedule.opens_at:
+        raise PublishError(_("A session closes before it opens."))
+    schedule.period = SchedulePeriod(entry.get("period") or "all_year")
+    schedule.notes = clean_text(entry.get("notes"))[:500]
+    schedule.position = position
 
 
-def _apply_contacts(listing: Listing, entries: list[dict]) -> None:
-    existing = {contact.id: contact for contact in listing.contacts}
-    contacts = []
-    for entry in entries:
-        contact = existing.get(entry.get("id")) or _new(Contact, entry.get("id"))
-        contact.name = clean_text(entry.get("name"))[:255]
-        contact.title = clean_text(entry.get("title"))[:255]
-        contact.phone = clean_text(entry.get("phone")) or None
-        contact.email = (entry.get("email") or "").strip() or None
-        contact.is_public = bool(entry.get("public", True))
-        contacts.append(contact)
-    listing.contacts = contacts
+def _fill_cost(cost: CostOption, entry: dict, position: int) -> None:
+    cost.option = clean_text(entry.get("option"))[:255]
+    try:
+        cost.amount = Decimal(str(entry["amount"])) if entry.get("amount") not in (None, "") else None
+    except InvalidOperation as error:
+        raise PublishError(_("%(amount)s is not an amount of money.", amount=entry.get("amount"))) from error
+    if cost.amount is not None and not cost.amount.is_finite():
+        raise PublishError(_("%(amount)s is not an amount of money.", amount=entry.get("amount")))
+    cost.amount_description = clean_text(entry.get("description"))[:255]
+
+
+def _fill_contact(contact: Contact, entry: dict, position: int) -> None:
+    contact.name = clean_text(entry.get("name"))[:255]
+    contact.title = clean_text(entry.get("title"))[:255]
+    contact.phone = clean_text(entry.get("phone")) or None
+    contact.email = (entry.get("email") or "").strip() or None
+    contact.is_public = bool(entry.get("public", True))
 
 
 # --- differences and merging --------------------------------------------------------------
@@ -488,11 +482,6 @@ def merge(base: dict | None, live: dict, proposed: dict) -> tuple[dict, list[str
 # --- the publish path ---------------------------------------------------------------------
 
 
-def review_period() -> timedelta:
-    """Return how long after a check the next review falls due."""
-    return timedelta(days=int(current_app.config.get("REVIEW_PERIOD_DAYS", 365)))
-
-
 def publish(listing: Listing, data: dict, *, actor: User | None, action: str,
             assured: date | None = None, extra: dict | None = None, ip_address: str | None = None) -> None:
     """Make ``data`` the live version of ``listing``: database, audit and search, in one path.
@@ -514,7 +503,9 @@ def publish(listing: Listing, data: dict, *, actor: User | None, action: str,
         listing.status = status
         if assured is not None:
             listing.assured_date = assured
-            listing.review_due = assured + review_period()
+            from local_offer.reviews import next_review
+
+            listing.review_due = next_review(assured)
         changes = {field: [_plain((before or {}).get(field)), _plain(data.get(field))]
                    for field in changed_fields(before, data)}
         changes.update(extra or {})

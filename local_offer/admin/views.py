@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from local_offer import reviews, users
 from local_offer.admin import bp
 from local_offer.admin.forms import DecisionForm, InviteForm, SettingsForm, SynonymForm, UserForm
-from local_offer.auth import requires
+from local_offer.auth import requires, second_factor_first
 from local_offer.extensions import db
 from local_offer.i18n import _
 from local_offer.models import (
@@ -39,13 +39,7 @@ def _organisation_choices(blank: str) -> list[tuple[str, str]]:
     return [("", blank)] + [(row.id, row.name) for row in rows]
 
 
-@bp.before_request
-def second_factor_first():
-    """Send staff to set up a second factor first, when an administrator requires one."""
-    if current_user.is_authenticated and users.needs_two_factor_setup(current_user):
-        flash(_("Your council requires a second factor. Turn it on to continue."))
-        return redirect(url_for("accounts.two_factor"))
-    return None
+bp.before_request(second_factor_first)
 
 
 @bp.route("/settings", methods=["GET", "POST"])

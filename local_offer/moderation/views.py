@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from local_offer import publishing
-from local_offer.auth import requires
+from local_offer.auth import requires, second_factor_first
 from local_offer.extensions import db
 from local_offer.i18n import _, _l
 from local_offer.models import (
@@ -32,16 +32,10 @@ from local_offer.models import (
 from local_offer.moderation import bp
 from local_offer.portal.forms import DecideForm, ReturnForm
 from local_offer.portal.views import notify_providers
-from local_offer.users import client_ip, needs_two_factor_setup
+from local_offer.users import client_ip
 
 
-@bp.before_request
-def second_factor_first():
-    """Send staff to set up a second factor first, when an administrator requires one."""
-    if current_user.is_authenticated and needs_two_factor_setup(current_user):
-        flash(_("Your council requires a second factor. Turn it on to continue."))
-        return redirect(url_for("accounts.two_factor"))
-    return None
+bp.before_request(second_factor_first)
 
 
 @bp.get("/")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from local_offer import publishing, reviews
-from local_offer.auth import requires
+from local_offer.auth import requires, second_factor_first
 from local_offer.extensions import db
 from local_offer.i18n import _
 from local_offer.listings import vocabulary_trees
@@ -42,21 +42,20 @@ from local_offer.portal.forms import (
     StatusForm,
     SubmitForm,
 )
-from local_offer.users import client_ip, needs_two_factor_setup
+from local_offer.users import client_ip
 
 #: Descriptions may be long: let a too-long one reach the form's own check (up to this size).
 PORTAL_FORM_LIMIT = 8 * 1024 * 1024
 
 
+bp.before_request(second_factor_first)
+
+
 @bp.before_request
-def portal_limits():
-    """Send staff to set up a required second factor; allow long descriptions to reach validation."""
-    if current_user.is_authenticated and needs_two_factor_setup(current_user):
-        flash(_("Your council requires a second factor. Turn it on to continue."))
-        return redirect(url_for("accounts.two_factor"))
+def portal_limits() -> None:
+    """Let a too-long description reach the form's own check, rather than a bare 413."""
     request.max_content_length = PORTAL_FORM_LIMIT
     request.max_form_memory_size = PORTAL_FORM_LIMIT
-    return None
 
 
 @bp.context_processor
