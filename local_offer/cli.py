@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from local_offer.config import PROJECT_ROOT
+from local_offer.coproduction.content import FEEDBACK_FILE, load_demo_feedback, load_priorities
 from local_offer.content_loader import (
     ContentError,
     LoadReport,
@@ -65,10 +66,13 @@ def content_load(demo: bool) -> None:
     try:
         load_vocabularies(folder / "vocabularies", report)
         load_synonyms(folder / "synonyms.yaml", report)
+        load_priorities(folder / "priorities.yaml", report)
         if demo:
             for demo_file in sorted((folder / "demo").glob("*.yaml")):
+                if demo_file.name != FEEDBACK_FILE:
                     load_demo(demo_file, report, progress=_progress(f"Loading {demo_file.name}"))
             load_demo_accounts(report)
+            load_demo_feedback(folder / "demo" / FEEDBACK_FILE, report)
         db.session.commit()
     except ContentError as error:
         db.session.rollback()
@@ -348,6 +352,20 @@ def translate_compile() -> None:
     _pybabel("compile", "-d", str(TRANSLATIONS), "--statistics")
 
 
+feedback_cli = AppGroup("feedback", help="Co-production feedback: the retention purge.")
+
+
+@feedback_cli.command("purge")
+def feedback_purge() -> None:
+    """Delete contact details and anonymise old unpublished and redacted comments (safe to run daily)."""
+    from local_offer.coproduction import service
+
+    result = service.purge()
+    click.echo(f"Removed {result.contacts} contact details and {result.replies} replies; anonymised "
+               f"{result.anonymised} unpublished comments and {result.originals} redacted originals older than "
+               f"{current_app.config['FEEDBACK_RETENTION_DAYS']} days.")
+
+
 def register_commands(app: Flask) -> None:
     """Add the project's command groups to ``flask``."""
     app.cli.add_command(content_cli)
@@ -358,3 +376,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(index_cli)
     app.cli.add_command(demand_cli)
     app.cli.add_command(reviews_cli)
+    app.cli.add_command(feedback_cli)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from local_offer.extensions import db
@@ -40,6 +41,11 @@ def render_error(error: HTTPException):
     code = error.code or 500
     titles = _titles()
     title, explanation = titles.get(code, titles[500 if code >= 500 else 400])
+    if isinstance(error, CSRFError):
+        explanation = _("This form had expired, or was sent from another site. Go back, reload the page and "
+                        "try again. Nothing was saved.")
+    elif code < 500 and error.description and error.description != type(error).description:
+        explanation = error.description  # our own message for this case, already translated
     response = render_template(
         "errors/error.html", code=code, title=title, explanation=explanation
     ), code

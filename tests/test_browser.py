@@ -112,7 +112,8 @@ def axe_violations(page, context="document", disable=()) -> list[str]:
     ["/", "/categories/activities", f"/listings/{SWIM}", f"/listings/{CHILDMINDER}",
      "/search?q=swim", "/search?q=autism+swimming&where=Leek&day=SA&free=1", "/search?q=autsim",
      "/search?q=swim&page=0", "/information/ehc-needs-assessment", "/no-such-page",
-     "/account/sign-in", "/account/join", "/account/forgot-password"],
+     "/account/sign-in", "/account/join", "/account/forgot-password", "/feedback", "/feedback/young-people",
+     f"/feedback?listing={SWIM}", "/you-said-we-did", "/you-said-we-did?topic=content&page=2"],
 )
 def test_pages_have_no_axe_violations(live_server, page, path):
     """Home, category, listing, results, information and error pages pass axe's WCAG 2.2 AA rules."""
@@ -267,4 +268,38 @@ def test_provider_portal_and_moderation_in_a_real_browser(live_server, browser):
     parent.goto(f"{live_server}/search?q=kingfisher")
     assert "Moorlands Otters Kingfisher Sessions" in parent.content()
     for context in (provider.context, coordinator.context, parent.context):
+        context.close()
+
+
+def test_feedback_published_and_reported_in_a_real_browser(live_server, browser):
+    """A parent leaves feedback (errors first); the coordinator redacts and publishes it; report and pages pass axe."""
+    parent = browser.new_context(bypass_csp=True, viewport={"width": 390, "height": 844}).new_page()
+    parent.goto(f"{live_server}/feedback")
+    parent.get_by_role("button", name="Send your comment").click()
+    summary = parent.locator(".govuk-error-summary")
+    assert summary.is_visible() and "Enter your comment" in summary.inner_text()
+    assert axe_violations(parent) == []
+    parent.get_by_label("What is in the Local Offer, or missing from it").check()
+    parent.get_by_label("Your comment").fill("Nothing for autistic teenagers in Biddulph; my son Alfie Grant is bored.")
+    parent.get_by_label("Parent or carer").check()
+    parent.get_by_role("button", name="Send your comment").click()
+    assert "We have your comment" in parent.content()
+    assert axe_violations(parent) == []
+
+    staff = browser.new_context(bypass_csp=True, viewport={"width": 1024, "height": 800}).new_page()
+    browser_sign_in(staff, live_server, "coordinator@demo.example.gov.uk")
+    staff.goto(f"{live_server}/coordinators/feedback/")
+    assert axe_violations(staff) == []
+    staff.get_by_role("link", name="Nothing for autistic teenagers in Biddulph").click()
+    assert axe_violations(staff) == []
+    staff.get_by_label("What the public will read").fill("Nothing for autistic teenagers in Biddulph; my son [removed] is bored.")
+    staff.get_by_label("I have checked that this identifies no one").check()
+    staff.get_by_role("button", name="Publish", exact=True).click()
+    staff.goto(f"{live_server}/coordinators/feedback/report")
+    assert staff.locator("svg.lo-chart").count() == 4
+    assert axe_violations(staff) == []
+    parent.goto(f"{live_server}/you-said-we-did")
+    content = parent.content()
+    assert "my son [removed] is bored" in content and "Alfie" not in content
+    for context in (parent.context, staff.context):
         context.close()

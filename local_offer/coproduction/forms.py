@@ -1,0 +1,183 @@
+"""Co-production forms: the public feedback form (and its simpler version) and the coordinators' forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovCheckboxInput,
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
+
+from local_offer.coproduction.service import COMMENT_MAX, EXCLUSION_LABELS, RESPONDENT_LABELS, TOPIC_LABELS
+from local_offer.i18n import _, _l
+
+
+class _Honeypot:
+    """A field people never see or fill in; automated spam usually does."""
+
+    def __call__(self, form, field):
+        if (field.data or "").strip():
+            raise ValidationError(_("Your comment could not be sent. Please try again."))
+
+
+def _contact_fields():
+    return (
+        StringField(_l("Your name (optional)"), widget=GovTextInput(), validators=[Optional(), Length(max=255)]),
+        StringField(_l("Email address (optional)"), widget=GovTextInput(), validators=[
+            Optional(), Length(max=254),
+            Email(message=_l("Enter an email address like name@example.com"), check_deliverability=False)]),
+        StringField(_l("Phone number (optional)"), widget=GovTextInput(), validators=[
+            Optional(), Regexp(r"^[0-9 +()\-]{6,20}$", message=_l("Enter a phone number, like 01785 223121"))]),
+    )
+
+
+class FeedbackForm(FlaskForm):
+    """Tell the council what you think of the Local Offer."""
+
+    topic = RadioField(_l("What is your comment about?"), widget=GovRadioInput(), validators=[
+        InputRequired(message=_l("Choose what your comment is about"))],
+        choices=[(topic.value, label) for topic, label in TOPIC_LABELS.items()])
+    comment = TextAreaField(_l("Your comment"), widget=GovTextArea(), validators=[
+        InputRequired(message=_l("Enter your comment")),
+        Length(max=COMMENT_MAX, message=_l("Your comment must be 5,000 characters or fewer"))])
+    priority = SelectField(_l("Which of the partnership's priorities is it about? (optional)"), widget=GovSelect(),
+                           choices=[], validators=[Optional()])
+    respondent = RadioField(_l("Who are you?"), widget=GovRadioInput(), validators=[
+        InputRequired(message=_l("Tell us who you are"))],
+        choices=[(respondent.value, label) for respondent, label in RESPONDENT_LABELS.items()])
+    name, email, phone = _contact_fields()
+    listing = HiddenField()
+    #: The honeypot: hidden from people (and from screen readers), filled in by bots.
+    website = StringField(_l("Leave this empty"), validators=[_Honeypot()])
+    submit = SubmitField(_l("Send your comment"), widget=GovSubmitInput())
+
+
+class SimpleFeedbackForm(FlaskForm):
+    """The same, in shorter words, for children and young people."""
+
+    topic = RadioField(_l("What is it about?"), widget=GovRadioInput(), validators=[
+        InputRequired(message=_l("Pick one"))], choices=[
+        ("content", _l("Things to do, places and help, or something missing")),
+        ("usability", _l("Using this website")),
+        ("development", _l("How young people can help make this website better"))])
+    comment = TextAreaField(_l("What do you want to tell us?"), widget=GovTextArea(), validators=[
+        InputRequired(message=_l("Write what you want to tell us")),
+        Length(max=COMMENT_MAX, message=_l("That is too long. Use 5,000 characters or fewer."))])
+    name, email, phone = _contact_fields()
+    listing = HiddenField()
+    website = StringField(_l("Leave this empty"), validators=[_Honeypot()])
+    submit = SubmitField(_l("Send"), widget=GovSubmitInput())
+
+
+class PublishForm(FlaskForm):
+    """Publish a comment, after checking (and redacting) it."""
+
+    published_text = TextAreaField(_l("What the public will read"), widget=GovTextArea(), validators=[
+        InputRequired(message=_l("Enter the text to publish")), Length(max=COMMENT_MAX)],
+        description=_l("Remove or replace with [removed] anything that could identify a person: names, schools, "
+                       "streets, diagnoses with dates. The original stays private."))
+    priority = SelectField(_l("Partnership priority"), widget=GovSelect(), choices=[], validators=[Optional()])
+    themes = SelectMultipleField(_l("Themes"), widget=GovCheckboxesInput(), choices=[], validators=[Optional()])
+    confirm = BooleanField(_l("I have checked that this identifies no one"), widget=GovCheckboxInput(),
+                           validators=[InputRequired(message=_l(
+                               "Confirm you have checked that the comment identifies no one"))])
+    publish = SubmitField(_l("Publish"), widget=GovSubmitInput())
+
+
+class ExcludeForm(FlaskForm):
+    """Exclude a comment with a reason."""
+
+    reason = RadioField(_l("Why is it not published?"), widget=GovRadioInput(), validators=[
+        InputRequired(message=_l("Choose why it is not published"))],
+        choices=[(reason.value, label) for reason, label in EXCLUSION_LABELS.items()])
+    note = TextAreaField(_l("Note for the record (optional)"), widget=GovTextArea(), validators=[
+        Optional(), Length(max=2000)])
+    exclude = SubmitField(_l("Exclude"), widget=GovSubmitInput())
+
+
+class ReplyForm(FlaskForm):
+    """A private reply by email."""
+
+    body = TextAreaField(_l("Your reply"), widget=GovTextArea(), validators=[
+        InputRequired(message=_l("Write your reply")), Length(max=5000)])
+    send = SubmitField(_l("Send reply"), widget=GovSubmitInput())
+
+
+class ThemeForm(FlaskForm):
+    """A new theme."""
+
+    name = StringField(_l("Theme"), widget=GovTextInput(), validators=[
+        InputRequired(message=_l("Enter the theme")), Length(max=120)],
+        description=_l("For example: gaps for teenagers, short breaks, finding information"))
+    add = SubmitField(_l("Add theme"), widget=GovSubmitInput())
+
+
+class PriorityForm(FlaskForm):
+    """A priority of the SEND partnership."""
+
+    title = StringField(_l("Priority"), widget=GovTextInput(), validators=[
+        InputRequired(message=_l("Enter the priority")), Length(max=255)])
+    description = TextAreaField(_l("Description (optional)"), widget=GovTextArea(), validators=[
+        Optional(), Length(max=2000)])
+    save = SubmitField(_l("Save"), widget=GovSubmitInput())
+
+
+class ResponseForm(FlaskForm):
+    """The council's response: you said, we did, by when."""
+
+    title = StringField(_l("Title"), widget=GovTextInput(), validators=[
+        InputRequired(message=_l("Enter a title")), Length(max=255)])
+    you_said = TextAreaField(_l("You said"), widget=GovTextArea(), validators=[
+        InputRequired(message=_l("Summarise what people told us")), Length(max=5000)])
+    we_did = TextAreaField(_l("We did, or we will"), widget=GovTextArea(), validators=[
+        InputRequired(message=_l("Say what the council did or will do")), Length(max=5000)])
+    action_due = DateField(_l("By when (optional)"), widget=GovDateInput(), format="%d %m %Y",
+                           validators=[Optional()])
+    theme = SelectField(_l("Answers a theme (optional)"), widget=GovSelect(), choices=[], validators=[Optional()])
+    feedback = SelectMultipleField(_l("Comments it answers"), widget=GovCheckboxesInput(), choices=[],
+                                   validators=[Optional()])
+    save = SubmitField(_l("Save as draft"), widget=GovSubmitInput())
+    publish = SubmitField(_l("Publish"), widget=GovSubmitInput())
+
+    def validate_feedback(self, field):
+        """A response answers comments or a theme."""
+        if not field.data and not self.theme.data:
+            raise ValidationError(_("Choose the comments it answers, or a theme"))
+
+
+class ReportForm(FlaskForm):
+    """The period of a partnership report."""
+
+    class Meta:
+        csrf = False  # a GET form: bookmarkable, changes nothing
+
+    start = DateField(_l("First day"), widget=GovDateInput(), format="%d %m %Y", validators=[
+        InputRequired(message=_l("Enter the first day of the period"))])
+    end = DateField(_l("Last day"), widget=GovDateInput(), format="%d %m %Y", validators=[
+        InputRequired(message=_l("Enter the last day of the period"))])
+
+    def validate_end(self, field):
+        """A period runs forwards and is at most ten years."""
+        if self.start.data and field.data:
+            if field.data < self.start.data:
+                raise ValidationError(_("The end must be on or after the start"))
+            if (field.data - self.start.data).days > 3660:
+                raise ValidationError(_("Choose a period of ten years or less"))

@@ -1,0 +1,363 @@
+"""Co-production pages: leave feedback, "You said, we did", and the coordinators' moderation and report."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_limiter.util import get_remote_address
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from local_offer.auth import public, requires, second_factor_first
+from local_offer.coproduction import bp, charts, service
+from local_offer.coproduction.forms import (
+    ExcludeForm,
+    FeedbackForm,
+    PriorityForm,
+    PublishForm,
+    ReplyForm,
+    ReportForm,
+    ResponseForm,
+    SimpleFeedbackForm,
+    ThemeForm,
+)
+from local_offer.extensions import db, limiter
+from local_offer.i18n import _
+from local_offer.listings import PUBLIC_STATUSES
+from local_offer.models import (
+    CouncilResponse,
+    Feedback,
+    FeedbackStatus,
+    FeedbackTopic,
+    Listing,
+    Priority,
+    ResponseStatus,
+    Role,
+    Theme,
+)
+from local_offer.users import client_ip
+
+
+def _limit():
+    return current_app.config["FEEDBACK_LIMIT"]
+
+
+@bp.app_context_processor
+def labels():
+    """Give templates the co-production labels."""
+    return {"TOPIC_LABELS": service.TOPIC_LABELS, "TOPIC_SHORT": service.TOPIC_SHORT,
+            "RESPONDENT_LABELS": service.RESPONDENT_LABELS, "EXCLUSION_LABELS": service.EXCLUSION_LABELS}
+
+
+# --- leaving feedback (public) ----------------------------------------------------------------------
+
+
+def _listing_for(value: str | None) -> Listing | None:
+    """Return the public listing a comment is about, or None; raise 400 for one that does not exist."""
+    if not value:
+        return None
+    listing = db.session.execute(select(Listing).where(Listing.id == str(value)[:36],
+                                                       Listing.status.in_(PUBLIC_STATUSES))).scalar_one_or_none()
+    if listing is None:
+        abort(400, description=_("We could not find the listing this comment is about."))
+    return listing
+
+
+def _leave(form, template: str, simple: bool):
+    listing = _listing_for(request.values.get("listing"))
+    if hasattr(form, "priority"):
+        form.priority.choices = [("", _("Not sure, or none of these"))] + [
+            (priority.id, priority.title) for priority in service.active_priorities()]
+    if listing is not None and not form.is_submitted():
+        form.listing.data = listing.id
+    if form.validate_on_submit():
+        feedback = service.submit(
+            form.topic.data, "young_person" if simple else form.respondent.data, form.comment.data,
+            listing_id=listing.id if listing else None,
+            priority_id=form.priority.data if hasattr(form, "priority") else None, simple_form=simple,
+            name=form.name.data or "", email=form.email.data or "", phone=form.phone.data or "")
+        return redirect(url_for("coproduction.thanks", reply="yes" if feedback.contact else "no"))
+    return render_template(template, form=form, listing=listing), 400 if form.errors else 200
+
+
+@bp.route("/feedback", methods=["GET", "POST"])
+@limiter.limit(_limit, methods=["POST"], key_func=get_remote_address)
+@public
+def leave():
+    """Anyone can tell the council what they think of the Local Offer, or what is missing."""
+    return _leave(FeedbackForm(), "coproduction/leave.html", simple=False)
+
+
+@bp.route("/feedback/young-people", methods=["GET", "POST"])
+@limiter.limit(_limit, methods=["POST"], key_func=get_remote_address)
+@public
+def leave_simple():
+    """The same form in shorter words, for children and young people."""
+    return _leave(SimpleFeedbackForm(), "coproduction/leave_simple.html", simple=True)
+
+
+@bp.get("/feedback/thank-you")
+@public
+def thanks():
+    """Say what happens next."""
+    return render_template("coproduction/thanks.html", reply=request.args.get("reply") == "yes")
+
+
+@bp.get("/you-said-we-did")
+@public
+def you_said_we_did():
+    """Published comments with the council's responses, newest first, by topic, priority and year."""
+    topic = request.args.get("topic") or None
+    if topic and topic not in {item.value for item in FeedbackTopic}:
+        abort(400, description=_("There is no topic called that."))
+    priority = request.args.get("priority") or None
+    codes = {row.code: row.title for row in db.session.execute(select(Priority)).scalars()}
+    if priority and priority not in codes:
+        abort(400, description=_("There is no priority called that."))
+    try:
+        year = int(request.args["year"]) if request.args.get("year") else None
+        page = int(request.args.get("page", 1))
+    except ValueError:
+        abort(400, description=_("The year and page must be numbers."))
+    if page < 1 or page > 10_000 or (year is not None and not 2000 <= year <= 2100):
+        abort(400, description=_("There is no page like that."))
+    result = service.published(topic, priority, year, page)
+    return render_template("coproduction/you_said.html", result=result, topic=topic, priority=priority, year=year,
+                           priorities=service.active_priorities(), all_priorities=codes)
+
+
+# --- coordinators ----------------------------------------------------------------------------------------
+
+bp.before_request(second_factor_first)
+
+
+@bp.get("/coordinators/feedback/")
+@requires(Role.COORDINATOR)
+def queue():
+    """New comments, oldest first, with reminders of what the law asks for."""
+    recent = db.session.execute(select(Feedback).where(Feedback.status != FeedbackStatus.NEW)
+                                .order_by(Feedback.moderated_at.desc()).limit(20)).scalars().all()
+    return render_template("coproduction/queue.html", waiting=service.waiting(), recent=recent,
+                           last_publication=service.last_publication(), overdue=service.publication_overdue(),
+                           last_purge=service.last_purge(), purge_overdue=service.retention_due())
+
+
+def _feedback_or_404(feedback_id) -> Feedback:
+    return db.get_or_404(Feedback, str(feedback_id))
+
+
+def _moderation_page(feedback: Feedback, status: int = 200, **forms):
+    publish_form = forms.get("publish_form") or PublishForm(published_text=feedback.published_text or feedback.comment,
+                                                            priority=feedback.priority_id or "",
+                                                            themes=[theme.id for theme in feedback.themes])
+    publish_form.priority.choices = [("", _("None"))] + [(p.id, p.title) for p in service.active_priorities()]
+    if feedback.priority is not None and feedback.priority.retired_at is not None:
+        publish_form.priority.choices.append((feedback.priority.id, _("%(title)s (earlier wording)",
+                                                                      title=feedback.priority.title)))
+    publish_form.themes.choices = [(theme.id, theme.name) for theme in
+                                   db.session.execute(select(Theme).order_by(Theme.name)).scalars()]
+    failed = next((form for form in forms.values() if form.errors), None)
+    return render_template("coproduction/moderate.html", feedback=feedback, publish_form=publish_form,
+                           exclude_form=forms.get("exclude_form") or ExcludeForm(),
+                           reply_form=forms.get("reply_form") or ReplyForm(), form=failed,
+                           responses=service.responses_for(feedback)), status
+
+
+@bp.get("/coordinators/feedback/<uuid:feedback_id>")
+@requires(Role.COORDINATOR)
+def moderate(feedback_id):
+    """One comment: publish (after checking, with redaction), exclude, reply, tag."""
+    return _moderation_page(_feedback_or_404(feedback_id))
+
+
+@bp.post("/coordinators/feedback/<uuid:feedback_id>/publish")
+@requires(Role.COORDINATOR)
+def publish(feedback_id):
+    """Publish after confirming the comment identifies no one."""
+    feedback = _feedback_or_404(feedback_id)
+    form = PublishForm()
+    form.priority.choices = [("", "")] + [(p.id, p.title) for p in db.session.execute(select(Priority)).scalars()]
+    form.themes.choices = [(theme.id, theme.name) for theme in db.session.execute(select(Theme)).scalars()]
+    if not form.validate():
+        return _moderation_page(feedback, 400, publish_form=form)
+    service.publish(feedback, form.published_text.data, current_user, theme_ids=form.themes.data,
+                    priority_id=form.priority.data, ip_address=client_ip())
+    flash(_("Published. It is on the 'You said, we did' page."))
+    return redirect(url_for("coproduction.queue"))
+
+
+@bp.post("/coordinators/feedback/<uuid:feedback_id>/exclude")
+@requires(Role.COORDINATOR)
+def exclude(feedback_id):
+    """Exclude with a reason."""
+    feedback = _feedback_or_404(feedback_id)
+    form = ExcludeForm()
+    if not form.validate():
+        return _moderation_page(feedback, 400, exclude_form=form)
+    emailed = service.exclude(feedback, form.reason.data, form.note.data or "", current_user, ip_address=client_ip())
+    flash(_("Excluded. We emailed them where to raise their own case.") if emailed else _("Excluded."))
+    return redirect(url_for("coproduction.queue"))
+
+
+@bp.post("/coordinators/feedback/<uuid:feedback_id>/reply")
+@requires(Role.COORDINATOR)
+def reply(feedback_id):
+    """Reply privately by email to someone who left an email address."""
+    feedback = _feedback_or_404(feedback_id)
+    form = ReplyForm()
+    if feedback.contact is None or not feedback.contact.email:
+        form.validate()
+        form.body.errors = list(form.body.errors) + [_("They did not leave an email address")]
+        return _moderation_page(feedback, 400, reply_form=form)
+    if not form.validate():
+        return _moderation_page(feedback, 400, reply_form=form)
+    service.send_reply(feedback, form.body.data, current_user)
+    flash(_("Reply sent."))
+    return redirect(url_for("coproduction.moderate", feedback_id=feedback.id))
+
+
+@bp.route("/coordinators/feedback/themes", methods=["GET", "POST"])
+@requires(Role.COORDINATOR)
+def themes():
+    """The themes comments are tagged with."""
+    form = ThemeForm()
+    if form.validate_on_submit():
+        import re
+
+        name = service.clean_text(form.name.data)
+        code = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:80] or "theme"
+        if db.session.execute(select(Theme).where(Theme.code == code)).first() is not None:
+            form.name.errors.append(_("There is already a theme called that"))
+        else:
+            db.session.add(Theme(code=code, name=name))
+            db.session.commit()
+            flash(_("Theme added."))
+            return redirect(url_for("coproduction.themes"))
+    rows = db.session.execute(select(Theme).order_by(Theme.name)).scalars().all()
+    return render_template("coproduction/themes.html", form=form, themes=rows), 400 if form.errors else 200
+
+
+@bp.route("/coordinators/feedback/priorities", methods=["GET", "POST"])
+@requires(Role.COORDINATOR)
+def priorities():
+    """The partnership's priorities: add, reword (a new version), retire; earlier versions are kept."""
+    form = PriorityForm()
+    if form.validate_on_submit():
+        service.add_priority(form.title.data, form.description.data or "", current_user)
+        flash(_("Priority added."))
+        return redirect(url_for("coproduction.priorities"))
+    return render_template("coproduction/priorities.html", form=form, current=service.active_priorities(),
+                           history=service.priority_history()), 400 if form.errors else 200
+
+
+@bp.route("/coordinators/feedback/priorities/<uuid:priority_id>", methods=["GET", "POST"])
+@requires(Role.COORDINATOR)
+def priority(priority_id):
+    """Reword a priority (comments keep the wording they were tagged with) or retire it."""
+    row = db.get_or_404(Priority, str(priority_id))
+    if row.retired_at is not None:
+        abort(409, description=_("This is an earlier wording of a priority; change the current one."))
+    form = PriorityForm(obj=row) if request.method == "GET" else PriorityForm()
+    if request.method == "POST" and request.form.get("retire"):
+        service.retire_priority(row, current_user)
+        flash(_("Priority retired. Comments tagged with it keep it."))
+        return redirect(url_for("coproduction.priorities"))
+    if form.validate_on_submit():
+        service.revise_priority(row, form.title.data, form.description.data or "", current_user)
+        flash(_("Priority changed. Comments tagged before keep the earlier wording."))
+        return redirect(url_for("coproduction.priorities"))
+    return render_template("coproduction/priority.html", form=form, priority=row), 400 if form.errors else 200
+
+
+@bp.get("/coordinators/feedback/responses")
+@requires(Role.COORDINATOR)
+def responses():
+    """The council's responses, drafts first."""
+    rows = db.session.execute(select(CouncilResponse).options(selectinload(CouncilResponse.feedback))
+                              .order_by(CouncilResponse.status, CouncilResponse.created_at.desc())).scalars().all()
+    return render_template("coproduction/responses.html", responses=rows)
+
+
+def _response_form(form: ResponseForm) -> ResponseForm:
+    form.theme.choices = [("", _("None"))] + [(theme.id, theme.name) for theme in
+                                               db.session.execute(select(Theme).order_by(Theme.name)).scalars()]
+    published = db.session.execute(select(Feedback).where(Feedback.status == FeedbackStatus.PUBLISHED)
+                                   .order_by(Feedback.published_at.desc()).limit(300)).scalars().all()
+    form.feedback.choices = [(row.id, f"{row.published_at:%d %b %Y}: {row.published_text[:140]}")
+                             for row in published]
+    return form
+
+
+@bp.route("/coordinators/feedback/responses/new", methods=["GET", "POST"])
+@bp.route("/coordinators/feedback/responses/<uuid:response_id>", methods=["GET", "POST"])
+@requires(Role.COORDINATOR)
+def response(response_id=None):
+    """Write the council's response to comments or a theme, and publish it."""
+    row = db.get_or_404(CouncilResponse, str(response_id)) if response_id else None
+    if request.method == "GET":
+        form = ResponseForm(obj=row) if row else ResponseForm(feedback=request.args.getlist("feedback"))
+        if row:
+            form.feedback.data = [item.id for item in row.feedback]
+            form.theme.data = row.theme_id or ""
+    else:
+        form = ResponseForm()
+        _three_parts(form.action_due)
+    _response_form(form)
+    if form.validate_on_submit():
+        saved = service.save_response(row, title=form.title.data, you_said=form.you_said.data,
+                                      we_did=form.we_did.data, action_due=form.action_due.data,
+                                      feedback_ids=form.feedback.data, theme_id=form.theme.data,
+                                      publish_now=bool(form.publish.data), actor=current_user)
+        flash(_("Published on 'You said, we did'.") if saved.status is ResponseStatus.PUBLISHED
+              else _("Saved as a draft."))
+        return redirect(url_for("coproduction.responses"))
+    return render_template("coproduction/response.html", form=form, response=row), 400 if form.errors else 200
+
+
+def _three_parts(*fields) -> None:
+    """Give date fields exactly three typed parts (day, month, year), so a mangled address cannot break them."""
+    for field in fields:
+        if field.raw_data is not None and len(field.raw_data) != 3:
+            field.raw_data = (list(field.raw_data) + ["", "", ""])[:3]
+
+
+def _report_period() -> tuple[ReportForm, date | None, date | None]:
+    form = ReportForm(formdata=request.args if request.args else None)
+    _three_parts(form.start, form.end)
+    if not request.args:
+        today = date.today()
+        form.end.data = today
+        form.start.data = today - timedelta(days=364)
+        return form, form.start.data, form.end.data
+    if not form.validate():
+        return form, None, None
+    return form, form.start.data, form.end.data
+
+
+@bp.get("/coordinators/feedback/report")
+@requires(Role.COORDINATOR)
+def report():
+    """The partnership report for a period: counts and trends, charts with tables, published responses."""
+    form, start, end = _report_period()
+    if start is None:
+        return render_template("coproduction/report.html", form=form, result=None), 400
+    result = service.report(start, end)
+    chart_images = {key: charts.bar_chart(f"chart-{key}", str(service.SECTION_TITLES[key]), rows,
+                                          _("This period"), _("Period before"))
+                    for key, rows in result.sections.items()}
+    return render_template("coproduction/report.html", form=form, result=result, charts=chart_images,
+                           section_titles=service.SECTION_TITLES)
+
+
+@bp.get("/coordinators/feedback/report.csv")
+@requires(Role.COORDINATOR)
+def report_csv():
+    """The report's counts as CSV for the partnership board's papers."""
+    form, start, end = _report_period()
+    if start is None:
+        abort(400, description="; ".join(str(error) for errors in form.errors.values() for error in errors))
+    body = service.report_csv(service.report(start, end))
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=feedback-{start}-{end}.csv"})
