@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, abort, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -12,6 +12,15 @@ from local_offer.extensions import db
 from local_offer.i18n import _
 
 log = logging.getLogger(__name__)
+
+
+class Message(str):
+    """A message written for the person who sees an error page (see ``refuse``)."""
+
+
+def refuse(code: int, message: str):
+    """Stop the request with an HTTP error whose page says ``message`` (already translated)."""
+    abort(code, description=Message(message))
 
 
 def _titles() -> dict[int, tuple[str, str]]:
@@ -44,7 +53,7 @@ def render_error(error: HTTPException):
     if isinstance(error, CSRFError):
         explanation = _("This form had expired, or was sent from another site. Go back, reload the page and "
                         "try again. Nothing was saved.")
-    elif code < 500 and error.description and error.description != type(error).description:
+    elif isinstance(error.description, Message):
         explanation = error.description  # our own message for this case, already translated
     response = render_template(
         "errors/error.html", code=code, title=title, explanation=explanation

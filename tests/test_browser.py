@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
@@ -238,20 +239,21 @@ def test_provider_portal_and_moderation_in_a_real_browser(live_server, browser):
     assert provider.get_by_role("heading", name="Your listings").is_visible()
     assert axe_violations(provider) == []
     provider.get_by_role("link", name="Otters calm swim sessions").click()
+    expect(provider.get_by_role("link", name="About the listing")).to_be_visible()
     assert axe_violations(provider) == []
     provider.get_by_role("link", name="About the listing").click()
     # An empty name: the error summary takes focus and links to the field.
     provider.get_by_label("Listing name", exact=True).fill("")
     provider.get_by_role("button", name="Save and continue").click()
     summary = provider.locator(".govuk-error-summary")
-    assert summary.is_visible() and "Enter the name of the listing" in summary.inner_text()
+    expect(summary).to_contain_text("Enter the name of the listing")
     assert provider.evaluate("() => document.activeElement.classList.contains('govuk-error-summary')")
     assert axe_violations(provider) == []
     provider.get_by_label("Listing name", exact=True).fill("Moorlands Otters Kingfisher Sessions")
     provider.get_by_role("button", name="Save and continue").click()
-    assert "What you have changed" in provider.content()
+    expect(provider.locator("body")).to_contain_text("What you have changed")  # waits for the next page
     provider.get_by_role("button", name="Send for checking").click()
-    assert "Sent for checking" in provider.content()
+    expect(provider.locator("body")).to_contain_text("Sent for checking")  # waits for the next page
     assert axe_violations(provider) == []
 
     coordinator = browser.new_context(bypass_csp=True, viewport={"width": 1024, "height": 800}).new_page()
@@ -259,10 +261,11 @@ def test_provider_portal_and_moderation_in_a_real_browser(live_server, browser):
     coordinator.goto(f"{live_server}/moderation/")
     assert axe_violations(coordinator) == []
     coordinator.get_by_role("link", name="Moorlands Otters Kingfisher Sessions").click()
+    expect(coordinator.get_by_role("button", name="Approve and publish")).to_be_visible()
     assert "Moorlands Otters Kingfisher Sessions" in coordinator.locator("table.lo-diff").inner_text()
     assert axe_violations(coordinator) == []
     coordinator.get_by_role("button", name="Approve and publish").click()
-    assert "Families can find" in coordinator.content()
+    expect(coordinator.locator("body")).to_contain_text("Families can find")  # waits for the next page
 
     parent = browser.new_context(java_script_enabled=False).new_page()
     parent.goto(f"{live_server}/search?q=kingfisher")
@@ -277,13 +280,13 @@ def test_feedback_published_and_reported_in_a_real_browser(live_server, browser)
     parent.goto(f"{live_server}/feedback")
     parent.get_by_role("button", name="Send your comment").click()
     summary = parent.locator(".govuk-error-summary")
-    assert summary.is_visible() and "Enter your comment" in summary.inner_text()
+    expect(summary).to_contain_text("Enter your comment")
     assert axe_violations(parent) == []
     parent.get_by_label("What is in the Local Offer, or missing from it").check()
     parent.get_by_label("Your comment").fill("Nothing for autistic teenagers in Biddulph; my son Alfie Grant is bored.")
     parent.get_by_label("Parent or carer").check()
     parent.get_by_role("button", name="Send your comment").click()
-    assert "We have your comment" in parent.content()
+    expect(parent.locator("body")).to_contain_text("We have your comment")  # waits for the next page
     assert axe_violations(parent) == []
 
     staff = browser.new_context(bypass_csp=True, viewport={"width": 1024, "height": 800}).new_page()
@@ -291,10 +294,12 @@ def test_feedback_published_and_reported_in_a_real_browser(live_server, browser)
     staff.goto(f"{live_server}/coordinators/feedback/")
     assert axe_violations(staff) == []
     staff.get_by_role("link", name="Nothing for autistic teenagers in Biddulph").click()
+    expect(staff.get_by_role("heading", name="A comment", exact=True)).to_be_visible()
     assert axe_violations(staff) == []
     staff.get_by_label("What the public will read").fill("Nothing for autistic teenagers in Biddulph; my son [removed] is bored.")
     staff.get_by_label("I have checked that this identifies no one").check()
     staff.get_by_role("button", name="Publish", exact=True).click()
+    expect(staff.locator("body")).to_contain_text("It is on the 'You said, we did' page")
     staff.goto(f"{live_server}/coordinators/feedback/report")
     assert staff.locator("svg.lo-chart").count() == 4
     assert axe_violations(staff) == []

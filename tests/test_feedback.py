@@ -325,3 +325,48 @@ def test_demo_feedback_fills_the_pages_and_loads_once(setup, app):
     page = text_of(app.test_client().get("/you-said-we-did"))
     assert "We did:" in page
     assert "[removed]" in text_of(app.test_client().get("/you-said-we-did?page=2")) or "[removed]" in page
+
+
+def test_review_fixes_blank_text_empty_responses_tagging_and_shared_limits(setup, app, migrated_database):
+    """Whitespace or markup-only comments are refused; a response must answer something; any comment can be tagged."""
+    assert leave(app.test_client(), comment="  <b></b>  ").status_code == 400 and feedback_count() == 0
+    staff = coordinator(app)
+    response = staff.post("/coordinators/feedback/responses/new", data={
+        "title": "T", "you_said": "S", "we_did": "D", "theme": "", "publish": "Publish"})
+    assert response.status_code == 400 and "Choose the comments it answers, or a theme" in text_of(response)
+    assert db.session.execute(select(func.count()).select_from(CouncilResponse)).scalar_one() == 0
+    leave(app.test_client())
+    feedback = db.session.execute(select(Feedback)).scalar_one()
+    theme = db.session.execute(select(Theme)).scalar_one()
+    priority = service.active_priorities()[1]
+    assert staff.post(f"/coordinators/feedback/{feedback.id}/tag", data={
+        "tag-themes": [theme.id], "tag-priority": priority.id}).status_code == 302
+    db.session.expire_all()
+    feedback = db.session.get(Feedback, feedback.id)
+    assert feedback.status is FeedbackStatus.NEW and feedback.themes == [theme] and feedback.priority_id == priority.id
+    assert staff.get("/coordinators/feedback/report?start=1&start=1&start=0001&end=1&end=1&end=2026"
+                     ).status_code == 400
+
+
+def test_both_forms_share_one_allowance_and_errors_are_free(setup, migrated_database):
+    """An address cannot double its allowance by using both forms; refused submissions do not count."""
+    from local_offer import create_app
+
+    from conftest import make_test_config
+
+    throttled = create_app(make_test_config(migrated_database, RATELIMIT_ENABLED=True,
+                                            FEEDBACK_LIMIT="2 per minute"))
+    limiter.reset()
+    client = throttled.test_client()
+    with throttled.app_context():
+        statuses = [client.post("/feedback", data={"topic": "content", "comment": "", "respondent": "other"}
+                                ).status_code for _ in range(3)]
+        statuses += [client.post("/feedback", data={"topic": "content", "comment": "One", "respondent": "other"}
+                                 ).status_code,
+                     client.post("/feedback/young-people", data={"topic": "content", "comment": "Two"}).status_code,
+                     client.post("/feedback/young-people", data={"topic": "content", "comment": "Three"}).status_code]
+        page = client.post("/feedback", data={"topic": "content", "comment": "Four", "respondent": "other"})
+    limiter.reset()
+    assert statuses == [400, 400, 400, 302, 302, 429]
+    assert page.status_code == 429 and "Wait a few minutes" in text_of(page)
+    assert feedback_count() == 2

@@ -28,6 +28,18 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, V
 
 from local_offer.coproduction.service import COMMENT_MAX, EXCLUSION_LABELS, RESPONDENT_LABELS, TOPIC_LABELS
 from local_offer.i18n import _, _l
+from local_offer.sanitise import clean_text
+
+
+class HasText:
+    """Refuse text that is empty once markup is stripped ("   ", "<b></b>")."""
+
+    def __init__(self, message):
+        self.message = message
+
+    def __call__(self, form, field):
+        if not clean_text(field.data or "").strip():
+            raise ValidationError(self.message)
 
 
 class _Honeypot:
@@ -56,7 +68,7 @@ class FeedbackForm(FlaskForm):
         InputRequired(message=_l("Choose what your comment is about"))],
         choices=[(topic.value, label) for topic, label in TOPIC_LABELS.items()])
     comment = TextAreaField(_l("Your comment"), widget=GovTextArea(), validators=[
-        InputRequired(message=_l("Enter your comment")),
+        InputRequired(message=_l("Enter your comment")), HasText(_l("Enter your comment")),
         Length(max=COMMENT_MAX, message=_l("Your comment must be 5,000 characters or fewer"))])
     priority = SelectField(_l("Which of the partnership's priorities is it about? (optional)"), widget=GovSelect(),
                            choices=[], validators=[Optional()])
@@ -79,7 +91,7 @@ class SimpleFeedbackForm(FlaskForm):
         ("usability", _l("Using this website")),
         ("development", _l("How young people can help make this website better"))])
     comment = TextAreaField(_l("What do you want to tell us?"), widget=GovTextArea(), validators=[
-        InputRequired(message=_l("Write what you want to tell us")),
+        InputRequired(message=_l("Write what you want to tell us")), HasText(_l("Write what you want to tell us")),
         Length(max=COMMENT_MAX, message=_l("That is too long. Use 5,000 characters or fewer."))])
     name, email, phone = _contact_fields()
     listing = HiddenField()
@@ -91,7 +103,8 @@ class PublishForm(FlaskForm):
     """Publish a comment, after checking (and redacting) it."""
 
     published_text = TextAreaField(_l("What the public will read"), widget=GovTextArea(), validators=[
-        InputRequired(message=_l("Enter the text to publish")), Length(max=COMMENT_MAX)],
+        InputRequired(message=_l("Enter the text to publish")), HasText(_l("Enter the text to publish")),
+        Length(max=COMMENT_MAX)],
         description=_l("Remove or replace with [removed] anything that could identify a person: names, schools, "
                        "streets, diagnoses with dates. The original stays private."))
     priority = SelectField(_l("Partnership priority"), widget=GovSelect(), choices=[], validators=[Optional()])
@@ -100,6 +113,14 @@ class PublishForm(FlaskForm):
                            validators=[InputRequired(message=_l(
                                "Confirm you have checked that the comment identifies no one"))])
     publish = SubmitField(_l("Publish"), widget=GovSubmitInput())
+
+
+class TagForm(FlaskForm):
+    """Tag a comment with a priority and themes, whatever its status."""
+
+    priority = SelectField(_l("Partnership priority"), widget=GovSelect(), choices=[], validators=[Optional()])
+    themes = SelectMultipleField(_l("Themes"), widget=GovCheckboxesInput(), choices=[], validators=[Optional()])
+    tag = SubmitField(_l("Save tags"), widget=GovSubmitInput())
 
 
 class ExcludeForm(FlaskForm):
@@ -117,7 +138,7 @@ class ReplyForm(FlaskForm):
     """A private reply by email."""
 
     body = TextAreaField(_l("Your reply"), widget=GovTextArea(), validators=[
-        InputRequired(message=_l("Write your reply")), Length(max=5000)])
+        InputRequired(message=_l("Write your reply")), HasText(_l("Write your reply")), Length(max=5000)])
     send = SubmitField(_l("Send reply"), widget=GovSubmitInput())
 
 
@@ -125,7 +146,7 @@ class ThemeForm(FlaskForm):
     """A new theme."""
 
     name = StringField(_l("Theme"), widget=GovTextInput(), validators=[
-        InputRequired(message=_l("Enter the theme")), Length(max=120)],
+        InputRequired(message=_l("Enter the theme")), HasText(_l("Enter the theme")), Length(max=120)],
         description=_l("For example: gaps for teenagers, short breaks, finding information"))
     add = SubmitField(_l("Add theme"), widget=GovSubmitInput())
 
@@ -134,7 +155,7 @@ class PriorityForm(FlaskForm):
     """A priority of the SEND partnership."""
 
     title = StringField(_l("Priority"), widget=GovTextInput(), validators=[
-        InputRequired(message=_l("Enter the priority")), Length(max=255)])
+        InputRequired(message=_l("Enter the priority")), HasText(_l("Enter the priority")), Length(max=255)])
     description = TextAreaField(_l("Description (optional)"), widget=GovTextArea(), validators=[
         Optional(), Length(max=2000)])
     save = SubmitField(_l("Save"), widget=GovSubmitInput())
@@ -157,10 +178,14 @@ class ResponseForm(FlaskForm):
     save = SubmitField(_l("Save as draft"), widget=GovSubmitInput())
     publish = SubmitField(_l("Publish"), widget=GovSubmitInput())
 
-    def validate_feedback(self, field):
-        """A response answers comments or a theme."""
-        if not field.data and not self.theme.data:
-            raise ValidationError(_("Choose the comments it answers, or a theme"))
+    def validate(self, extra_validators=None) -> bool:
+        """Check each field, then that the response answers comments or a theme."""
+        valid = super().validate(extra_validators)
+        if not self.feedback.data and not self.theme.data:
+            self.feedback.errors = list(self.feedback.errors) + [_("Choose the comments it answers, or a theme")]
+            self._errors = None
+            return False
+        return valid
 
 
 class ReportForm(FlaskForm):
@@ -174,8 +199,15 @@ class ReportForm(FlaskForm):
     end = DateField(_l("Last day"), widget=GovDateInput(), format="%d %m %Y", validators=[
         InputRequired(message=_l("Enter the last day of the period"))])
 
+    def validate_start(self, field):
+        """A report starts in a year the site could have feedback for."""
+        if field.data and not 2000 <= field.data.year <= 2100:
+            raise ValidationError(_("Enter a date between 2000 and 2100"))
+
     def validate_end(self, field):
         """A period runs forwards and is at most ten years."""
+        if field.data and not 2000 <= field.data.year <= 2100:
+            raise ValidationError(_("Enter a date between 2000 and 2100"))
         if self.start.data and field.data:
             if field.data < self.start.data:
                 raise ValidationError(_("The end must be on or after the start"))

@@ -14,6 +14,7 @@ import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from sqlalchemy import extract, false, func, or_, select
@@ -158,6 +159,15 @@ def set_themes(feedback: Feedback, theme_ids: list[str]) -> None:
     feedback.themes = themes
 
 
+def tag(feedback: Feedback, theme_ids: list[str], priority_id: str | None, actor: User) -> None:
+    """Tag a comment with themes and a priority, whatever its status."""
+    set_themes(feedback, theme_ids)
+    feedback.priority_id = priority_id or None
+    record_audit("feedback.tagged", "feedback", feedback.id, actor=actor,
+                 changes={"themes": len(feedback.themes), "priority": bool(feedback.priority_id)})
+    db.session.commit()
+
+
 def publish(feedback: Feedback, text: str, actor: User, *, theme_ids: list[str], priority_id: str | None,
             ip_address: str | None = None) -> None:
     """Publish a comment after a coordinator has confirmed it identifies no one.
@@ -181,6 +191,8 @@ def publish(feedback: Feedback, text: str, actor: User, *, theme_ids: list[str],
 
 def exclude(feedback: Feedback, reason: str, note: str, actor: User, ip_address: str | None = None) -> bool:
     """Exclude a comment with a reason; signpost someone with their own case to complaints. Return if emailed."""
+    already_signposted = (feedback.status is FeedbackStatus.EXCLUDED
+                          and feedback.exclusion_reason is ExclusionReason.INDIVIDUAL_CASE)
     feedback.status = FeedbackStatus.EXCLUDED
     feedback.exclusion_reason = ExclusionReason(reason)
     feedback.exclusion_note = clean_text(note)[:2000]
@@ -189,15 +201,23 @@ def exclude(feedback: Feedback, reason: str, note: str, actor: User, ip_address:
     record_audit("feedback.excluded", "feedback", feedback.id, actor=actor, ip_address=ip_address,
                  changes={"reason": reason})
     db.session.commit()
-    if feedback.exclusion_reason is ExclusionReason.INDIVIDUAL_CASE and feedback.contact and feedback.contact.email:
-        send_reply(feedback, _(
+    if feedback.exclusion_reason is ExclusionReason.INDIVIDUAL_CASE and feedback.contact \
+            and feedback.contact.email and not already_signposted:
+        try:
+            send_reply(feedback, _(
             "Thank you for your comment about the Local Offer. It is about one person's own situation, so we "
             "cannot publish it or deal with it as feedback. To raise a concern or complaint about your own or "
             "your child's case, see:\n%(link)s\nor call us on %(phone)s.",
             link=url_for("pages.page", slug="complaints-and-disagreements", _external=True),
             phone=current_app.config["COUNCIL_PHONE"]), actor)
+        except ReplyFailed:
+            return False  # the exclusion stands; the coordinator can reply by hand
         return True
     return False
+
+
+class ReplyFailed(RuntimeError):
+    """The email could not be sent (the mail server refused or was unreachable); nothing was recorded."""
 
 
 def send_reply(feedback: Feedback, body: str, actor: User) -> FeedbackReply:
@@ -206,8 +226,12 @@ def send_reply(feedback: Feedback, body: str, actor: User) -> FeedbackReply:
     if contact is None or not contact.email:
         raise ValueError("no email address")
     text = clean_text(body)[:5000]
-    mail.send(contact.email, _("Your comment about the %(service)s", service=current_app.config["SERVICE_NAME"]),
-              text)
+    try:
+        mail.send(contact.email, _("Your comment about the %(service)s",
+                                   service=current_app.config["SERVICE_NAME"]), text)
+    except Exception as error:  # SMTP down or refusing: say so, record nothing
+        current_app.logger.exception("Could not email a reply about feedback %s", feedback.id)
+        raise ReplyFailed(str(error)) from error
     reply = FeedbackReply(feedback=feedback, sent_by_id=actor.id, body=text)
     db.session.add(reply)
     record_audit("feedback.replied", "feedback", feedback.id, actor=actor)
@@ -336,9 +360,20 @@ class Report:
     excluded: int = 0
 
 
+def local_zone() -> ZoneInfo:
+    """Return the council's time zone: report days start at local midnight, as the pages show them."""
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def local_today() -> date:
+    """Return today's date where the council is."""
+    return datetime.now(local_zone()).date()
+
+
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    return (datetime.combine(start, time.min, tzinfo=timezone.utc),
-            datetime.combine(end + timedelta(days=1), time.min, tzinfo=timezone.utc))
+    zone = local_zone()
+    return (datetime.combine(start, time.min, tzinfo=zone),
+            datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone))
 
 
 def report(start: date, end: date) -> Report:
@@ -429,9 +464,10 @@ def purge(now: datetime | None = None) -> PurgeReport:
     now = now or utcnow()
     cutoff = now - timedelta(days=int(current_app.config["FEEDBACK_RETENTION_DAYS"]))
     result = PurgeReport()
-    old = list(db.session.execute(select(Feedback).where(Feedback.created_at < cutoff)
-                                  .options(selectinload(Feedback.contact), selectinload(Feedback.replies)))
-               .scalars())
+    old = list(db.session.execute(
+        select(Feedback).where(Feedback.created_at < cutoff, or_(
+            Feedback.anonymised_at.is_(None), Feedback.contact.has(), Feedback.replies.any()))
+        .options(selectinload(Feedback.contact), selectinload(Feedback.replies))).scalars())
     for feedback in old:
         if feedback.contact is not None:
             feedback.contact = None
@@ -439,15 +475,18 @@ def purge(now: datetime | None = None) -> PurgeReport:
         if feedback.replies:
             result.replies += len(feedback.replies)
             feedback.replies = []
-        if feedback.status is not FeedbackStatus.PUBLISHED and (feedback.comment or feedback.exclusion_note):
+        if feedback.status is not FeedbackStatus.PUBLISHED and feedback.anonymised_at is None:
+            if feedback.status is FeedbackStatus.NEW:
+                # Never moderated within the retention period: it leaves the queue, its words removed.
+                feedback.status, feedback.moderated_at = FeedbackStatus.EXCLUDED, now
             feedback.comment, feedback.exclusion_note = "", ""
             feedback.anonymised_at = now
             result.anonymised += 1
-        elif feedback.status is FeedbackStatus.PUBLISHED and feedback.redacted \
-                and feedback.comment != feedback.published_text:
+        elif feedback.status is FeedbackStatus.PUBLISHED and feedback.anonymised_at is None:
+            if feedback.comment != feedback.published_text:
+                result.originals += 1  # a redacted original: only the published text is kept
             feedback.comment = feedback.published_text
             feedback.anonymised_at = now
-            result.originals += 1
     setting = db.session.get(SiteSetting, PURGE_SETTING) or SiteSetting(key=PURGE_SETTING, value={})
     setting.value = {"at": now.isoformat(), "contacts": result.contacts, "replies": result.replies,
                      "anonymised": result.anonymised, "originals": result.originals}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_limiter.util import get_remote_address
 from sqlalchemy import select
@@ -21,8 +21,10 @@ from local_offer.coproduction.forms import (
     ReportForm,
     ResponseForm,
     SimpleFeedbackForm,
+    TagForm,
     ThemeForm,
 )
+from local_offer.errors import refuse
 from local_offer.extensions import db, limiter
 from local_offer.i18n import _
 from local_offer.listings import PUBLIC_STATUSES
@@ -61,7 +63,7 @@ def _listing_for(value: str | None) -> Listing | None:
     listing = db.session.execute(select(Listing).where(Listing.id == str(value)[:36],
                                                        Listing.status.in_(PUBLIC_STATUSES))).scalar_one_or_none()
     if listing is None:
-        abort(400, description=_("We could not find the listing this comment is about."))
+        refuse(400, _("We could not find the listing this comment is about."))
     return listing
 
 
@@ -82,8 +84,18 @@ def _leave(form, template: str, simple: bool):
     return render_template(template, form=form, listing=listing), 400 if form.errors else 200
 
 
+def _stored(response) -> bool:
+    """Count only comments actually stored against the limit (a form shown again with errors is free)."""
+    return response.status_code == 302
+
+
+#: One allowance per address for both forms together.
+feedback_limit = limiter.shared_limit(_limit, scope="feedback", methods=["POST"], key_func=get_remote_address,
+                                      deduct_when=_stored)
+
+
 @bp.route("/feedback", methods=["GET", "POST"])
-@limiter.limit(_limit, methods=["POST"], key_func=get_remote_address)
+@feedback_limit
 @public
 def leave():
     """Anyone can tell the council what they think of the Local Offer, or what is missing."""
@@ -91,7 +103,7 @@ def leave():
 
 
 @bp.route("/feedback/young-people", methods=["GET", "POST"])
-@limiter.limit(_limit, methods=["POST"], key_func=get_remote_address)
+@feedback_limit
 @public
 def leave_simple():
     """The same form in shorter words, for children and young people."""
@@ -111,18 +123,18 @@ def you_said_we_did():
     """Published comments with the council's responses, newest first, by topic, priority and year."""
     topic = request.args.get("topic") or None
     if topic and topic not in {item.value for item in FeedbackTopic}:
-        abort(400, description=_("There is no topic called that."))
+        refuse(400, _("There is no topic called that."))
     priority = request.args.get("priority") or None
     codes = {row.code: row.title for row in db.session.execute(select(Priority)).scalars()}
     if priority and priority not in codes:
-        abort(400, description=_("There is no priority called that."))
+        refuse(400, _("There is no priority called that."))
     try:
         year = int(request.args["year"]) if request.args.get("year") else None
         page = int(request.args.get("page", 1))
     except ValueError:
-        abort(400, description=_("The year and page must be numbers."))
+        refuse(400, _("The year and page must be numbers."))
     if page < 1 or page > 10_000 or (year is not None and not 2000 <= year <= 2100):
-        abort(400, description=_("There is no page like that."))
+        refuse(400, _("There is no page like that."))
     result = service.published(topic, priority, year, page)
     return render_template("coproduction/you_said.html", result=result, topic=topic, priority=priority, year=year,
                            priorities=service.active_priorities(), all_priorities=codes)
@@ -130,7 +142,12 @@ def you_said_we_did():
 
 # --- coordinators ----------------------------------------------------------------------------------------
 
-bp.before_request(second_factor_first)
+@bp.before_request
+def coordinators_second_factor():
+    """Coordinators' pages need a second factor when the council requires one; public pages never do."""
+    if request.path.startswith("/coordinators/"):
+        return second_factor_first()
+    return None
 
 
 @bp.get("/coordinators/feedback/")
@@ -158,8 +175,12 @@ def _moderation_page(feedback: Feedback, status: int = 200, **forms):
                                                                       title=feedback.priority.title)))
     publish_form.themes.choices = [(theme.id, theme.name) for theme in
                                    db.session.execute(select(Theme).order_by(Theme.name)).scalars()]
+    tag_form = forms.get("tag_form") or TagForm(prefix="tag", priority=feedback.priority_id or "",
+                                                themes=[theme.id for theme in feedback.themes])
+    tag_form.priority.choices, tag_form.themes.choices = publish_form.priority.choices, publish_form.themes.choices
     failed = next((form for form in forms.values() if form.errors), None)
     return render_template("coproduction/moderate.html", feedback=feedback, publish_form=publish_form,
+                           tag_form=tag_form,
                            exclude_form=forms.get("exclude_form") or ExcludeForm(),
                            reply_form=forms.get("reply_form") or ReplyForm(), form=failed,
                            responses=service.responses_for(feedback)), status
@@ -188,6 +209,21 @@ def publish(feedback_id):
     return redirect(url_for("coproduction.queue"))
 
 
+@bp.post("/coordinators/feedback/<uuid:feedback_id>/tag")
+@requires(Role.COORDINATOR)
+def tag(feedback_id):
+    """Tag a comment with a priority and themes, whatever its status (the report counts them)."""
+    feedback = _feedback_or_404(feedback_id)
+    form = TagForm(prefix="tag")
+    form.priority.choices = [("", "")] + [(p.id, p.title) for p in db.session.execute(select(Priority)).scalars()]
+    form.themes.choices = [(theme.id, theme.name) for theme in db.session.execute(select(Theme)).scalars()]
+    if not form.validate():
+        return _moderation_page(feedback, 400, tag_form=form)
+    service.tag(feedback, form.themes.data, form.priority.data, current_user)
+    flash(_("Tags saved."))
+    return redirect(url_for("coproduction.moderate", feedback_id=feedback.id))
+
+
 @bp.post("/coordinators/feedback/<uuid:feedback_id>/exclude")
 @requires(Role.COORDINATOR)
 def exclude(feedback_id):
@@ -213,7 +249,12 @@ def reply(feedback_id):
         return _moderation_page(feedback, 400, reply_form=form)
     if not form.validate():
         return _moderation_page(feedback, 400, reply_form=form)
-    service.send_reply(feedback, form.body.data, current_user)
+    try:
+        service.send_reply(feedback, form.body.data, current_user)
+    except service.ReplyFailed:
+        form.body.errors = list(form.body.errors) + [
+            _("The email could not be sent just now. Nothing was recorded; try again later.")]
+        return _moderation_page(feedback, 503, reply_form=form)
     flash(_("Reply sent."))
     return redirect(url_for("coproduction.moderate", feedback_id=feedback.id))
 
@@ -258,7 +299,7 @@ def priority(priority_id):
     """Reword a priority (comments keep the wording they were tagged with) or retire it."""
     row = db.get_or_404(Priority, str(priority_id))
     if row.retired_at is not None:
-        abort(409, description=_("This is an earlier wording of a priority; change the current one."))
+        refuse(409, _("This is an earlier wording of a priority; change the current one."))
     form = PriorityForm(obj=row) if request.method == "GET" else PriorityForm()
     if request.method == "POST" and request.form.get("retire"):
         service.retire_priority(row, current_user)
@@ -280,11 +321,16 @@ def responses():
     return render_template("coproduction/responses.html", responses=rows)
 
 
-def _response_form(form: ResponseForm) -> ResponseForm:
+def _response_form(form: ResponseForm, keep: list[str]) -> ResponseForm:
     form.theme.choices = [("", _("None"))] + [(theme.id, theme.name) for theme in
                                                db.session.execute(select(Theme).order_by(Theme.name)).scalars()]
     published = db.session.execute(select(Feedback).where(Feedback.status == FeedbackStatus.PUBLISHED)
                                    .order_by(Feedback.published_at.desc()).limit(300)).scalars().all()
+    shown = {row.id for row in published}
+    # Comments already answered, or asked for, stay choosable however old they are.
+    published += db.session.execute(select(Feedback).where(Feedback.status == FeedbackStatus.PUBLISHED,
+                                                           Feedback.id.in_([i for i in keep if i not in shown]))
+                                    ).scalars().all()
     form.feedback.choices = [(row.id, f"{row.published_at:%d %b %Y}: {row.published_text[:140]}")
                              for row in published]
     return form
@@ -304,7 +350,9 @@ def response(response_id=None):
     else:
         form = ResponseForm()
         _three_parts(form.action_due)
-    _response_form(form)
+    keep = [item.id for item in row.feedback] if row else []
+    keep += [str(value)[:36] for value in (request.values.getlist("feedback") or [])][:300]
+    _response_form(form, keep)
     if form.validate_on_submit():
         saved = service.save_response(row, title=form.title.data, you_said=form.you_said.data,
                                       we_did=form.we_did.data, action_due=form.action_due.data,
@@ -327,7 +375,7 @@ def _report_period() -> tuple[ReportForm, date | None, date | None]:
     form = ReportForm(formdata=request.args if request.args else None)
     _three_parts(form.start, form.end)
     if not request.args:
-        today = date.today()
+        today = service.local_today()
         form.end.data = today
         form.start.data = today - timedelta(days=364)
         return form, form.start.data, form.end.data
@@ -357,7 +405,7 @@ def report_csv():
     """The report's counts as CSV for the partnership board's papers."""
     form, start, end = _report_period()
     if start is None:
-        abort(400, description="; ".join(str(error) for errors in form.errors.values() for error in errors))
+        refuse(400, "; ".join(str(error) for errors in form.errors.values() for error in errors))
     body = service.report_csv(service.report(start, end))
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=feedback-{start}-{end}.csv"})

@@ -8,6 +8,7 @@ from local_offer.auth import public
 from local_offer import filters, listings
 from local_offer.directory import bp, search_params
 from local_offer.directory.forms import SearchForm
+from local_offer.errors import refuse
 from local_offer.i18n import _
 from local_offer.models import ListingKind, ListingLevel, SchedulePeriod, Vocabulary, Weekday
 from local_offer.pages.content import key_pages
@@ -20,7 +21,7 @@ def _page_number() -> int:
     """Read ``?page=``: a whole number from 1, else a 400 that says so."""
     raw = request.args.get("page", "1")
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        abort(400, description=_("The page number must be a whole number from 1 to %(max)s.", max=MAX_PAGE))
+        refuse(400, _("The page number must be a whole number from 1 to %(max)s.", max=MAX_PAGE))
     return int(raw)
 
 
