@@ -121,6 +121,8 @@ class SearchRequest:
     per_page: int = 20
     #: True for the API's strict proximity: drop everything beyond the radius.
     strict_radius: bool = False
+    #: True for the API: return every matching id in order (``SearchResults.ids``), load no rows.
+    ids_only: bool = False
 
 
 @dataclass
@@ -157,6 +159,8 @@ class SearchResults:
     within_radius: int | None
     wider_radius: int | None
     timings: dict[str, float]
+    #: Every matching listing id, in order (only when the request asked for ``ids_only``).
+    ids: list[str] = field(default_factory=list)
 
 
 class SearchError(ValueError):
@@ -419,7 +423,7 @@ class SearchService:
         combined = base.copy()
         for mask in groups.values():
             combined &= mask
-        counts = self._counts(table, request, base, groups, age, days)
+        counts = {} if request.ids_only else self._counts(table, request, base, groups, age, days)
         timings["filters"] = time.perf_counter() - started
 
         distances = table.nearest_miles(place.latitude, place.longitude) if place else None
@@ -452,6 +456,13 @@ class SearchService:
 
         rows = self._sorted(rows, sort, scores, distances, table)
         total = len(rows)
+        if request.ids_only:
+            return SearchResults(
+                request=request, hits=[], total=total, page=1, pages=1, sort=sort, words=words, place=place,
+                place_error=place_error, age_from_text=None, day_from_text=None, counts={},
+                information_pages=[], suggestion=None, relaxed=bool(matches and matches.relaxed),
+                within_radius=within_radius, wider_radius=None, timings=timings,
+                ids=[table.ids[r] for r in rows])
         pages = max(1, -(-total // request.per_page))
         if request.page > pages and total:
             raise SearchError(_("There are only %(pages)s pages of results.", pages=pages))

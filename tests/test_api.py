@@ -1,0 +1,210 @@
+"""The Open Referral UK v1 read API, checked the way the ORUK validator checks it (levels 1 and 2).
+
+The standard's JSON schemas are read from ../shared/oruk-samples/spec/v1 (never copied
+into the project); the schema checks skip when that folder is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from local_offer.config import PROJECT_ROOT
+from local_offer.extensions import db
+from local_offer.models import Contact, Listing, Term, Vocabulary
+
+from conftest import CHILDMINDER, SWIM, module_app
+
+
+def samples_folder() -> Path | None:
+    """Find the shared ORUK samples: $LOCAL_OFFER_ORUK_SAMPLES, or ../shared/oruk-samples beside the project."""
+    for candidate in (os.environ.get("LOCAL_OFFER_ORUK_SAMPLES"), PROJECT_ROOT.parent / "shared" / "oruk-samples",
+                      Path("/work/shared/oruk-samples")):
+        if candidate and Path(candidate, "spec", "v1").is_dir():
+            return Path(candidate)
+    return None
+
+
+SAMPLES = samples_folder()
+needs_samples = pytest.mark.skipif(SAMPLES is None, reason="../shared/oruk-samples is not here")
+
+
+def validator(name: str):
+    """Return a Draft 7 validator, with formats checked, for one of the standard's v1 schemas."""
+    from jsonschema import Draft7Validator, FormatChecker
+
+    schema = json.loads((SAMPLES / "spec" / "v1" / name).read_text(encoding="utf-8"))
+    return Draft7Validator(schema, format_checker=FormatChecker())
+
+
+def errors(name: str, document) -> list[str]:
+    return [f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
+            for error in validator(name).iter_errors(document)]
+
+
+@pytest.fixture(scope="module")
+def directory(tmp_path_factory):
+    """The whole demo directory and its index, built once for the module (the API only reads)."""
+    from local_offer import geo
+    from local_offer.search import get_service
+
+    with module_app(tmp_path_factory, "api") as app:
+        geo.build(["ST", "WS", "DE", "B"])
+        result = app.test_cli_runner().invoke(args=["content", "load", "--demo"])
+        assert result.exit_code == 0, result.output
+        get_service().rebuild()
+        yield app
+
+
+@pytest.fixture
+def api(directory):
+    return directory.test_client()
+
+
+def get(client, path: str, status: int = 200):
+    response = client.get(path)
+    assert response.status_code == status, (path, response.get_data(as_text=True)[:500])
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    return response.get_json()
+
+
+# --- level 1 ------------------------------------------------------------------------------------------
+
+
+@needs_samples
+def test_level_1_services_list_paging_and_each_service(api):
+    """/services is valid, pages of five behave, and every id from the pages is a valid /services/{id}."""
+    first = get(api, "/api/v1/services?per_page=5&page=1")
+    assert errors("service_list.json", first) == []
+    pages = first["totalPages"]
+    assert first["first"] and not first["last"] and first["size"] == 5 == len(first["content"])
+    ids = []
+    for number in (1, 2, pages // 2, pages - 1, pages):
+        body = get(api, f"/api/v1/services?per_page=5&page={number}")
+        assert errors("service_list.json", body) == []
+        assert body["number"] == number and body["size"] == len(body["content"])
+        assert body["first"] is (number == 1) and body["last"] is (number == pages)
+        assert len(body["content"]) == (5 if number < pages else body["totalElements"] - 5 * (pages - 1))
+        ids += [item["id"] for item in body["content"]]
+    assert len(set(ids)) == len(ids)
+    for service_id in ids:
+        assert errors("service.json", get(api, f"/api/v1/services/{service_id}")) == []
+
+
+@needs_samples
+def test_level_2_taxonomies_organizations_locations(api):
+    """Taxonomies (list and by id), organizations and locations are valid against the standard's schemas."""
+    body = get(api, "/api/v1/taxonomies?per_page=50")
+    assert errors("taxonomy_list.json", body) == [] and body["content"]
+    for item in body["content"][:10]:
+        assert errors("taxonomy.json", get(api, f"/api/v1/taxonomies/{item['id']}")) == []
+    assert errors("organization_list.json", get(api, "/api/v1/organizations")) == []
+    assert errors("location_list.json", get(api, "/api/v1/locations")) == []
+    assert get(api, "/api/v1/vocabularies") == ["category", "need", "accessibility"]
+
+
+@needs_samples
+@pytest.mark.parametrize("query", [
+    "text=swimming", "minimum_age=5", "maximum_age=10", "minimum_age=12&maximum_age=16",
+    "postcode=ST13%206AA&proximity=1000", "day=SA", "start_time=09:00&end_time=12:00", "day=MO&start_time=15:00",
+    "vocabulary=need", "text=autism&postcode=ST16%202AD&proximity=20000"])
+def test_level_2_parameters_stay_valid(api, query):
+    """Each of the standard's parameters gives a valid page."""
+    assert errors("service_list.json", get(api, f"/api/v1/services?{query}")) == []
+
+
+# --- what the parameters mean ------------------------------------------------------------------------
+
+
+def ids_of(client, query: str) -> set[str]:
+    body = get(client, f"/api/v1/services?per_page=100&{query}")
+    assert body["totalElements"] == len(body["content"]) or body["totalPages"] > 1
+    return {item["id"] for item in body["content"]}
+
+
+def test_filters_mean_what_the_standard_says(api):
+    """Ages overlap, proximity is strict, taxonomy ids match any (narrower terms too), filters AND together."""
+    swim = db.session.get(Listing, SWIM)
+    everything = get(api, "/api/v1/services?per_page=100")["totalElements"]
+    # A service matches an age range when the two ranges overlap.
+    for item in get(api, "/api/v1/services?per_page=100&minimum_age=24&maximum_age=25")["content"]:
+        ages = item["eligibilitys"][0]
+        assert ages.get("maximum_age", 99) >= 24 and ages.get("minimum_age", 0) <= 25
+    # Proximity is a strict filter in metres from the postcode.
+    near = ids_of(api, "postcode=ST13%206AA&proximity=1000")
+    assert SWIM in near and len(near) < everything
+    assert SWIM not in ids_of(api, "postcode=ST16%202AD&proximity=1000")
+    # taxonomy_id: repeated values match any of them.
+    codes = [link.term for link in swim.listing_terms if link.term.vocabulary is Vocabulary.CATEGORY]
+    other = db.session.execute(select(Term).where(Term.vocabulary == Vocabulary.CATEGORY,
+                                                  Term.id.notin_([t.id for t in codes]), Term.parent_id.isnot(None))
+                               ).scalars().first()
+    one = ids_of(api, f"taxonomy_id={codes[0].id}")
+    both = ids_of(api, f"taxonomy_id={codes[0].id}&taxonomy_id={other.id}")
+    assert SWIM in one and one < both
+    parent = db.session.get(Term, codes[0].parent_id)
+    assert SWIM in ids_of(api, f"taxonomy_id={parent.id}")
+    # Different parameters combine with AND.
+    assert ids_of(api, f"taxonomy_id={codes[0].id}&postcode=ST13%206AA&proximity=1000") == one & near
+    # Text is ranked by the site's own search.
+    assert get(api, "/api/v1/services?text=calm%20swim")["content"][0]["id"] == SWIM
+
+
+def test_only_public_data_leaves_the_api(api):
+    """Private contacts never appear; a masked childminder shows its sector and its sector's centre only."""
+    private = db.session.execute(select(Contact).where(Contact.is_public.is_(False))).scalars().first()
+    body = json.dumps(get(api, f"/api/v1/services/{private.listing_id}"))
+    assert private.name not in body and (private.email or "@@") not in body
+    childminder = get(api, f"/api/v1/services/{CHILDMINDER}")
+    venue = childminder["service_at_locations"][0]["location"]
+    assert "12 Example Close" not in json.dumps(childminder)
+    assert venue["physical_addresses"][0]["postal_code"] == "ST15 8"
+    listing = db.session.get(Listing, CHILDMINDER)
+    assert (venue["latitude"], venue["longitude"]) == listing.locations[0].public_point()
+    draft = db.session.execute(select(Listing).where(Listing.status.notin_(["published", "temporarily_closed"]))
+                               ).scalars().first()
+    if draft is not None:
+        get(api, f"/api/v1/services/{draft.id}", 404)
+
+
+def test_front_door_slashes_and_cors(api):
+    """/api/v1/ names the version; lists answer with and without a slash, never redirecting."""
+    assert get(api, "/api/v1/")["version"] == "HSDS-UK-1.0"
+    assert get(api, "/api/v1")["version"] == "HSDS-UK-1.0"
+    for path in ("services", "taxonomies", "organizations", "locations", "vocabularies"):
+        with_slash, without = api.get(f"/api/v1/{path}/"), api.get(f"/api/v1/{path}")
+        assert with_slash.status_code == without.status_code == 200, path
+        assert with_slash.get_json() == without.get_json()
+    assert get(api, f"/api/v1/services/{SWIM}/")["id"] == SWIM
+
+
+@pytest.mark.parametrize("query, status, words", [
+    ("colour=blue", 400, "Unknown parameter 'colour'"),
+    ("per_page=0", 400, "'per_page' must be between 1 and 100"),
+    ("per_page=100000", 400, "'per_page' must be between 1 and 100"),
+    ("page=-1", 400, "'page' must be between"),
+    ("page=abc", 400, "'page' must be a whole number"),
+    ("postcode=NOT%20A%20POSTCODE&proximity=1000", 400, "is not a postcode"),
+    ("proximity=1000", 400, "'proximity' needs a 'postcode'"),
+    ("proximity=far&postcode=ST13%206AA", 400, "'proximity' must be a number"),
+    ("day=XX", 400, "'day' must be one of"),
+    ("start_time=25:99", 400, "'start_time' must be a time"),
+    ("taxonomy_id=nope", 400, "Unknown 'taxonomy_id'"),
+    ("minimum_age=10&maximum_age=5", 400, "'minimum_age' must not be more"),
+    ("circumstance=x", 400, "not supported"),
+])
+def test_bad_parameters_get_a_json_4xx(api, query, status, words):
+    """Bad parameters: a clear JSON error and a 4xx, never a 500."""
+    body = get(api, f"/api/v1/services?{query}", status)
+    assert body["status"] == status and words in body["error"]
+
+
+def test_unknown_ids_are_json_404s(api):
+    for path in ("services", "taxonomies", "organizations", "locations"):
+        body = get(api, f"/api/v1/{path}/00000000-0000-0000-0000-000000000000", 404)
+        assert "There is no" in body["error"]
+    assert get(api, "/api/v1/nothing-here", 404)["error"] == "Not found."
