@@ -107,6 +107,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(coproduction_bp)
     app.register_blueprint(api_bp)
 
+    from local_offer import seo
+
+    app.register_blueprint(seo.bp)
+    app.add_template_global(seo.listing_json_ld)
+
     from local_offer.cli import register_commands
 
     register_commands(app)

@@ -208,3 +208,36 @@ def test_unknown_ids_are_json_404s(api):
         body = get(api, f"/api/v1/{path}/00000000-0000-0000-0000-000000000000", 404)
         assert "There is no" in body["error"]
     assert get(api, "/api/v1/nothing-here", 404)["error"] == "Not found."
+
+
+# --- for search engines ------------------------------------------------------------------------------
+
+
+def test_sitemap_lists_public_pages_only(api):
+    """sitemap.xml is well-formed and lists public listings (with last-checked dates), not drafts."""
+    from xml.etree import ElementTree
+
+    response = api.get("/sitemap.xml")
+    assert response.status_code == 200 and response.mimetype == "application/xml"
+    tree = ElementTree.fromstring(response.data)
+    spaces = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    locations = [node.text for node in tree.findall("s:url/s:loc", spaces)]
+    assert any(location.endswith(f"/listings/{SWIM}") for location in locations)
+    assert any(location.endswith("/information/ehc-needs-assessment") for location in locations)
+    public = db.session.execute(select(Listing).where(Listing.status.in_(["published", "temporarily_closed"]))
+                                ).scalars().all()
+    assert sum("/listings/" in location for location in locations) == len(public)
+    assert "Sitemap: http" in api.get("/robots.txt").get_data(as_text=True)
+
+
+def test_listing_pages_carry_schema_org_json_ld(api):
+    """Each listing page describes itself in JSON-LD; a masked venue gives no street."""
+    import re
+
+    page = api.get(f"/listings/{CHILDMINDER}").get_data(as_text=True)
+    block = re.search(r'<script type="application/ld\+json" nonce="[^"]+">(.*?)</script>', page, re.S).group(1)
+    data = json.loads(block)
+    assert data["@type"] == "Service" and data["name"] == db.session.get(Listing, CHILDMINDER).name
+    place = data["availableChannel"][0]["serviceLocation"]
+    assert "streetAddress" not in place["address"] and place["address"]["postalCode"] == "ST15 8"
+    assert "12 Example Close" not in block

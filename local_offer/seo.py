@@ -1,0 +1,101 @@
+"""For search engines: sitemap.xml, robots.txt and schema.org JSON-LD on listing pages.
+
+Only public pages are listed.  JSON-LD describes a listing as a schema.org
+``Service`` run by an ``Organization``; a masked venue gives only its town and
+postcode sector, never the street or exact position.
+"""
+
+from __future__ import annotations
+
+import json
+from xml.sax.saxutils import escape
+
+from flask import Blueprint, Response, current_app, url_for
+from markupsafe import Markup
+from sqlalchemy import select
+
+from local_offer.auth import public
+from local_offer.extensions import db
+from local_offer.models import Listing, Term, Vocabulary
+
+bp = Blueprint("seo", __name__)
+
+#: The sitemap protocol's limit for one file.
+SITEMAP_LIMIT = 50_000
+
+
+@bp.get("/sitemap.xml")
+@public
+def sitemap():
+    """List every public page: home, categories, listings (with when they were last checked), information."""
+    from local_offer.listings import PUBLIC_STATUSES
+    from local_offer.pages.content import all_pages
+
+    urls = [(url_for("directory.home", _external=True), None), (url_for("directory.categories", _external=True), None),
+            (url_for("pages.index", _external=True), None),
+            (url_for("coproduction.you_said_we_did", _external=True), None)]
+    for code in db.session.execute(select(Term.code).where(Term.vocabulary == Vocabulary.CATEGORY)).scalars():
+        urls.append((url_for("directory.category", code=code, _external=True), None))
+    for page in all_pages():
+        urls.append((url_for("pages.page", slug=page.slug, _external=True), None))
+    rows = db.session.execute(select(Listing.id, Listing.assured_date, Listing.updated_at)
+                              .where(Listing.status.in_(PUBLIC_STATUSES)).order_by(Listing.id)
+                              .limit(SITEMAP_LIMIT - len(urls))).all()
+    for row in rows:
+        changed = row.assured_date or (row.updated_at.date() if row.updated_at else None)
+        urls.append((url_for("directory.listing", listing_id=row.id, _external=True), changed))
+    body = ['<?xml version="1.0" encoding="UTF-8"?>',
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for location, changed in urls:
+        body.append(f"<url><loc>{escape(location)}</loc>"
+                    + (f"<lastmod>{changed.isoformat()}</lastmod>" if changed else "") + "</url>")
+    body.append("</urlset>")
+    return Response("\n".join(body), mimetype="application/xml")
+
+
+@bp.get("/robots.txt")
+@public
+def robots():
+    """Let search engines index the public directory, not the staff pages, and find the sitemap."""
+    lines = ["User-agent: *", "Disallow: /account/", "Disallow: /admin/", "Disallow: /portal/",
+             "Disallow: /moderation/", "Disallow: /coordinators/", "Disallow: /search",
+             f"Sitemap: {url_for('seo.sitemap', _external=True)}"]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")
+
+
+def listing_json_ld(listing: Listing) -> Markup:
+    """Return schema.org JSON-LD for a listing page, safe to put inside a script element."""
+    organisation = listing.organisation
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Service",
+        "@id": url_for("directory.listing", listing_id=listing.id, _external=True),
+        "url": url_for("directory.listing", listing_id=listing.id, _external=True),
+        "name": listing.name,
+        "description": listing.summary or "",
+        "provider": {"@type": "Organization", "name": organisation.name,
+                     **({"url": organisation.website} if organisation.website else {})},
+        "areaServed": listing.service_area or current_app.config["COUNCIL_NAME"],
+        "category": [link.term.name for link in listing.terms(Vocabulary.CATEGORY)],
+        "isAccessibleForFree": bool(listing.is_free),
+    }
+    if listing.website:
+        data["sameAs"] = listing.website
+    if listing.phone:
+        data["telephone"] = listing.phone
+    if listing.min_age is not None or listing.max_age is not None:
+        data["audience"] = {"@type": "PeopleAudience",
+                            **({"suggestedMinAge": listing.min_age} if listing.min_age is not None else {}),
+                            **({"suggestedMaxAge": listing.max_age} if listing.max_age is not None else {})}
+    places = []
+    for place in listing.locations:
+        address = {"@type": "PostalAddress", "addressLocality": place.town, "addressCountry": "GB",
+                   "postalCode": place.postcode_sector if place.mask_address else place.postcode}
+        if not place.mask_address:
+            address["streetAddress"] = ", ".join(part for part in (place.address_1, place.address_2) if part)
+        places.append({"@type": "Place", "name": place.town if place.mask_address else place.name,
+                       "address": address})
+    if places:
+        data["availableChannel"] = [{"@type": "ServiceChannel", "serviceLocation": place} for place in places]
+    text = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
