@@ -366,6 +366,47 @@ def feedback_purge() -> None:
                f"{current_app.config['FEEDBACK_RETENTION_DAYS']} days.")
 
 
+oruk_cli = AppGroup("oruk", help="Open Referral UK: import services from other directories, export ours.")
+
+
+@oruk_cli.command("import")
+@click.argument("source")
+@click.option("--apply", "apply_", is_flag=True, help="Write the changes (without it, only report what would happen).")
+@click.option("--publish", is_flag=True, help="Publish at once (without it, each waits for a coordinator's check).")
+def oruk_import(source: str, apply_: bool, publish: bool) -> None:
+    """Import ORUK services from a file or URL: a v1 page or feed, an array of services, or v3 services."""
+    from local_offer import interchange
+
+    if publish and not apply_:
+        raise click.UsageError("--publish needs --apply.")
+    try:
+        records = list(interchange.read_source(source))
+    except interchange.ImportError_ as error:
+        raise click.ClickException(str(error)) from error
+    report = interchange.import_records(records, apply=apply_, publish=publish,
+                                        progress=_progress(f"Checking {len(records)} services"))
+    for line in interchange.report_lines(report):
+        click.echo(line)
+    if not apply_:
+        click.echo("Dry run: nothing was written. Add --apply to import (and --publish to publish at once).")
+
+
+@oruk_cli.command("export")
+@click.argument("target", type=click.Path(dir_okay=False, allow_dash=True))
+def oruk_export(target: str) -> None:
+    """Write every public listing as ORUK JSON to a file (or - for the screen)."""
+    from local_offer import interchange
+
+    services = interchange.export_oruk(progress=_progress("Exporting"))
+    text = interchange.to_json(services)
+    if target == "-":
+        click.echo(text)
+        return
+    with open(target, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    click.echo(f"Wrote {len(services)} services to {target}.", err=True)
+
+
 def register_commands(app: Flask) -> None:
     """Add the project's command groups to ``flask``."""
     app.cli.add_command(content_cli)
@@ -377,3 +418,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demand_cli)
     app.cli.add_command(reviews_cli)
     app.cli.add_command(feedback_cli)
+    app.cli.add_command(oruk_cli)

@@ -110,6 +110,8 @@ def postcode_area(code: str) -> str:
 def sector_of(postcode: str) -> str:
     """Return a postcode's sector ("ST16 2AD" -> "ST16 2")."""
     parsed = parse_postcode(postcode)
+    if parsed and parsed[0] == "sector":
+        return parsed[1]  # a venue imported with only its sector (a masked one from another directory)
     if not parsed or parsed[0] != "postcode":
         return ""
     return parsed[1][:-2]

@@ -353,10 +353,9 @@ class Location(db.Model):
     @property
     def postcode_sector(self) -> str:
         """Return the postcode sector ("ST16 2AB" -> "ST16 2"), the most a masked venue shows."""
-        compact = self.postcode.replace(" ", "").upper()
-        if len(compact) < 5:
-            return compact
-        return f"{compact[:-3]} {compact[-3]}"
+        from local_offer.geo import sector_of
+
+        return sector_of(self.postcode) or self.postcode.replace(" ", "").upper()
 
     def public_point(self) -> tuple[float, float] | None:
         """Return where this venue may be shown or measured from: its sector's centre when masked."""

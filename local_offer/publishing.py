@@ -50,7 +50,7 @@ from local_offer.models import (
     record_audit,
     utcnow,
 )
-from local_offer.sanitise import clean_markdown, clean_text
+from local_offer.sanitise import clean_html, clean_markdown, clean_text
 
 #: The portal's sections, in the order of its task list.
 SECTIONS = ("about", "who", "when_where", "cost", "access", "contacts")
@@ -139,11 +139,12 @@ def listing_data(listing: Listing) -> dict:
         "service_area": listing.service_area or "",
         "in_area": bool(listing.in_area),
         "locations": [{
-            "id": location.id, "name": location.name, "address_1": location.address_1,
-            "address_2": location.address_2, "town": location.town, "postcode": location.postcode,
-            "mask_address": bool(location.mask_address), "latitude": location.latitude,
-            "longitude": location.longitude,
-        } for location in listing.locations],
+            "id": link.location.id, "link_id": link.id, "name": link.location.name, "address_1": link.location.address_1,
+            "address_2": link.location.address_2, "town": link.location.town, "county": link.location.county or "",
+            "postcode": link.location.postcode,
+            "mask_address": bool(link.location.mask_address), "latitude": link.location.latitude,
+            "longitude": link.location.longitude,
+        } for link in listing.service_at_locations],
         "schedules": [{
             "id": schedule.id, "day": schedule.weekday.value if schedule.weekday else "",
             "opens": _time_text(schedule.opens_at), "closes": _time_text(schedule.closes_at),
@@ -207,9 +208,17 @@ def _parse_time(value: str | None):
     return datetime.strptime(value, "%H:%M").time() if value else None
 
 
-def resolve_postcode(postcode: str) -> geo.Point:
-    """Return a venue postcode's position; raise PublishError unless it is a full, known postcode."""
+def resolve_postcode(postcode: str, masked: bool = False) -> geo.Point:
+    """Return a venue postcode's position; raise PublishError unless it is a full, known postcode.
+
+    A masked venue may be given by its sector alone ("ST15 8"), as other directories publish them.
+    """
     parsed = geo.parse_postcode(postcode or "")
+    if masked and parsed is not None and parsed[0] == "sector":
+        try:
+            return geo.lookup_postcode(parsed[1])
+        except geo.UnknownPlace as error:
+            raise PublishError(str(error)) from error
     if parsed is None or parsed[0] != "postcode":
         raise PublishError(_("Enter a full postcode, like ST16 2AD"))
     try:
@@ -231,7 +240,11 @@ def apply_data(listing: Listing, data: dict) -> None:
     listing.level = ListingLevel(data.get("level") or "universal")
     listing.summary = clean_text(data.get("summary"))[:500]
     source = data.get("description") or ""
-    if listing.description_source or source != markdown_from_html(listing.description or ""):
+    if data.get("description_html") is not None:
+        # From another directory's feed: HTML, cleaned with the same allow-list; edited later as text.
+        listing.description = clean_html(data["description_html"])
+        listing.description_source = ""
+    elif listing.description_source or source != markdown_from_html(listing.description or ""):
         listing.description = clean_markdown(source)
         listing.description_source = source
     # else: a description stored before Markdown was kept, and untouched: leave its HTML as it is.
@@ -281,22 +294,34 @@ def _apply_locations(listing: Listing, entries: list[dict]) -> None:
     current = {link.location_id: link for link in listing.service_at_locations}
     links = []
     for entry in entries:
-        fields = {key: clean_text(entry.get(key))[:255] for key in ("name", "address_1", "address_2", "town")}
+        fields = {key: clean_text(entry.get(key))[:255] for key in ("name", "address_1", "address_2", "town", "county")
+                  if key in entry}
         fields["mask_address"] = bool(entry.get("mask_address"))
         postcode = (entry.get("postcode") or "").strip().upper()
         location = db.session.get(Location, entry["id"]) if isinstance(entry.get("id"), str) \
             and len(entry["id"]) <= 36 else None
         if location is not None and any(link.listing_id != listing.id for link in location.service_at_locations) \
                 and (location.postcode != postcode or any(getattr(location, k) != v for k, v in fields.items())):
-            location = None  # a venue other listings use is copied, not changed under them
-        if location is None:
-            location = _new(Location, None)
+            location = _new(Location, None)  # a venue other listings use is copied, not changed under them
+        elif location is None:
+            location = _new(Location, entry.get("id"))  # keeps a source's id when it is free
         for key, value in fields.items():
             setattr(location, key, value)
         if location.postcode != postcode or location.latitude is None or location.longitude is None:
-            point = resolve_postcode(postcode)
+            point = resolve_postcode(postcode, masked=fields["mask_address"])
             location.postcode, location.latitude, location.longitude = point.label, point.latitude, point.longitude
-        links.append(current.get(location.id) or ServiceAtLocation(location=location))
+            given = (entry.get("latitude"), entry.get("longitude"))
+            if not fields["mask_address"] and all(isinstance(v, (int, float)) for v in given) \
+                    and geo.distance_miles(given, (point.latitude, point.longitude)) <= 0.6:
+                # A source's own position, when it agrees with the postcode's, is more precise.
+                location.latitude, location.longitude = float(given[0]), float(given[1])
+        link = current.get(location.id)
+        if link is None:
+            link = ServiceAtLocation(location=location)
+            if isinstance(entry.get("link_id"), str) and 0 < len(entry["link_id"]) <= 36 \
+                    and db.session.get(ServiceAtLocation, entry["link_id"]) is None:
+                link.id = entry["link_id"]  # keep a source's service_at_location id
+        links.append(link)
     listing.service_at_locations = links
 
 
@@ -398,7 +423,7 @@ def _display(field: str, value) -> str:
 def _comparable(field: str, value):
     """Drop what a person does not see (ids, coordinates) before comparing a field."""
     if field in ("locations", "schedules", "costs", "contacts") and isinstance(value, list):
-        hidden = {"id", "latitude", "longitude"}
+        hidden = {"id", "link_id", "latitude", "longitude"}
         rows = [{k: v for k, v in item.items() if k not in hidden} for item in value]
         if field != "schedules":  # venues, costs and contacts have no order the database keeps
             rows.sort(key=lambda row: sorted((k, str(v)) for k, v in row.items()))
@@ -483,7 +508,8 @@ def merge(base: dict | None, live: dict, proposed: dict) -> tuple[dict, list[str
 
 
 def publish(listing: Listing, data: dict, *, actor: User | None, action: str,
-            assured: date | None = None, extra: dict | None = None, ip_address: str | None = None) -> None:
+            assured: date | None = None, extra: dict | None = None, ip_address: str | None = None,
+            sync: bool = True) -> None:
     """Make ``data`` the live version of ``listing``: database, audit and search, in one path.
 
     Used by moderation (approval and direct edits), and by imports and the API.
@@ -518,7 +544,8 @@ def publish(listing: Listing, data: dict, *, actor: User | None, action: str,
     except (PublishError, ValueError, KeyError) as error:
         db.session.rollback()
         raise error if isinstance(error, PublishError) else PublishError(str(error)) from error
-    get_service().sync()
+    if sync:  # imports sync once at the end instead
+        get_service().sync()
 
 
 def _plain(value):

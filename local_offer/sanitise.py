@@ -34,6 +34,13 @@ def clean_markdown(text: str) -> str:
     return _linker.linkify(cleaned).strip()
 
 
+def clean_html(html: str | None) -> str:
+    """Clean HTML from another directory's feed with the same allow-list (no Markdown step)."""
+    cleaned = bleach.clean(html or "", tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                           protocols=ALLOWED_PROTOCOLS, strip=True)
+    return _linker.linkify(cleaned).strip()
+
+
 def clean_text(text: str | None) -> str:
     """Strip every tag and control character from plain text, keeping line breaks."""
     if not text:

@@ -197,6 +197,8 @@ class LocationRow(_Row):
     """A venue."""
 
     KEYS = ("name", "address_1", "address_2", "town", "postcode")
+    #: Kept as it was (the portal does not ask for it; imports may bring it).
+    county = HiddenField()
     name = StringField(_l("Venue name"), widget=GovTextInput(), validators=[Optional(), Length(max=255)])
     address_1 = StringField(_l("Address line 1"), widget=GovTextInput(), validators=[Optional(), Length(max=255)])
     address_2 = StringField(_l("Address line 2 (optional)"), widget=GovTextInput(), validators=[
@@ -331,6 +333,7 @@ class WhenWhereForm(SectionForm):
         """Return the listing data fields this form edits."""
         locations = [{"id": row.id.data or None, "name": _text(row.name.data), "address_1": _text(row.address_1.data),
                       "address_2": _text(row.address_2.data), "town": _text(row.town.data),
+                      "county": _text(row.county.data),
                       "postcode": row.postcode.data.strip().upper(), "mask_address": bool(row.mask_address.data)}
                      for row in _rows(self.locations)]
         schedules = [{"id": row.id.data or None, "day": row.day.data or "", "opens": _time(row.opens.data),

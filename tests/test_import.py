@@ -1,0 +1,171 @@
+"""Imports and exports of Open Referral UK data: real feeds, the standard's examples, a round trip.
+
+Real council feeds and the standard's examples are read from ../shared/oruk-samples
+(never copied into the project); those tests skip when the folder is absent.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from local_offer import interchange
+from local_offer.extensions import db
+from local_offer.models import Listing, ListingRevision, ListingStatus, Organisation, RevisionStatus
+
+from conftest import module_app
+from test_api import SAMPLES, errors, needs_samples
+
+
+def listing_count() -> int:
+    return db.session.execute(select(func.count()).select_from(Listing)).scalar_one()
+
+
+@pytest.fixture
+def vocabularies(demo, app):
+    """The demo's vocabularies (and six listings) are loaded by the demo fixture."""
+    return app
+
+
+@needs_samples
+def test_real_council_feeds_dry_run_then_apply_then_update_not_duplicate(vocabularies, runner):
+    """1,557 real services with empty-string enumerations, HTML, bad emails: each cleaned or rejected, none fatal."""
+    before = listing_count()
+    for name in ("bristol-council-services.json", "north-lincolnshire-council-services.json"):
+        records = list(interchange.read_source(str(SAMPLES / "v1-real" / name)))
+        report = interchange.import_records(records, apply=False, publish=False)
+        assert len(report.outcomes) == len(records)
+        assert listing_count() == before  # a dry run writes nothing
+        reasons = {outcome.reason for outcome in report.outcomes if outcome.action == "rejected"}
+        assert report.counts["created"] > 0.8 * len(records)
+        if name.startswith("bristol"):
+            assert {"no name", "no organisation", "duplicate id in this import"} <= reasons
+    path = str(SAMPLES / "v1-real" / "bristol-council-services.json")
+    result = runner.invoke(args=["oruk", "import", path, "--apply", "--publish"])
+    assert result.exit_code == 0, result.output
+    created = listing_count() - before
+    assert created > 700 and "created" in result.output and "warning:" in result.output
+    again = runner.invoke(args=["oruk", "import", path, "--apply", "--publish"])
+    assert again.exit_code == 0 and listing_count() - before == created
+    assert f"0 created" in again.output and "skipped" in again.output
+    # What we serve from the imported feed is valid ORUK, although the feed itself was not.
+    client = vocabularies.test_client()
+    page = client.get("/api/v1/services?per_page=50&page=3").get_json()
+    assert errors("service_list.json", page) == []
+
+
+@needs_samples
+def test_the_standards_v3_example_and_its_failing_mocks(vocabularies):
+    """A full v3 service maps with warnings (US postcode, unknown terms); the failing mocks are rejected by record."""
+    records = list(interchange.read_source(str(SAMPLES / "v3-examples" / "service_full.json")))
+    report = interchange.import_records(records, apply=True, publish=True)
+    (outcome,) = report.outcomes
+    assert outcome.action == "created", outcome
+    assert any("venue" in warning and "left out" in warning for warning in outcome.warnings)
+    listing = db.session.get(Listing, records[0]["id"])
+    assert listing.status is ListingStatus.PUBLISHED and listing.cost_options[0].amount == 35
+    assert [s.weekday.value for s in listing.schedules] == ["TH", "FR"]
+    failing = interchange.import_records(
+        interchange.read_source(str(SAMPLES / "v3-negative" / "fail_service_list.json")), apply=True, publish=True)
+    assert failing.counts == {"rejected": 4} and {o.reason for o in failing.outcomes} == {"no name"}
+    paging = interchange.import_records(interchange.read_source(
+        str(SAMPLES / "v3-negative" / "test_service_list_inconsistent_paging.json")), apply=False, publish=False)
+    assert len(paging.outcomes) == 128
+
+
+def test_imports_wait_for_a_coordinator_unless_published(vocabularies):
+    """Without --publish each record is a pending change in the moderation queue, invisible to families."""
+    feed = [{"id": "ext-1", "name": "Riverside sensory room", "description": "<p>Quiet <script>x()</script>room</p>",
+             "status": "active", "attending_type": "", "attending_access": "drop-in", "email": "not-an-email",
+             "url": "javascript:alert(1)", "organization": {"id": "org-7", "name": "Riverside Trust"}}]
+    report = interchange.import_records(feed, apply=True, publish=False)
+    (outcome,) = report.outcomes
+    assert outcome.action == "created" and len(outcome.warnings) == 2
+    listing = db.session.get(Listing, interchange.stable_id("ext-1", "service"))
+    assert listing.status is ListingStatus.PENDING
+    revision = db.session.execute(select(ListingRevision).where(ListingRevision.listing_id == listing.id)).scalar_one()
+    assert revision.status is RevisionStatus.PENDING
+    organisation = db.session.get(Organisation, interchange.stable_id("org-7", "organisation"))
+    assert organisation.name == "Riverside Trust" and len(organisation.id) == 36
+    assert vocabularies.test_client().get(f"/api/v1/services/{listing.id}").status_code == 404
+    from local_offer import publishing
+    from local_offer.models import User, Role
+
+    coordinator = User(email="c@example.gov.uk", role=Role.COORDINATOR)
+    db.session.add(coordinator)
+    db.session.commit()
+    publishing.approve(revision, coordinator)
+    db.session.expire_all()
+    listing = db.session.get(Listing, listing.id)
+    assert "<script" not in listing.description and listing.description.startswith("<p>Quiet")
+    assert listing.website is None and listing.email is None
+
+
+def test_a_remote_feed_is_followed_page_by_page_and_bounded(vocabularies, monkeypatch):
+    """A paged feed is read until it says last; one that never does stops at the bound."""
+    def page(number, last):
+        return json.dumps({"totalElements": 3, "number": number, "last": last, "content": [
+            {"id": f"remote-{number}", "name": f"Service {number}", "organization": {"id": "o", "name": "Org"}}]}
+        ).encode()
+
+    asked = []
+
+    def fetch(url):
+        asked.append(url)
+        number = int(url.rsplit("page=", 1)[1])
+        return page(number, number == 3)
+
+    records = list(interchange.read_source("https://feed.example.org/services?per_page=1", fetch=fetch))
+    assert [r["id"] for r in records] == ["remote-1", "remote-2", "remote-3"] and len(asked) == 3
+    monkeypatch.setattr(interchange, "MAX_PAGES", 5)
+    endless = list(interchange.read_source("https://feed.example.org/services",
+                                           fetch=lambda url: page(int(url.rsplit("page=", 1)[1]), False)))
+    assert len(endless) == 5
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"this is not json", "is not JSON"),
+    (b"\xff\xfe\x00garbage", "is not UTF-8"),
+    (b'{"hello": "world"}', "not Open Referral services"),
+])
+def test_unreadable_files_exit_non_zero_with_a_message(vocabularies, runner, tmp_path, content, message):
+    """A file that is not JSON, not text or not services: a message and a non-zero exit, nothing written."""
+    path = tmp_path / "feed.json"
+    path.write_bytes(content)
+    before = listing_count()
+    result = runner.invoke(args=["oruk", "import", str(path), "--apply"])
+    assert result.exit_code != 0 and message in result.output and "Traceback" not in result.output
+    assert listing_count() == before
+    missing = runner.invoke(args=["oruk", "import", str(tmp_path / "nowhere.json")])
+    assert missing.exit_code != 0 and "Cannot read" in missing.output
+
+
+def test_round_trip_export_import_export_is_identical(tmp_path_factory, tmp_path):
+    """Export the demo directory, import it into an empty instance, export again: the same JSON."""
+    from local_offer import geo
+    from local_offer.search import get_service
+
+    with module_app(tmp_path_factory, "export_from") as source:
+        geo.build(["ST", "WS", "DE", "B"])
+        assert source.test_cli_runner().invoke(args=["content", "load", "--demo"]).exit_code == 0
+        get_service().rebuild()
+        first = interchange.to_json(interchange.export_oruk())
+    (tmp_path / "export.json").write_text(first, encoding="utf-8")
+    with module_app(tmp_path_factory, "import_into") as target:
+        geo.build(["ST", "WS", "DE", "B"])
+        assert target.test_cli_runner().invoke(args=["content", "load", "--no-demo"]).exit_code == 0
+        get_service().rebuild()
+        result = target.test_cli_runner().invoke(args=["oruk", "import", str(tmp_path / "export.json"),
+                                                       "--apply", "--publish"])
+        assert result.exit_code == 0 and "0 rejected" in result.output, result.output[-2000:]
+        second = interchange.to_json(interchange.export_oruk())
+    assert len(json.loads(first)) > 300
+    if first != second:
+        a, b = json.loads(first), json.loads(second)
+        differing = next((x, y) for x, y in zip(a, b) if x != y)
+        keys = [k for k in differing[0] if differing[0][k] != differing[1].get(k)]
+        pytest.fail(f"first difference in {differing[0]['id']}: {keys}: "
+                    f"{[(differing[0][k], differing[1].get(k)) for k in keys][:2]}")
