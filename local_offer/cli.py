@@ -407,6 +407,49 @@ def oruk_export(target: str) -> None:
     click.echo(f"Wrote {len(services)} services to {target}.", err=True)
 
 
+import_cli = AppGroup("import", help="Import listings from other formats.")
+
+
+@import_cli.command("csv")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--apply", "apply_", is_flag=True, help="Write the changes (without it, only report what would happen).")
+@click.option("--publish", is_flag=True, help="Publish at once (without it, each waits for a coordinator's check).")
+def import_csv(path: str, apply_: bool, publish: bool) -> None:
+    """Import listings from a CSV file in the documented layout (see the README)."""
+    from local_offer import interchange
+
+    if publish and not apply_:
+        raise click.UsageError("--publish needs --apply.")
+    try:
+        with open(path, "rb") as handle:
+            rows = interchange.read_csv(handle.read(), path)
+    except OSError as error:
+        raise click.ClickException(f"Cannot read {path}: {error.strerror or error}") from error
+    except interchange.ImportError_ as error:
+        raise click.ClickException(str(error)) from error
+    report = interchange.import_csv(rows, apply=apply_, publish=publish,
+                                    progress=_progress(f"Checking {len(rows)} rows"))
+    for line in interchange.report_lines(report):
+        click.echo(line)
+    if not apply_:
+        click.echo("Dry run: nothing was written. Add --apply to import (and --publish to publish at once).")
+
+
+@oruk_cli.command("export-csv")
+@click.argument("target", type=click.Path(dir_okay=False, allow_dash=True))
+def export_csv(target: str) -> None:
+    """Write every public listing in the CSV import layout to a file (or - for the screen)."""
+    from local_offer import interchange
+
+    text = interchange.export_csv(progress=_progress("Exporting"))
+    if target == "-":
+        click.echo(text, nl=False)
+        return
+    with open(target, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+    click.echo(f"Wrote {interchange.count_csv_rows(text)} rows to {target}.", err=True)
+
+
 def register_commands(app: Flask) -> None:
     """Add the project's command groups to ``flask``."""
     app.cli.add_command(content_cli)
@@ -419,3 +462,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(reviews_cli)
     app.cli.add_command(feedback_cli)
     app.cli.add_command(oruk_cli)
+    app.cli.add_command(import_cli)

@@ -13,6 +13,8 @@ second import updates rather than duplicates.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import urllib.parse
@@ -509,9 +511,11 @@ def _same(listing: Listing, data: dict) -> bool:
     """Say whether importing ``data`` again would leave the live listing as it is."""
     live = publishing.listing_data(listing)
     html = data.get("description_html")
-    if html is not None and clean_html(html) != (listing.description or ""):
-        return False
-    return not publishing.changed_fields(live, {**data, "description": live["description"]})
+    if html is not None:
+        if clean_html(html) != (listing.description or ""):
+            return False
+        data = {**data, "description": live["description"]}  # compared as HTML above
+    return not publishing.changed_fields(live, data)
 
 
 # --- exporting ------------------------------------------------------------------------------------------
@@ -558,3 +562,233 @@ def report_lines(report: Report) -> list[str]:
                            for action in ("created", "updated", "skipped", "rejected")))
     return lines
 
+
+
+# --- the CSV layout -----------------------------------------------------------------------------------------
+
+#: One row per service. Lists of codes are separated by ";"; venues, sessions, costs and contacts are
+#: JSON arrays of objects with the keys shown (documented in the README).
+CSV_COLUMNS = [
+    "id", "organisation_id", "organisation_name", "organisation_description", "organisation_website",
+    "organisation_email", "name", "kind", "level", "status", "summary", "description", "website", "email", "phone",
+    "min_age", "max_age", "eligibility", "categories", "needs", "accessibility", "languages", "delivery_methods",
+    "access_routes", "how_to_access", "service_area", "in_area", "is_free", "costs", "funding", "free_carer_entry",
+    "venues", "sessions", "contacts", "ofsted_urn", "sen_information_report_url", "assured_date",
+]
+CSV_REQUIRED = {"id", "organisation_id", "organisation_name", "name"}
+FUNDING_FLAGS = {"ehcp": "accepts_ehcp_funding", "personal_budget": "accepts_personal_budget",
+                 "direct_payments": "accepts_direct_payments"}
+_VENUE_KEYS = ("id", "name", "address_1", "address_2", "town", "county", "postcode", "mask_address")
+_SESSION_KEYS = ("id", "day", "opens", "closes", "period", "notes")
+_COST_KEYS = ("id", "option", "amount", "description")
+_CONTACT_KEYS = ("id", "name", "title", "phone", "email", "public")
+
+
+def _codes(value: str) -> list[str]:
+    return [part.strip() for part in (value or "").split(";") if part.strip()]
+
+
+def _yes(value: str) -> bool:
+    return (value or "").strip().lower() in ("yes", "y", "true", "1")
+
+
+def _json_rows(value: str, column: str, keys: tuple[str, ...]) -> list[dict]:
+    if not (value or "").strip():
+        return []
+    try:
+        rows = json.loads(value)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{column} is not a JSON list ({error.msg})") from error
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise ValueError(f"{column} must be a JSON list of objects")
+    return [{key: row.get(key) for key in keys if key in row} for row in rows]
+
+
+def listing_row(listing: Listing) -> dict:
+    """Return a listing as one row of the CSV layout."""
+    data = publishing.listing_data(listing)
+    organisation = listing.organisation
+    return {
+        "id": listing.id, "organisation_id": organisation.id, "organisation_name": organisation.name,
+        "organisation_description": organisation.description or "", "organisation_website": organisation.website or "",
+        "organisation_email": organisation.email or "", "name": data["name"], "kind": data["kind"],
+        "level": data["level"], "status": data["status"], "summary": data["summary"],
+        "description": data["description"], "website": data["website"], "email": data["email"],
+        "phone": data["phone"], "min_age": "" if data["min_age"] is None else data["min_age"],
+        "max_age": "" if data["max_age"] is None else data["max_age"], "eligibility": data["eligibility"],
+        "categories": ";".join(data["categories"]), "needs": ";".join(data["needs"]),
+        "accessibility": json.dumps(data["accessibility"], ensure_ascii=False) if data["accessibility"] else "",
+        "languages": ";".join(data["languages"]), "delivery_methods": ";".join(data["delivery_methods"]),
+        "access_routes": ";".join(data["access_routes"]), "how_to_access": data["how_to_access"],
+        "service_area": data["service_area"], "in_area": "yes" if data["in_area"] else "no",
+        "is_free": "yes" if data["is_free"] else "no",
+        "costs": json.dumps(data["costs"], ensure_ascii=False) if data["costs"] else "",
+        "funding": ";".join(key for key, flag in FUNDING_FLAGS.items() if data[flag]),
+        "free_carer_entry": "yes" if data["free_carer_entry"] else "no",
+        "venues": json.dumps([{key: venue.get(key) for key in _VENUE_KEYS} for venue in data["locations"]],
+                             ensure_ascii=False) if data["locations"] else "",
+        "sessions": json.dumps(data["schedules"], ensure_ascii=False) if data["schedules"] else "",
+        "contacts": json.dumps(data["contacts"], ensure_ascii=False) if data["contacts"] else "",
+        "ofsted_urn": data["ofsted_urn"], "sen_information_report_url": data["sen_information_report_url"],
+        "assured_date": listing.assured_date.isoformat() if listing.assured_date else "",
+    }
+
+
+def export_csv(progress: Callable[[Iterable], Iterable] | None = None) -> str:
+    """Return every public listing in the CSV layout (formula-looking cells neutralised for spreadsheets)."""
+    from local_offer.listings import PUBLIC_STATUSES, _LISTING_LOAD
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    ids = db.session.execute(select(Listing.id).where(Listing.status.in_(PUBLIC_STATUSES)).order_by(Listing.id)
+                             ).scalars().all()
+    chunks = range(0, len(ids), 500)
+    for start in (progress(chunks) if progress else chunks):
+        batch = db.session.execute(select(Listing).where(Listing.id.in_(ids[start:start + 500]))
+                                   .options(*_LISTING_LOAD).order_by(Listing.id)).scalars().all()
+        for listing in batch:
+            writer.writerow({key: _safe_cell(value) for key, value in listing_row(listing).items()})
+    return buffer.getvalue()
+
+
+def _safe_cell(value):
+    """Stop a spreadsheet reading a cell as a formula (a leading =, +, - or @ on text)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not value.startswith(("[", "{")):
+        return "'" + value
+    return value
+
+
+def read_csv(raw: bytes, where: str = "The file") -> list[dict]:
+    """Read the CSV layout; raise ImportError_ for text that is not UTF-8 or columns that are wrong."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ImportError_(f"{where} is not UTF-8 text (byte {error.start}). Save it as 'CSV UTF-8'.") from error
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    columns = [name.strip() for name in reader.fieldnames or []]
+    missing = sorted(CSV_REQUIRED - set(columns))
+    unknown = sorted(set(columns) - set(CSV_COLUMNS))
+    if missing or unknown:
+        problems = ([f"missing columns: {', '.join(missing)}"] if missing else []) + \
+                   ([f"unknown columns: {', '.join(unknown)}"] if unknown else [])
+        raise ImportError_(f"{where} does not have the import layout ({'; '.join(problems)}). "
+                           f"The columns are: {', '.join(CSV_COLUMNS)}.")
+    rows = []
+    try:
+        for row in reader:
+            rows.append({(key or "").strip(): value for key, value in row.items() if key is not None})
+    except csv.Error as error:
+        raise ImportError_(f"{where} is not valid CSV (line {reader.line_num}: {error}).") from error
+    return rows
+
+
+def map_row(row: dict, known: dict[str, set[str]]) -> tuple[dict, dict, list[str]]:
+    """Map one CSV row onto (listing data, organisation, warnings); raise ValueError to reject it."""
+    warnings: list[str] = []
+    name = _text(row.get("name"), 255)
+    if not (row.get("id") or "").strip():
+        raise ValueError("no id")
+    if not name:
+        raise ValueError("no name")
+    if not (row.get("organisation_id") or "").strip() or not _text(row.get("organisation_name"), 255):
+        raise ValueError("no organisation")
+    kind = (row.get("kind") or "support_service").strip()
+    if kind not in {item.value for item in ListingKind}:
+        raise ValueError(f"kind {kind!r} is not provider, activity or support_service")
+    level = (row.get("level") or "universal").strip()
+    if level not in {item.value for item in ListingLevel}:
+        raise ValueError(f"level {level!r} is not universal, targeted or specialist")
+    status = (row.get("status") or "published").strip()
+    if status not in ("published", "temporarily_closed", "archived"):
+        raise ValueError(f"status {status!r} is not published, temporarily_closed or archived")
+    data = publishing.new_listing_data(name, kind)
+    minimum, maximum = _age(row.get("min_age"), warnings, "youngest"), _age(row.get("max_age"), warnings, "oldest")
+    if minimum is not None and maximum is not None and minimum > maximum:
+        raise ValueError(f"ages run backwards ({minimum} to {maximum})")
+    accessibility = _json_rows(row.get("accessibility"), "accessibility", ("code", "details"))
+    data.update({
+        "status": status, "level": level, "summary": _text(row.get("summary"), 500),
+        "description": (row.get("description") or "")[:publishing.DESCRIPTION_MAX],
+        "website": _checked_url(row.get("website"), warnings, "web address") or "",
+        "email": _checked_email(row.get("email"), warnings, "email") or "", "phone": _text(row.get("phone"), 50),
+        "min_age": minimum, "max_age": maximum, "eligibility": _text(row.get("eligibility"), 2000),
+        "languages": [_text(item, 60) for item in _codes(row.get("languages"))],
+        "delivery_methods": [m for m in _codes(row.get("delivery_methods")) if m in DELIVERY.values()],
+        "access_routes": [a for a in _codes(row.get("access_routes")) if a in ACCESS.values()],
+        "how_to_access": _text(row.get("how_to_access"), 2000), "service_area": _text(row.get("service_area"), 120),
+        "in_area": _yes(row.get("in_area") or "yes"), "is_free": _yes(row.get("is_free")),
+        "free_carer_entry": _yes(row.get("free_carer_entry")),
+        "ofsted_urn": _text(row.get("ofsted_urn"), 10),
+        "sen_information_report_url": _checked_url(row.get("sen_information_report_url"), warnings,
+                                                   "SEN report address") or "",
+        "costs": _json_rows(row.get("costs"), "costs", _COST_KEYS),
+        "schedules": _json_rows(row.get("sessions"), "sessions", _SESSION_KEYS),
+        "contacts": _json_rows(row.get("contacts"), "contacts", _CONTACT_KEYS),
+    })
+    for key, flag in FUNDING_FLAGS.items():
+        data[flag] = key in _codes(row.get("funding"))
+    for vocabulary, column in (("category", "categories"), ("need", "needs")):
+        codes = _codes(row.get(column))
+        unknown = [code for code in codes if code not in known[vocabulary]]
+        if unknown:
+            warnings.append(f"{column} {', '.join(unknown)} not in our vocabularies: left out")
+        data[column] = [code for code in codes if code in known[vocabulary]]
+    data["accessibility"] = [item for item in accessibility if item.get("code") in known["accessibility"]]
+    if len(data["accessibility"]) < len(accessibility):
+        warnings.append("some accessibility codes are not ours: left out")
+    venues = []
+    for venue in _json_rows(row.get("venues"), "venues", _VENUE_KEYS):
+        try:
+            point = publishing.resolve_postcode(str(venue.get("postcode") or ""), masked=bool(venue.get("mask_address")))
+        except publishing.PublishError as error:
+            warnings.append(f"venue {_text(venue.get('name'), 60)!r} left out: {error}")
+            continue
+        venues.append({**{key: venue.get(key) or "" for key in _VENUE_KEYS if key not in ("id", "mask_address")},
+                       "id": venue.get("id"), "postcode": point.label, "mask_address": bool(venue.get("mask_address"))})
+    data["locations"] = venues
+    if row.get("assured_date"):
+        data["_assured_date"] = row["assured_date"].strip()[:10]
+    organisation = {"id": stable_id(row["organisation_id"], "organisation"),
+                    "name": _text(row["organisation_name"], 255),
+                    "description": _text(row.get("organisation_description"), 5000),
+                    "website": _checked_url(row.get("organisation_website"), warnings, "organisation web address"),
+                    "email": _checked_email(row.get("organisation_email"), warnings, "organisation email")}
+    return data, organisation, warnings
+
+
+def import_csv(rows: list[dict], *, apply: bool, publish: bool,
+               progress: Callable[[Iterable], Iterable] | None = None) -> Report:
+    """Check and (with ``apply``) write rows of the CSV layout through the same path as ORUK imports."""
+    report = Report(applied=apply)
+    known: dict[str, set[str]] = {"category": set(), "need": set(), "accessibility": set()}
+    for term in db.session.execute(select(Term)).scalars():
+        known[term.vocabulary.value].add(term.code)
+    seen: set[str] = set()
+    changed = False
+    for line, row in enumerate(progress(rows) if progress else rows, start=2):
+        source_id = (row.get("id") or "").strip()[:200]
+        name = _text(row.get("name"), 120)
+        try:
+            data, organisation, warnings = map_row(row, known)
+        except (ValueError, TypeError) as error:
+            report.outcomes.append(Outcome(source_id or f"line {line}", name, "rejected", str(error)))
+            continue
+        listing_id = stable_id(source_id, "service")
+        if listing_id in seen:
+            report.outcomes.append(Outcome(source_id, name, "rejected", "duplicate id in this import"))
+            continue
+        seen.add(listing_id)
+        outcome = _apply_one(listing_id, data, organisation, warnings, source_id, apply=apply, publish=publish)
+        report.outcomes.append(outcome)
+        changed = changed or (apply and outcome.action in ("created", "updated"))
+    if apply and changed:
+        from local_offer.search import get_service
+
+        get_service().sync()
+    return report
+
+
+def count_csv_rows(text: str) -> int:
+    """Return how many listings a CSV export holds (cells may contain line breaks)."""
+    return max(0, sum(1 for _row in csv.reader(io.StringIO(text, newline=""))) - 1)

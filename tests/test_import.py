@@ -169,3 +169,78 @@ def test_round_trip_export_import_export_is_identical(tmp_path_factory, tmp_path
         keys = [k for k in differing[0] if differing[0][k] != differing[1].get(k)]
         pytest.fail(f"first difference in {differing[0]['id']}: {keys}: "
                     f"{[(differing[0][k], differing[1].get(k)) for k in keys][:2]}")
+
+
+# --- the CSV layout ------------------------------------------------------------------------------------
+
+
+def test_csv_round_trip_and_update(tmp_path_factory, tmp_path):
+    """Export the demo directory as CSV, import it into an empty instance, export again: identical."""
+    from local_offer import geo
+    from local_offer.search import get_service
+
+    with module_app(tmp_path_factory, "csv_from") as source:
+        geo.build(["ST", "WS", "DE", "B"])
+        assert source.test_cli_runner().invoke(args=["content", "load", "--demo"]).exit_code == 0
+        first = interchange.export_csv()
+    (tmp_path / "export.csv").write_text(first, encoding="utf-8")
+    with module_app(tmp_path_factory, "csv_into") as target:
+        geo.build(["ST", "WS", "DE", "B"])
+        runner = target.test_cli_runner()
+        assert runner.invoke(args=["content", "load", "--no-demo"]).exit_code == 0
+        get_service().rebuild()
+        dry = runner.invoke(args=["import", "csv", str(tmp_path / "export.csv")])
+        assert dry.exit_code == 0 and "Dry run" in dry.output and listing_count() == 0
+        result = runner.invoke(args=["import", "csv", str(tmp_path / "export.csv"), "--apply", "--publish"])
+        assert result.exit_code == 0 and "0 rejected" in result.output, result.output[-1500:]
+        second = interchange.export_csv()
+        again = runner.invoke(args=["import", "csv", str(tmp_path / "export.csv"), "--apply", "--publish"])
+        assert "0 created, 0 updated" in again.output
+    assert interchange.count_csv_rows(first) > 300
+    if first != second:
+        a, b = first.splitlines(), second.splitlines()
+        pytest.fail(next(f"{x[:300]}\n{y[:300]}" for x, y in zip(a, b) if x != y))
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"id,name,colour\n1,A,blue\n", "unknown columns: colour"),
+    (b"id,name\n1,A\n", "missing columns: organisation_id, organisation_name"),
+    ("id,organisation_id,organisation_name,name\n1,o,Ørg,Å\n".encode("latin-1"), "is not UTF-8"),
+])
+def test_csv_with_wrong_columns_or_encoding_exits_non_zero(vocabularies, runner, tmp_path, content, message):
+    path = tmp_path / "rows.csv"
+    path.write_bytes(content)
+    result = runner.invoke(args=["import", "csv", str(path), "--apply"])
+    assert result.exit_code != 0 and message in result.output and "Traceback" not in result.output
+
+
+def test_csv_rows_are_checked_one_by_one(vocabularies):
+    """Bad rows are rejected with their reason; good rows in the same file go in."""
+    header = "id,organisation_id,organisation_name,name,kind,min_age,max_age,venues,categories\n"
+    body = ("a1,o1,Org One,Good one,activity,5,12,,\n"
+            "a2,o1,Org One,,activity,,,,\n"
+            "a3,o1,Org One,Backwards,activity,12,5,,\n"
+            "a4,o1,Org One,Bad kind,spaceship,,,,\n"
+            'a5,o1,Org One,Bad venues,activity,,,"not json",\n'
+            "a1,o1,Org One,Duplicate,activity,,,,\n"
+            "a6,o1,Org One,Unknown code,activity,,,,no-such-code\n")
+    rows = interchange.read_csv((header + body).encode())
+    report = interchange.import_csv(rows, apply=True, publish=True)
+    reasons: dict = {}
+    for outcome in report.outcomes:
+        reasons.setdefault(outcome.source_id, (outcome.action, outcome.reason))
+    assert reasons["a1"][0] == "created" and reasons["a6"][0] == "created", reasons
+    assert reasons["a2"] == ("rejected", "no name")
+    assert reasons["a3"][1].startswith("ages run backwards")
+    assert "spaceship" in reasons["a4"][1] and "not a JSON list" in reasons["a5"][1]
+    assert [o.reason for o in report.outcomes if o.name == "Duplicate"] == ["duplicate id in this import"]
+
+
+def test_a_hundred_thousand_rows_are_read_with_a_report_not_a_crash(vocabularies):
+    """A very large file is read and checked row by row (a dry run), each outcome reported."""
+    header = "id,organisation_id,organisation_name,name\n"
+    body = "".join(f"r{n},o,Org,{('Name ' + str(n)) if n % 2 else ''}\n" for n in range(100_000))
+    rows = interchange.read_csv((header + body).encode())
+    report = interchange.import_csv(rows, apply=False, publish=False)
+    assert len(report.outcomes) == 100_000 and report.counts["created"] == 50_000
+    assert report.counts["rejected"] == 50_000 and listing_count() == 6
