@@ -244,3 +244,47 @@ def test_a_hundred_thousand_rows_are_read_with_a_report_not_a_crash(vocabularies
     report = interchange.import_csv(rows, apply=False, publish=False)
     assert len(report.outcomes) == 100_000 and report.counts["created"] == 50_000
     assert report.counts["rejected"] == 50_000 and listing_count() == 6
+
+
+# --- coordinators in the site ------------------------------------------------------------------------------
+
+
+def test_coordinators_upload_check_then_apply_and_download(vocabularies, app):
+    """Upload is a dry run first; applying makes pending changes; exports download; providers are refused."""
+    import io as stdlib_io
+
+    from local_offer.models import Role
+    from test_accounts import make_user, sign_in
+
+    make_user("coordinator@example.gov.uk", Role.COORDINATOR)
+    make_user("provider@example.org", Role.PROVIDER)
+    staff = app.test_client()
+    sign_in(staff, "coordinator@example.gov.uk")
+    feed = json.dumps([{"id": "up-1", "name": "Uploaded club", "organization": {"id": "up-o", "name": "Up Org"}},
+                       {"id": "up-2", "name": "", "organization": {"id": "up-o", "name": "Up Org"}}]).encode()
+    before = listing_count()
+    page = staff.post("/moderation/data", data={"file": (stdlib_io.BytesIO(feed), "feed.json")},
+                      content_type="multipart/form-data")
+    assert page.status_code == 200 and listing_count() == before
+    text = page.get_data(as_text=True)
+    assert "1 would be created" in text and "no name" in text
+    token = __import__("re").search(r'name="token" value="([^"]+)"', text).group(1)
+    applied = staff.post("/moderation/data/apply", data={"token": token, "publish": "no"})
+    assert applied.status_code == 200 and listing_count() == before + 1
+    assert db.session.get(Listing, interchange.stable_id("up-1", "service")).status is ListingStatus.PENDING
+    assert staff.post("/moderation/data/apply", data={"token": token}).status_code == 303  # used once
+    bad = staff.post("/moderation/data", data={"file": (stdlib_io.BytesIO(b"nope"), "feed.json")},
+                     content_type="multipart/form-data")
+    assert bad.status_code == 400 and "is not JSON" in bad.get_data(as_text=True)
+    wrong = staff.post("/moderation/data", data={"file": (stdlib_io.BytesIO(b"x"), "feed.xlsx")},
+                       content_type="multipart/form-data")
+    assert wrong.status_code == 400 and "Upload an Open Referral UK .json file or a .csv file" in wrong.get_data(
+        as_text=True)
+    assert staff.post("/moderation/data/apply", data={"token": "../../etc/passwd"}).status_code == 303
+    exported = staff.get("/moderation/data/directory.json")
+    assert exported.status_code == 200 and len(exported.get_json()) == 6
+    assert staff.get("/moderation/data/directory.csv").get_data(as_text=True).startswith("id,organisation_id")
+    provider = app.test_client()
+    sign_in(provider, "provider@example.org")
+    assert provider.get("/moderation/data").status_code == 403
+    assert provider.get("/moderation/data/directory.csv").status_code == 403

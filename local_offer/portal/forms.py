@@ -12,9 +12,11 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
+    GovFileInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
@@ -522,3 +524,15 @@ class ReturnForm(FlaskForm):
         Length(max=4000, message=_l("Reason must be 4,000 characters or fewer"))],
         description=_l("The provider sees this in the portal and by email"))
     send_back = SubmitField(_l("Send back to the provider"), widget=GovSubmitInput())
+
+
+class ImportForm(FlaskForm):
+    """Upload a file of listings to check, then import."""
+
+    file = FileField(_l("File"), widget=GovFileInput(), validators=[
+        FileRequired(message=_l("Choose a file to upload")),
+        FileAllowed(["json", "csv"], message=_l("Upload an Open Referral UK .json file or a .csv file"))],
+        description=_l("Open Referral UK JSON (version 1 or 3), or a CSV in the import layout. Up to 5 MB."))
+    publish = BooleanField(_l("Publish at once, without each listing waiting for a check"),
+                           widget=GovCheckboxInput())
+    check = SubmitField(_l("Check the file"), widget=GovSubmitInput())
