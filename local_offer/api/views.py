@@ -9,6 +9,7 @@ standard's filters (which combine with AND).
 
 from __future__ import annotations
 
+import re
 from datetime import time
 
 from flask import jsonify, request, url_for
@@ -71,17 +72,23 @@ def json_error(error: HTTPException):
 # --- parameters ------------------------------------------------------------------------------------
 
 
+#: Parameters that may be given more than once (any of the values matches).
+REPEATABLE = {"taxonomy_id", "vocabulary"}
+
+
 def _check_parameters(allowed: set[str]) -> None:
     for name in request.args:
         if name in UNSUPPORTED:
             raise ApiError(f"The parameter '{name}' is not supported by this directory.")
         if name not in allowed:
             raise ApiError(f"Unknown parameter '{name}'. Allowed: {', '.join(sorted(allowed))}.")
+        if name not in REPEATABLE and len(request.args.getlist(name)) > 1:
+            raise ApiError(f"The parameter '{name}' was given more than once.")
 
 
 def _integer(name: str, default: int | None, low: int, high: int) -> int | None:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -92,16 +99,25 @@ def _integer(name: str, default: int | None, low: int, high: int) -> int | None:
     return value
 
 
+def _bounded(name: str, limit: int) -> str:
+    value = (request.args.get(name) or "").strip()
+    if len(value) > limit:
+        raise ApiError(f"'{name}' must be {limit} characters or fewer.")
+    return value
+
+
 def _paging() -> tuple[int, int]:
     return _integer("page", 1, 1, 1_000_000), _integer("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
 
 
 def _time(name: str) -> time | None:
     raw = request.args.get(name)
-    if not raw:
+    if raw is None:
         return None
+    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?", raw):
+        raise ApiError(f"'{name}' must be a time like 09:30.")
     try:
-        return time.fromisoformat(raw[:8])
+        return time.fromisoformat(raw)
     except ValueError:
         raise ApiError(f"'{name}' must be a time like 09:30.") from None
 
@@ -129,6 +145,7 @@ def index():
     """Say which standard this is, and where things are."""
     _check_parameters(set())
     return jsonify({"version": VERSION, "documentation": "https://developers.openreferraluk.org/",
+                    "openapi_url": url_for("api.openapi_document", _external=True),
                     "links": {name: url_for(f"api.{name}", _external=True) for name in
                               ("services", "taxonomies", "vocabularies", "organizations", "locations")}})
 
@@ -138,11 +155,11 @@ def index():
 
 def _service_ids() -> list[str]:
     """Return the ids of the services the parameters ask for, best first."""
-    text = (request.args.get("text") or "").strip()[:200]
+    text = _bounded("text", 200)
     postcode = (request.args.get("postcode") or "").strip()
     proximity = request.args.get("proximity")
     metres = None
-    if proximity not in (None, ""):
+    if proximity is not None:
         try:
             metres = float(proximity)
         except ValueError:
@@ -159,8 +176,8 @@ def _service_ids() -> list[str]:
             geo.lookup_postcode(postcode)
         except geo.UnknownPlace as error:
             raise ApiError(str(error)) from None
-    day = (request.args.get("day") or "").strip().upper()
-    if day and day not in oruk.DAYS:
+    day = request.args.get("day")
+    if day is not None and day not in oruk.DAYS:
         raise ApiError("'day' must be one of SU, MO, TU, WE, TH, FR, SA.")
     search = SearchRequest(text=text, where=postcode, ids_only=True, strict_radius=metres is not None,
                            radius=metres / 1609.344 if metres is not None else None,
@@ -179,7 +196,7 @@ def _service_ids() -> list[str]:
     return [identifier for identifier in ids if identifier in allowed]
 
 
-def _sql_filters(day: str):
+def _sql_filters(day: str | None):
     """Return a query of listing ids for the taxonomy, vocabulary, age, day and time filters, or None."""
     conditions = []
     taxonomy_ids = [value for value in request.args.getlist("taxonomy_id") if value]
@@ -196,7 +213,7 @@ def _sql_filters(day: str):
             wanted.update(new)
             frontier = db.session.execute(select(Term).where(Term.id.in_(new))).scalars().all() if new else []
         conditions.append(Listing.id.in_(select(ListingTerm.listing_id).where(ListingTerm.term_id.in_(wanted))))
-    vocabularies = [value for value in request.args.getlist("vocabulary") if value]
+    vocabularies = request.args.getlist("vocabulary")
     if vocabularies:
         known = {item.value for item in Vocabulary}
         if not set(vocabularies) <= known:
@@ -264,11 +281,11 @@ def taxonomies():
     _check_parameters(PAGING | {"vocabulary", "text"})
     query = select(Term)
     vocabulary = request.args.get("vocabulary")
-    if vocabulary:
+    if vocabulary is not None:
         if vocabulary not in {item.value for item in Vocabulary}:
             raise ApiError(f"Unknown vocabulary '{vocabulary[:40]}': see /api/v1/vocabularies.")
         query = query.where(Term.vocabulary == Vocabulary(vocabulary))
-    text = (request.args.get("text") or "").strip().lower()[:100]
+    text = _bounded("text", 100).lower()
     if text:
         query = query.where(func.lower(Term.name).contains(text))
     return jsonify(_paged_query(query, oruk.taxonomy, (Term.vocabulary, Term.position, Term.name, Term.id)))
@@ -346,6 +363,15 @@ def location(location_id: str):
         raise ApiError(f"There is no location with id '{location_id[:40]}'.", 404)
     return jsonify(oruk.location(found))
 
+
+
+@bp.get("/openapi.json")
+@public
+def openapi_document():
+    """The OpenAPI 3.0 description of this API."""
+    from local_offer.api.openapi import document
+
+    return jsonify(document(url_for("api.index", _external=True).rstrip("/")))
 
 
 @bp.get("/<path:anything>")
