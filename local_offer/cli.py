@@ -438,7 +438,7 @@ def import_csv(path: str, apply_: bool, publish: bool) -> None:
 @oruk_cli.command("export-csv")
 @click.argument("target", type=click.Path(dir_okay=False, allow_dash=True))
 def export_csv(target: str) -> None:
-    """Write every public listing in the CSV import layout to a file (or - for the screen)."""
+    """Write every published listing in the CSV import layout (with private contacts and exact addresses)."""
     from local_offer import interchange
 
     text = interchange.export_csv(progress=_progress("Exporting"))

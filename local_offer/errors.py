@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, abort, render_template
+from flask import Flask, abort, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -48,6 +48,9 @@ def _titles() -> dict[int, tuple[str, str]]:
 def render_error(error: HTTPException):
     """Render an HTTP error with our template and its own status code."""
     code = error.code or 500
+    if request.path.startswith("/api/"):
+        # The API answers in JSON even for errors raised before a route was found (a POST, say).
+        return jsonify({"error": error.name, "status": code}), code
     titles = _titles()
     title, explanation = titles.get(code, titles[500 if code >= 500 else 400])
     if isinstance(error, CSRFError):

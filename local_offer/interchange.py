@@ -145,7 +145,8 @@ def _records(document) -> Iterator[dict]:
 
 def _remote(url: str, fetch: Callable[[str], bytes]) -> Iterator[dict]:
     page = 1
-    seen = set()
+    seen: set[str] = set()
+    seen_pages: set[tuple] = set()
     while page <= MAX_PAGES:
         address = _with_page(url, page)
         if address in seen:
@@ -156,12 +157,16 @@ def _remote(url: str, fetch: Callable[[str], bytes]) -> Iterator[dict]:
         except OSError as error:
             raise ImportError_(f"Cannot fetch {address}: {error}") from error
         records = list(_records(document))
+        ids = tuple(str(record.get("id")) for record in records)
+        if ids and ids in seen_pages:
+            return  # the feed ignores ?page= and sends the same page again
+        seen_pages.add(ids)
         yield from records
-        if not isinstance(document, dict) or "content" not in document or not records:
+        if not isinstance(document, dict) or not records or not ("content" in document or "contents" in document):
             return
-        if document.get("last") is True:
+        if document.get("last") is True or document.get("last_page") is True:
             return
-        total_pages = document.get("totalPages")
+        total_pages = document.get("totalPages", document.get("total_pages"))
         if isinstance(total_pages, int) and page >= total_pages:
             return
         page += 1
@@ -187,8 +192,8 @@ def _age(value, warnings: list[str], which: str):
         return None
     try:
         number = int(float(value))
-    except (TypeError, ValueError):
-        warnings.append(f"{which} age {value!r} is not a number: left out")
+    except (TypeError, ValueError, OverflowError):
+        warnings.append(f"{which} age {str(value)[:20]!r} is not a number: left out")
         return None
     if not 0 <= number <= 25:
         warnings.append(f"{which} age {number} is outside 0-25: left out")
@@ -382,10 +387,10 @@ def _amount(value, warnings: list[str]) -> str:
         return ""
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        warnings.append(f"cost {value!r} is not an amount: left out")
+    except (TypeError, ValueError, OverflowError):
+        warnings.append(f"cost {str(value)[:20]!r} is not an amount: left out")
         return ""
-    if not 0 <= number < 100000:
+    if not 0 <= number < 100000:  # also refuses inf and nan
         warnings.append(f"cost {number} is out of range: left out")
         return ""
     return f"{number:.2f}"
@@ -415,7 +420,7 @@ def _locations(item: dict, warnings: list[str]) -> tuple[list[dict], list[tuple[
         except publishing.PublishError as error:
             warnings.append(f"venue {_text(place.get('name'), 60)!r} left out: {error}")
             continue
-        venues.append({"id": stable_id(place.get("id") or f"{item['id']}:{postcode}", "location"),
+        venues.append({"id": stable_id(place.get("id") or f"{item['id']}:{postcode}:{len(venues)}", "location"),
                        "link_id": stable_id(link.get("id"), "link") if link.get("id") else None,
                        "name": _text(place.get("name"), 255), "address_1": _text(address.get("address_1"), 255),
                        "address_2": "", "town": _text(address.get("city"), 120),
@@ -462,10 +467,52 @@ def import_records(records: Iterable[dict], *, apply: bool, publish: bool,
     return report
 
 
+#: What a feed does not carry, kept from the live listing when an import updates it.
+KEPT_ON_UPDATE = ("kind", "level", "how_to_access", "ofsted_urn", "sen_information_report_url")
+
+
+def _keep_what_the_feed_lacks(listing: Listing, data: dict, warnings: list[str]) -> None:
+    """Carry over what an update from a feed has no field for: kind, level, private contacts, masked addresses."""
+    live = publishing.listing_data(listing)
+    for key in KEPT_ON_UPDATE:
+        if not data.get(key) or key in ("kind", "level"):
+            data[key] = live[key]
+    data["contacts"] = list(data.get("contacts") or []) + [c for c in live["contacts"] if not c.get("public", True)]
+    masked = {venue["id"]: venue for venue in live["locations"] if venue.get("mask_address")}
+    data["locations"] = [masked.get(venue.get("id"), venue) for venue in data.get("locations") or []]
+
+
 def _apply_one(listing_id: str, data: dict, organisation: dict, warnings: list[str], source_id: str, *,
-               apply: bool, publish: bool) -> Outcome:
+               apply: bool, publish: bool, from_feed: bool = True) -> Outcome:
+    """Write one record (or say what would happen); any failure rejects this record only."""
+    try:
+        return _apply_one_unsafe(listing_id, data, organisation, warnings, source_id, apply=apply, publish=publish,
+                                 from_feed=from_feed)
+    except Exception as error:  # never abort the whole import for one record  # noqa: BLE001
+        db.session.rollback()
+        return Outcome(source_id, data.get("name", ""), "rejected",
+                       f"could not be stored ({type(error).__name__}: {str(error)[:120]})", warnings)
+
+
+def _apply_one_unsafe(listing_id: str, data: dict, organisation: dict, warnings: list[str], source_id: str, *,
+                      apply: bool, publish: bool, from_feed: bool) -> Outcome:
     listing = db.session.get(Listing, listing_id)
     assured = data.pop("_assured_date", None)
+    if assured is not None:
+        try:
+            assured_date = date.fromisoformat(assured)
+        except ValueError:
+            warnings.append(f"assured date {assured!r} is not a date: left out")
+            assured_date = None
+    else:
+        assured_date = None
+    if listing is not None and from_feed:  # the CSV layout carries all of these itself
+        _keep_what_the_feed_lacks(listing, data, warnings)
+    if listing is not None:
+        revision = publishing.open_revision(listing)
+        if revision is not None and revision.created_by_id is not None:
+            return Outcome(source_id, data["name"], "skipped",
+                           "a person's change to this listing is waiting for checks; it is kept", warnings)
     if listing is not None and (listing.is_visible or listing.status is ListingStatus.ARCHIVED) \
             and _same(listing, data):
         return Outcome(source_id, data["name"], "skipped", "no change", warnings)
@@ -477,8 +524,14 @@ def _apply_one(listing_id: str, data: dict, organisation: dict, warnings: list[s
         if owner is None:
             owner = Organisation(id=organisation["id"], name=organisation["name"])
             db.session.add(owner)
-        owner.name, owner.description = organisation["name"], organisation["description"]
-        owner.website, owner.email = organisation["website"], organisation["email"]
+        if publish or not owner.listings:
+            # Organisation details change with a published import; pending ones leave them to coordinators.
+            owner.name, owner.description = organisation["name"], organisation["description"] or owner.description
+            owner.website = organisation["website"] or owner.website
+            owner.email = organisation["email"] or owner.email
+        if listing is not None and listing.organisation_id != owner.id and not publish:
+            warnings.append("the feed gives another organisation: kept the current one until a coordinator checks")
+            owner = listing.organisation
         if listing is None:
             listing = Listing(id=listing_id, organisation=owner, name=data["name"], kind=ListingKind.SUPPORT_SERVICE,
                               level=ListingLevel.UNIVERSAL, status=ListingStatus.DRAFT)
@@ -486,10 +539,12 @@ def _apply_one(listing_id: str, data: dict, organisation: dict, warnings: list[s
         listing.organisation = owner
         db.session.flush()
         if publish:
-            checked = date.fromisoformat(assured) if assured and re.match(r"^\d{4}-\d{2}-\d{2}$", assured) else None
-            publishing.publish(listing, data, actor=None, action="listing.imported", assured=checked,
+            publishing.publish(listing, data, actor=None, action="listing.imported", assured=assured_date,
                                extra={"source_id": source_id}, sync=False)
         else:
+            if data.get("description_html") is not None:
+                # A change waiting for a coordinator is edited as text in the portal: keep it as text.
+                data["description"] = publishing.markdown_from_html(clean_html(data.pop("description_html")))
             revision = publishing.open_revision(listing)
             base = publishing.listing_data(listing) if listing.is_visible else None
             if revision is None:
@@ -597,16 +652,27 @@ def _json_rows(value: str, column: str, keys: tuple[str, ...]) -> list[dict]:
         return []
     try:
         rows = json.loads(value)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{column} is not a JSON list ({error.msg})") from error
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise ValueError(f"{column} is not a JSON list ({getattr(error, 'msg', 'nested too deeply')})") from error
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
         raise ValueError(f"{column} must be a JSON list of objects")
-    return [{key: row.get(key) for key in keys if key in row} for row in rows]
+    return [{key: _cell(key, row.get(key)) for key in keys if key in row} for row in rows]
+
+
+def _cell(key: str, value):
+    """Make one value of a JSON cell the type the listing data expects (text, or yes/no for flags)."""
+    if key in ("mask_address", "public"):
+        return value if isinstance(value, bool) else _yes(str(value)) if value is not None else key == "public"
+    if value is None or isinstance(value, (list, dict)):
+        return ""
+    return str(value)[:500]
 
 
 def listing_row(listing: Listing) -> dict:
     """Return a listing as one row of the CSV layout."""
     data = publishing.listing_data(listing)
+    for key in ("locations", "costs", "contacts"):  # no order the database keeps: sort for stable files
+        data[key] = sorted(data[key], key=lambda row: row.get("id") or "")
     organisation = listing.organisation
     return {
         "id": listing.id, "organisation_id": organisation.id, "organisation_name": organisation.name,
@@ -659,6 +725,13 @@ def _safe_cell(value):
     return value
 
 
+def _unsafe_cell(value):
+    """Undo ``_safe_cell``: a cell exported as "'+44 ..." comes back as "+44 ..."."""
+    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in "=+-@":
+        return value[1:]
+    return value
+
+
 def read_csv(raw: bytes, where: str = "The file") -> list[dict]:
     """Read the CSV layout; raise ImportError_ for text that is not UTF-8 or columns that are wrong."""
     try:
@@ -677,7 +750,7 @@ def read_csv(raw: bytes, where: str = "The file") -> list[dict]:
     rows = []
     try:
         for row in reader:
-            rows.append({(key or "").strip(): value for key, value in row.items() if key is not None})
+            rows.append({(key or "").strip(): _unsafe_cell(value) for key, value in row.items() if key is not None})
     except csv.Error as error:
         raise ImportError_(f"{where} is not valid CSV (line {reader.line_num}: {error}).") from error
     return rows
@@ -733,7 +806,7 @@ def map_row(row: dict, known: dict[str, set[str]]) -> tuple[dict, dict, list[str
         unknown = [code for code in codes if code not in known[vocabulary]]
         if unknown:
             warnings.append(f"{column} {', '.join(unknown)} not in our vocabularies: left out")
-        data[column] = [code for code in codes if code in known[vocabulary]]
+        data[column] = list(dict.fromkeys(code for code in codes if code in known[vocabulary]))
     data["accessibility"] = [item for item in accessibility if item.get("code") in known["accessibility"]]
     if len(data["accessibility"]) < len(accessibility):
         warnings.append("some accessibility codes are not ours: left out")
@@ -779,7 +852,8 @@ def import_csv(rows: list[dict], *, apply: bool, publish: bool,
             report.outcomes.append(Outcome(source_id, name, "rejected", "duplicate id in this import"))
             continue
         seen.add(listing_id)
-        outcome = _apply_one(listing_id, data, organisation, warnings, source_id, apply=apply, publish=publish)
+        outcome = _apply_one(listing_id, data, organisation, warnings, source_id, apply=apply, publish=publish,
+                             from_feed=False)
         report.outcomes.append(outcome)
         changed = changed or (apply and outcome.action in ("created", "updated"))
     if apply and changed:

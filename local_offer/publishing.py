@@ -294,8 +294,8 @@ def _apply_locations(listing: Listing, entries: list[dict]) -> None:
     current = {link.location_id: link for link in listing.service_at_locations}
     links = []
     for entry in entries:
-        fields = {key: clean_text(entry.get(key))[:255] for key in ("name", "address_1", "address_2", "town", "county")
-                  if key in entry}
+        limits = {"name": 255, "address_1": 255, "address_2": 255, "town": 120, "county": 120}
+        fields = {key: clean_text(entry.get(key))[:limit] for key, limit in limits.items() if key in entry}
         fields["mask_address"] = bool(entry.get("mask_address"))
         postcode = (entry.get("postcode") or "").strip().upper()
         location = db.session.get(Location, entry["id"]) if isinstance(entry.get("id"), str) \
@@ -363,7 +363,7 @@ def _fill_cost(cost: CostOption, entry: dict, position: int) -> None:
         cost.amount = Decimal(str(entry["amount"])) if entry.get("amount") not in (None, "") else None
     except InvalidOperation as error:
         raise PublishError(_("%(amount)s is not an amount of money.", amount=entry.get("amount"))) from error
-    if cost.amount is not None and not cost.amount.is_finite():
+    if cost.amount is not None and (not cost.amount.is_finite() or not 0 <= cost.amount < 100_000_000):
         raise PublishError(_("%(amount)s is not an amount of money.", amount=entry.get("amount")))
     cost.amount_description = clean_text(entry.get("description"))[:255]
 
@@ -371,8 +371,8 @@ def _fill_cost(cost: CostOption, entry: dict, position: int) -> None:
 def _fill_contact(contact: Contact, entry: dict, position: int) -> None:
     contact.name = clean_text(entry.get("name"))[:255]
     contact.title = clean_text(entry.get("title"))[:255]
-    contact.phone = clean_text(entry.get("phone")) or None
-    contact.email = (entry.get("email") or "").strip() or None
+    contact.phone = clean_text(entry.get("phone"))[:50] or None
+    contact.email = (entry.get("email") or "").strip()[:255] or None
     contact.is_public = bool(entry.get("public", True))
 
 
@@ -541,7 +541,7 @@ def publish(listing: Listing, data: dict, *, actor: User | None, action: str,
     except StaleDataError as error:
         db.session.rollback()
         raise StaleEdit(str(error)) from error
-    except (PublishError, ValueError, KeyError) as error:
+    except (PublishError, ValueError, KeyError, TypeError, AttributeError) as error:
         db.session.rollback()
         raise error if isinstance(error, PublishError) else PublishError(str(error)) from error
     if sync:  # imports sync once at the end instead

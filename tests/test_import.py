@@ -288,3 +288,53 @@ def test_coordinators_upload_check_then_apply_and_download(vocabularies, app):
     sign_in(provider, "provider@example.org")
     assert provider.get("/moderation/data").status_code == 403
     assert provider.get("/moderation/data/directory.csv").status_code == 403
+
+
+def test_review_fixes_for_imports(vocabularies, app):
+    """Flags read as yes/no, huge numbers do not crash, updates keep what a feed lacks, people's changes are kept."""
+    from local_offer import publishing
+    from local_offer.models import Contact, ListingKind, Role, User
+
+    header = "id,organisation_id,organisation_name,name,min_age,phone,contacts\n"
+    body = ('c1,o,Org,Flags,inf,+44 1785 000000,"[{""name"": ""Pat"", ""public"": ""no"", ""phone"": 5}]"\n')
+    report = interchange.import_csv(interchange.read_csv((header + body).encode()), apply=True, publish=True)
+    (outcome,) = report.outcomes
+    assert outcome.action == "created" and any("not a number" in w for w in outcome.warnings)
+    listing = db.session.get(Listing, interchange.stable_id("c1", "service"))
+    assert listing.phone == "+44 1785 000000" and listing.contacts[0].is_public is False
+    assert listing.contacts[0].phone == "5"
+    exported = interchange.export_csv()
+    assert "'+44 1785 000000" in exported  # neutralised for spreadsheets...
+    again = interchange.import_csv(interchange.read_csv(exported.encode()), apply=True, publish=True)
+    assert db.session.get(Listing, listing.id).phone == "+44 1785 000000"  # ...and read back as it was
+    assert {o.action for o in again.outcomes} == {"skipped"}
+
+    # An ORUK update keeps the kind, and the private contacts, the feed has no field for.
+    feed = [{"id": "k1", "name": "Kept", "organization": {"id": "ko", "name": "K Org"}}]
+    interchange.import_records(feed, apply=True, publish=True)
+    kept = db.session.get(Listing, interchange.stable_id("k1", "service"))
+    kept.kind = ListingKind.ACTIVITY
+    kept.contacts.append(Contact(name="Private person", is_public=False))
+    db.session.commit()
+    interchange.import_records([{**feed[0], "name": "Kept renamed"}], apply=True, publish=True)
+    db.session.expire_all()
+    kept = db.session.get(Listing, kept.id)
+    assert kept.name == "Kept renamed" and kept.kind is ListingKind.ACTIVITY
+    assert [c.name for c in kept.contacts] == ["Private person"]
+
+    # A person's change waiting for checks is never overwritten by an import.
+    person = User(email="p@example.org", role=Role.PROVIDER)
+    db.session.add(person)
+    db.session.commit()
+    waiting = publishing.start_revision(kept, person)
+    waiting.data = {**waiting.data, "summary": "A provider's words"}
+    db.session.commit()
+    report = interchange.import_records([{**feed[0], "name": "Kept again"}], apply=True, publish=False)
+    assert report.outcomes[0].action == "skipped" and "waiting for checks" in report.outcomes[0].reason
+    assert publishing.open_revision(db.session.get(Listing, kept.id)).data["summary"] == "A provider's words"
+
+
+def test_api_errors_before_routing_are_json_with_cors(vocabularies, app):
+    response = app.test_client().post("/api/v1/services")
+    assert response.status_code == 405 and response.get_json()["status"] == 405
+    assert response.headers["Access-Control-Allow-Origin"] == "*"

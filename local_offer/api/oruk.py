@@ -60,14 +60,18 @@ def _fees(listing: Listing) -> str:
     if listing.is_free:
         return "Free"
     parts = []
-    for cost in listing.cost_options:
+    for cost in sorted(listing.cost_options, key=lambda cost: cost.id):
         amount = f"£{cost.amount:.2f}" if cost.amount is not None else ""
         parts.append(" ".join(part for part in (amount, cost.option, cost.amount_description) if part))
     return "; ".join(part for part in parts if part)
 
 
 def service(listing: Listing) -> dict:
-    """An ORUK service: one of our listings with everything it embeds (no extra calls per result)."""
+    """An ORUK service: one of our listings with everything it embeds (no extra calls per result).
+
+    Lists the database keeps in no particular order (venues, costs, contacts, terms) are sorted,
+    so the same data always gives the same document, on PostgreSQL as on SQLite.
+    """
     accessibility = [{"id": f"{listing.id}:{link.term_id}", "accessibility": link.term.name,
                       "details": link.details or ""} for link in listing.terms(Vocabulary.ACCESSIBILITY)]
     attending = [ATTENDING_TYPE[m] for m in listing.delivery_methods or [] if m in ATTENDING_TYPE]
@@ -88,7 +92,7 @@ def service(listing: Listing) -> dict:
         "organization": organization(listing.organisation),
         "service_at_locations": [{"id": link.id, "location": {**location(link.location),
                                                               "accessibility_for_disabilities": accessibility}}
-                                 for link in listing.service_at_locations],
+                                 for link in sorted(listing.service_at_locations, key=lambda link: link.id)],
         "regular_schedules": [{
             "id": schedule.id,
             **({"weekday": schedule.weekday.value, "byday": schedule.weekday.value, "freq": "WEEKLY"}
@@ -106,11 +110,12 @@ def service(listing: Listing) -> dict:
                           **({"maximum_age": listing.max_age} if listing.max_age is not None else {})}],
         "cost_options": [{"id": cost.id, "option": cost.option or "",
                           **({"amount": float(cost.amount)} if cost.amount is not None else {}),
-                          "amount_description": cost.amount_description or ""} for cost in listing.cost_options],
+                          "amount_description": cost.amount_description or ""}
+                         for cost in sorted(listing.cost_options, key=lambda cost: cost.id)],
         "contacts": [{"id": contact.id, "name": contact.name or "", "title": contact.title or "",
                       **_email(contact.email),
                       "phones": [{"id": f"{contact.id}:phone", "number": contact.phone}] if contact.phone else []}
-                     for contact in listing.public_contacts],
+                     for contact in sorted(listing.public_contacts, key=lambda contact: contact.id)],
         "languages": [{"id": f"{listing.id}:{index}", "language": language}
                       for index, language in enumerate(listing.languages or [])],
         "service_areas": [{"id": f"{listing.id}:area", "service_area": listing.service_area}]
@@ -120,7 +125,8 @@ def service(listing: Listing) -> dict:
             if getattr(listing, f"accepts_{key}_funding" if key == "ehcp" else f"accepts_{key}")],
         "reviews": [],
         "service_taxonomys": [{"id": f"{listing.id}:{link.term_id}", "taxonomy": taxonomy(link.term)}
-                              for link in listing.listing_terms],
+                              for link in sorted(listing.listing_terms, key=lambda link: (
+                                  link.term.vocabulary.value, link.term.position, link.term.name, link.term_id))],
     }
     if listing.phone:
         body["contacts"].insert(0, {"id": f"{listing.id}:phone", "name": "", "title": "",

@@ -54,10 +54,11 @@ class ApiError(HTTPException):
         self.code = code
 
 
-@bp.after_request
+@bp.after_app_request
 def allow_any_origin(response):
-    """Open data: any web page may read the API."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    """Open data: any web page may read the API (errors too, including ones raised before routing)."""
+    if request.path.startswith(bp.url_prefix):
+        response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
@@ -254,7 +255,8 @@ def services():
     ids = _service_ids()
     chosen = ids[(number - 1) * per_page: number * per_page]
     loaded = {listing.id: listing for listing in db.session.execute(
-        select(Listing).where(Listing.id.in_(chosen)).options(*_LISTING_LOAD)).scalars()}
+        select(Listing).where(Listing.id.in_(chosen), Listing.status.in_(PUBLIC_STATUSES))
+        .options(*_LISTING_LOAD)).scalars()}
     return jsonify(page([oruk.service(loaded[i]) for i in chosen if i in loaded], len(ids), number, per_page))
 
 

@@ -219,7 +219,7 @@ class LocationRow(_Row):
         if self.postcode.errors:
             return
         try:
-            self.postcode.data = publishing.resolve_postcode(self.postcode.data).label
+            self.postcode.data = publishing.resolve_postcode(self.postcode.data, masked=bool(self.mask_address.data)).label
         except publishing.PublishError as error:
             self.postcode.errors = list(self.postcode.errors) + [str(error)]
 
