@@ -125,6 +125,8 @@ def _json(raw: bytes, where: str):
         raise ImportError_(f"{where} is not UTF-8 text ({error.reason} at byte {error.start}).") from error
     except json.JSONDecodeError as error:
         raise ImportError_(f"{where} is not JSON ({error.msg} at line {error.lineno}).") from error
+    except RecursionError as error:
+        raise ImportError_(f"{where} is nested too deeply to be Open Referral data.") from error
 
 
 def _records(document) -> Iterator[dict]:
@@ -597,9 +599,9 @@ def to_json(services: list[dict]) -> str:
     return json.dumps(services, ensure_ascii=False, indent=1, sort_keys=True)
 
 
-def import_text(text: str, *, apply: bool, publish: bool) -> Report:
-    """Import ORUK JSON given as text (the coordinators' upload)."""
-    return import_records(_records(_json(text.encode("utf-8"), "The file")), apply=apply, publish=publish)
+def read_bytes(raw: bytes, where: str = "The file") -> list[dict]:
+    """Read uploaded ORUK JSON into service records; raise ImportError_ when it cannot be."""
+    return list(_records(_json(raw, where)))
 
 
 def report_lines(report: Report) -> list[str]:

@@ -338,3 +338,10 @@ def test_api_errors_before_routing_are_json_with_cors(vocabularies, app):
     response = app.test_client().post("/api/v1/services")
     assert response.status_code == 405 and response.get_json()["status"] == 405
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_deeply_nested_json_is_refused_with_a_message(vocabularies, runner, tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    result = runner.invoke(args=["oruk", "import", str(path)])
+    assert result.exit_code != 0 and "nested too deeply" in result.output

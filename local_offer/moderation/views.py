@@ -242,7 +242,7 @@ def _read_upload(path):
     raw = path.read_bytes()
     if path.suffix == ".csv":
         return "csv", interchange.read_csv(raw, "The file")
-    return "oruk", list(interchange._records(interchange._json(raw, "The file")))
+    return "oruk", interchange.read_bytes(raw)
 
 
 def _run_import(kind: str, records, apply: bool, publish: bool):
@@ -259,6 +259,7 @@ def data():
     """Exports, and an upload that is checked (a dry run) before anything is written."""
     import secrets
 
+    from local_offer import interchange
     from local_offer.portal.forms import ImportForm
 
     form = ImportForm()
@@ -270,7 +271,7 @@ def data():
         upload.save(path)
         try:
             kind, records = _read_upload(path)
-        except Exception as error:  # interchange.ImportError_: not JSON, wrong columns, not UTF-8
+        except interchange.ImportError_ as error:  # not JSON, wrong columns, not UTF-8
             path.unlink(missing_ok=True)
             form.file.errors.append(str(error))
             return render_template("moderation/data.html", form=form), 400
