@@ -107,6 +107,11 @@ def datetime_short(value) -> str:
     return format_datetime(value, format="d MMM y, HH:mm")
 
 
+def weekday_label(day) -> str:
+    """Name a day ("Saturday") from its code ("SA") or its ``Weekday``."""
+    return str(WEEKDAY_LABELS[Weekday(day)])
+
+
 def schedule_times(schedule: Schedule) -> str:
     """Return a session's times ("10:00 to 11:30"), or a note when none are set."""
     if schedule.opens_at and schedule.closes_at:
@@ -222,7 +227,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(lambda code: str(DELIVERY_LABELS.get(code, code)), "delivery_label")
     app.add_template_filter(lambda code: str(ACCESS_LABELS.get(code, code)), "access_label")
     app.add_template_filter(lambda period: str(PERIOD_LABELS[period]), "period_label")
-    app.add_template_filter(lambda day: str(WEEKDAY_LABELS[day]), "weekday_label")
+    app.add_template_filter(weekday_label)
     app.add_template_global(Vocabulary, "Vocabulary")
     app.add_template_global(KIND_LABELS, "KIND_LABELS")
     app.add_template_global(ROLE_LABELS, "ROLE_LABELS")

@@ -122,6 +122,43 @@ def test_age_and_day_in_the_words_become_filters(directory):
     assert all(any(s.weekday and s.weekday.value == "SA" for s in h.listing.schedules) for h in saturday.hits)
 
 
+#: Every kind of query the search understands: (query string, words the results page must show).
+UNDERSTOOD_QUERIES = [
+    ("q=saturday", ["Saturday"]),
+    ("q=sunday", ["Sunday"]),
+    ("q=swimming+on+saturdays", ["Saturday"]),
+    ("q=something+for+my+daughter+who+has+adhd+on+saturdays", ["Saturday"]),
+    ("q=9+year+old", ["age 9"]),
+    ("q=drama+club+ADHD+12+year+old", ["age 12"]),
+    ("q=swimming+near+Leek", ["near Leek"]),
+    ("q=autism+swimming+in+Stone", ["near Stone"]),
+    ("q=ST16+2AD", ["near ST16 2AD"]),
+    ("q=swimming+ST13+6AA", ["near ST13 6AA"]),
+    ("q=swimming&where=ST13+6AA&radius=5", ["near ST13 6AA"]),
+    ("q=free+swimming", ["free"]),
+    ("q=cheap+saturday+craft", ["Saturday"]),
+    ("q=swimming+on+saturdays&day=SU&age=9&free=1&sort=distance&where=Leek", ["near Leek"]),
+    ("q=holiday+club+9+year+old&period=school_holidays&kind=activity", ["age 9"]),
+    ("q=adhd+on+fridays+in+Stone&need=adhd&delivery=venue&sort=checked", ["Friday", "near Stone"]),
+]
+
+
+@pytest.mark.parametrize("query, shown", UNDERSTOOD_QUERIES)
+def test_every_kind_of_understood_query_renders_as_a_page_and_in_the_api(directory, query, shown):
+    """Days, ages, places, postcodes, cost words and filters from the words: each page renders, never a 500."""
+    client = directory.test_client()
+    page = client.get(f"/search?{query}")
+    assert page.status_code == 200, page.get_data(as_text=True)[:2000]
+    text = text_of(page)
+    assert "result" in text
+    for words in shown:
+        assert words in text
+    text_only = query.split("&")[0].removeprefix("q=")
+    api = client.get(f"/api/v1/services?text={text_only}")
+    assert api.status_code == 200, api.get_data(as_text=True)[:500]
+    assert isinstance(api.get_json()["content"], list)
+
+
 def test_a_service_with_several_venues_appears_once_at_its_nearest(directory):
     """Listings at two venues appear once, with the distance to the nearer venue."""
     results = get_service().search(SearchRequest(where="Cannock", per_page=400))
