@@ -33,6 +33,7 @@ from local_offer.content_loader import (
 )
 from local_offer.extensions import db
 from local_offer.models import Organisation, Role, User, record_audit
+from local_offer.users import MIN_PASSWORD
 
 content_cli = AppGroup("content", help="Load the council's seed content from content/.")
 users_cli = AppGroup("users", help="Create and manage accounts.")
@@ -45,7 +46,6 @@ translate_cli = AppGroup("translate", help="Extract, update and compile translat
 
 TRANSLATIONS = PROJECT_ROOT / "translations"
 MESSAGES_POT = TRANSLATIONS / "messages.pot"
-MIN_PASSWORD = 12
 
 
 def _progress(label):

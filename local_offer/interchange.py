@@ -29,6 +29,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from local_offer import geo, publishing
+from local_offer.formats import is_email, is_web_address, spreadsheet_safe, spreadsheet_unsafe
 from local_offer.extensions import db
 from local_offer.models import (
     Listing,
@@ -46,8 +47,6 @@ from local_offer.sanitise import clean_html, clean_text
 
 ID_NAMESPACE = uuid.UUID("7a0f3c52-9b1e-4d8a-a8f3-2c6b1e9d4f70")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
-_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-_URL = re.compile(r"^https?://[^\s<>\"]+\.[^\s<>\"]+$", re.IGNORECASE)
 DELIVERY = {"venue": "venue", "online": "online", "phone": "phone", "telephone": "phone", "home visit": "home_visit",
             "in_person": "venue", "in person": "venue"}
 ACCESS = {"referral": "referral", "appointment": "booking", "booking": "booking", "membership": "membership",
@@ -368,7 +367,7 @@ def _checked_url(value, warnings: list[str], what: str) -> str | None:
     text = str(value or "").strip()
     if not text:
         return None
-    if _URL.match(text) and len(text) <= 500:
+    if is_web_address(text):
         return text
     warnings.append(f"{what} {text[:60]!r} is not a web address: left out")
     return None
@@ -378,7 +377,7 @@ def _checked_email(value, warnings: list[str], what: str) -> str | None:
     text = str(value or "").strip()
     if not text:
         return None
-    if _EMAIL.match(text) and len(text) <= 254:
+    if is_email(text):
         return text
     warnings.append(f"{what} {text[:60]!r} is not an email address: left out")
     return None
@@ -716,22 +715,8 @@ def export_csv(progress: Callable[[Iterable], Iterable] | None = None) -> str:
         batch = db.session.execute(select(Listing).where(Listing.id.in_(ids[start:start + 500]))
                                    .options(*_LISTING_LOAD).order_by(Listing.id)).scalars().all()
         for listing in batch:
-            writer.writerow({key: _safe_cell(value) for key, value in listing_row(listing).items()})
+            writer.writerow({key: spreadsheet_safe(value) for key, value in listing_row(listing).items()})
     return buffer.getvalue()
-
-
-def _safe_cell(value):
-    """Stop a spreadsheet reading a cell as a formula (a leading =, +, - or @ on text)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not value.startswith(("[", "{")):
-        return "'" + value
-    return value
-
-
-def _unsafe_cell(value):
-    """Undo ``_safe_cell``: a cell exported as "'+44 ..." comes back as "+44 ..."."""
-    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in "=+-@":
-        return value[1:]
-    return value
 
 
 def read_csv(raw: bytes, where: str = "The file") -> list[dict]:
@@ -752,7 +737,7 @@ def read_csv(raw: bytes, where: str = "The file") -> list[dict]:
     rows = []
     try:
         for row in reader:
-            rows.append({(key or "").strip(): _unsafe_cell(value) for key, value in row.items() if key is not None})
+            rows.append({(key or "").strip(): spreadsheet_unsafe(value) for key, value in row.items() if key is not None})
     except csv.Error as error:
         raise ImportError_(f"{where} is not valid CSV (line {reader.line_num}: {error}).") from error
     return rows

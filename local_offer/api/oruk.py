@@ -10,24 +10,21 @@ address without http) are left out too.
 
 from __future__ import annotations
 
-import re
-
+from local_offer.formats import is_email, is_web_address
 from local_offer.models import Listing, ListingStatus, Location, Organisation, Term, Vocabulary
 
 ATTENDING_TYPE = {"venue": "venue", "online": "online", "phone": "phone", "home_visit": "home visit"}
 ATTENDING_ACCESS = {"referral": "referral", "booking": "appointment", "membership": "membership",
                     "drop_in": "drop-in"}
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
 
 
 def _email(value: str | None) -> dict:
-    return {"email": value} if value and _EMAIL.match(value) else {}
+    return {"email": value} if is_email(value) else {}
 
 
 def _url(key: str, value: str | None) -> dict:
-    return {key: value} if value and _URL.match(value) else {}
+    return {key: value} if is_web_address(value) else {}
 
 
 def organization(organisation: Organisation) -> dict:
@@ -80,7 +77,7 @@ def service(listing: Listing) -> dict:
         "id": listing.id,
         "name": listing.name,
         "description": listing.description or listing.summary or "",
-        "url": listing.website if listing.website and _URL.match(listing.website) else "",
+        "url": listing.website if is_web_address(listing.website) else "",
         **_email(listing.email),
         "status": "temporarily closed" if listing.status is ListingStatus.TEMPORARILY_CLOSED else "active",
         "fees": _fees(listing),

@@ -40,6 +40,7 @@ from local_offer.models import (
     record_audit,
     utcnow,
 )
+from local_offer.formats import spreadsheet_safe
 from local_offer.sanitise import clean_text
 
 TOPIC_LABELS = {
@@ -441,8 +442,7 @@ def report_csv(result: Report) -> str:
     writer.writerow(["total", result.total.label, result.total.current, result.total.previous, result.total.change])
     for key, rows in result.sections.items():
         for row in rows:
-            label = row.label if not row.label[:1] in "=+-@\t\r" else "'" + row.label
-            writer.writerow([key, label, row.current, row.previous, row.change])
+            writer.writerow([key, spreadsheet_safe(row.label), row.current, row.previous, row.change])
     return buffer.getvalue()
 
 

@@ -40,12 +40,13 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from local_offer import publishing
+from local_offer.formats import WEB_ADDRESS
 from local_offer.i18n import _, _l
 from local_offer.sanitise import clean_text
 
 TIME = Regexp(r"^([01]?\d|2[0-3])[:.][0-5]\d$", message=_l("Enter a time like 09:30 or 17:00"))
 PHONE = Regexp(r"^[0-9 +()\-]{6,20}$", message=_l("Enter a phone number, like 01785 223121"))
-WEB = Regexp(r"^https?://[^\s<>\"]+\.[^\s<>\"]+$", flags=re.IGNORECASE,
+WEB = Regexp(WEB_ADDRESS,
              message=_l("Enter a web address starting with https://"))
 
 
