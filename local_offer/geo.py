@@ -33,8 +33,6 @@ import gzip
 import importlib.util
 import io
 import math
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -48,7 +46,8 @@ from sqlalchemy import delete, func, select
 
 from local_offer.extensions import db
 from local_offer.i18n import _, _l
-from local_offer.models import GazetteerArea, OutwardCode, Place, PlaceName, Postcode, PostcodeSector
+from local_offer.models import GazetteerArea, Location, OutwardCode, Place, PlaceName, Postcode, PostcodeSector
+from local_offer.postcodes import parse_postcode, place_key, postcode_area, sector_of
 
 #: Postcode areas Code-Point Open does not cover (named to fit "Postcodes in ... are not covered").
 NOT_COVERED = {
@@ -62,12 +61,6 @@ NO_POSITION = "90"
 #: Areas whose postcodes come within this distance of a configured area are its neighbours.
 NEIGHBOUR_METRES = 5_000
 METRES_PER_MILE = 1609.344
-
-_FULL = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
-_SECTOR = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ([0-9])$")
-_OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
-_AREA = re.compile(r"^[A-Z]{1,2}")
-
 
 class UnknownPlace(LookupError):
     """A place or postcode we cannot find; ``str()`` is a message for the person who typed it."""
@@ -83,46 +76,6 @@ class Point:
     label: str
     #: postcode, sector, outward or place.
     kind: str
-
-
-# --- Reading typed postcodes -------------------------------------------------------------
-
-
-def parse_postcode(text: str) -> tuple[str, str] | None:
-    """Recognise a full postcode, sector or outward code; return (kind, standard form) or None."""
-    cleaned = re.sub(r"\s+", " ", (text or "").strip().upper())
-    compact = cleaned.replace(" ", "")
-    if match := _FULL.match(compact):
-        return "postcode", f"{match.group(1)} {match.group(2)}"
-    if match := _SECTOR.match(cleaned):
-        return "sector", f"{match.group(1)} {match.group(2)}"
-    if _OUTWARD.match(compact) and len(compact) <= 4:
-        return "outward", compact
-    return None
-
-
-def postcode_area(code: str) -> str:
-    """Return the letters that begin a postcode ("ST16 2AD" -> "ST")."""
-    match = _AREA.match(code.upper())
-    return match.group(0) if match else ""
-
-
-def sector_of(postcode: str) -> str:
-    """Return a postcode's sector ("ST16 2AD" -> "ST16 2")."""
-    parsed = parse_postcode(postcode)
-    if parsed and parsed[0] == "sector":
-        return parsed[1]  # a venue imported with only its sector (a masked one from another directory)
-    if not parsed or parsed[0] != "postcode":
-        return ""
-    return parsed[1][:-2]
-
-
-def place_key(name: str) -> str:
-    """Normalise a place name for lookup: lower case, no accents, hyphens as spaces."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
-    plain = re.sub(r"[-'’.,]", " ", plain)
-    return re.sub(r"\s+", " ", plain).strip()
 
 
 # --- The packaged data -------------------------------------------------------------------
@@ -349,12 +302,11 @@ def lookup(text: str) -> Point:
     return lookup_place(text)
 
 
-def public_point(postcode: str, latitude: float | None, longitude: float | None,
-                 masked: bool) -> tuple[float, float] | None:
-    """Return where a venue may be shown: its own position, or its sector's centre when masked."""
-    if not masked:
-        return (latitude, longitude) if latitude is not None and longitude is not None else None
-    sector = sector_of(postcode)
+def public_point(venue: Location) -> tuple[float, float] | None:
+    """Return where a venue may be shown or measured from: its own position, or its sector's centre when masked."""
+    if not venue.mask_address:
+        return (venue.latitude, venue.longitude) if venue.latitude is not None and venue.longitude is not None else None
+    sector = sector_of(venue.postcode)
     if not sector:
         return None
     try:

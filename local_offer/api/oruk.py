@@ -11,6 +11,7 @@ address without http) are left out too.
 from __future__ import annotations
 
 from local_offer.formats import is_email, is_web_address
+from local_offer.geo import public_point
 from local_offer.models import Listing, ListingStatus, Location, Organisation, Term, Vocabulary
 
 ATTENDING_TYPE = {"venue": "venue", "online": "online", "phone": "phone", "home_visit": "home visit"}
@@ -41,7 +42,7 @@ def taxonomy(term: Term) -> dict:
 
 def location(place: Location) -> dict:
     """An ORUK location: a masked venue shows only its town and postcode sector, at the sector's centre."""
-    point = place.public_point()
+    point = public_point(place)
     address = {"id": place.id, "address_1": "" if place.mask_address else ", ".join(
         part for part in (place.address_1, place.address_2) if part),
         "city": place.town or "", "state_province": place.county or "",

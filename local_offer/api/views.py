@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from local_offer import geo
+from local_offer.postcodes import parse_postcode
 from local_offer.api import bp, oruk
 from local_offer.auth import public
 from local_offer.extensions import db
@@ -170,7 +171,7 @@ def _service_ids() -> list[str]:
         if not postcode:
             raise ApiError("'proximity' needs a 'postcode'.")
     if postcode:
-        parsed = geo.parse_postcode(postcode)
+        parsed = parse_postcode(postcode)
         if parsed is None:
             raise ApiError(f"'{postcode[:20]}' is not a postcode.")
         try:

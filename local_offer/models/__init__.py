@@ -1,0 +1,146 @@
+"""The data model, by area, shaped after Open Referral UK (HSDS UK profile).
+
+    base          ids, UTC times, stored enums, the audit log and site settings
+    directory     organisations, listings, venues, sessions, costs, contacts, vocabularies, revisions
+    accounts      people who sign in, roles, emailed links, requests to join, sign-ins
+    gazetteer     postcodes, sectors, outward codes and places (see ``geo``)
+    search        synonyms, the index's outbox and change feed, the anonymous search log
+    coproduction  feedback, priorities, themes, replies and "You said, we did" responses
+
+Import models from here (``from local_offer.models import Listing``): importing
+this package registers every table with the metadata that migrations compare.
+"""
+
+from local_offer.models.base import (
+    AuditEvent,
+    enum_column,
+    new_id,
+    record_audit,
+    SiteSetting,
+    UTCDateTime,
+    utcnow,
+)
+from local_offer.models.directory import (
+    AccessRoute,
+    Contact,
+    CostOption,
+    DeliveryMethod,
+    Listing,
+    ListingKind,
+    ListingLevel,
+    ListingRevision,
+    ListingStatus,
+    ListingTerm,
+    Location,
+    Organisation,
+    PUBLIC_STATUSES,
+    RevisionStatus,
+    Schedule,
+    SchedulePeriod,
+    ServiceAtLocation,
+    Term,
+    Vocabulary,
+    Weekday,
+)
+from local_offer.models.accounts import (
+    AccountToken,
+    JoinRequest,
+    JoinStatus,
+    organisation_members,
+    Role,
+    SignIn,
+    TokenPurpose,
+    User,
+)
+from local_offer.models.gazetteer import (
+    GazetteerArea,
+    OutwardCode,
+    Place,
+    PlaceName,
+    Postcode,
+    PostcodeSector,
+)
+from local_offer.models.search import (
+    record_change,
+    SearchChange,
+    SearchDemand,
+    SearchLog,
+    SynonymGroup,
+)
+from local_offer.models.coproduction import (
+    CouncilResponse,
+    ExclusionReason,
+    Feedback,
+    feedback_themes,
+    FeedbackContact,
+    FeedbackReply,
+    FeedbackStatus,
+    FeedbackTopic,
+    Priority,
+    Respondent,
+    response_feedback,
+    ResponseStatus,
+    Theme,
+)
+
+__all__ = [
+    "AccessRoute",
+    "AccountToken",
+    "AuditEvent",
+    "Contact",
+    "CostOption",
+    "CouncilResponse",
+    "DeliveryMethod",
+    "ExclusionReason",
+    "Feedback",
+    "FeedbackContact",
+    "FeedbackReply",
+    "FeedbackStatus",
+    "FeedbackTopic",
+    "GazetteerArea",
+    "JoinRequest",
+    "JoinStatus",
+    "Listing",
+    "ListingKind",
+    "ListingLevel",
+    "ListingRevision",
+    "ListingStatus",
+    "ListingTerm",
+    "Location",
+    "Organisation",
+    "OutwardCode",
+    "PUBLIC_STATUSES",
+    "Place",
+    "PlaceName",
+    "Postcode",
+    "PostcodeSector",
+    "Priority",
+    "Respondent",
+    "ResponseStatus",
+    "RevisionStatus",
+    "Role",
+    "Schedule",
+    "SchedulePeriod",
+    "SearchChange",
+    "SearchDemand",
+    "SearchLog",
+    "ServiceAtLocation",
+    "SignIn",
+    "SiteSetting",
+    "SynonymGroup",
+    "Term",
+    "Theme",
+    "TokenPurpose",
+    "UTCDateTime",
+    "User",
+    "Vocabulary",
+    "Weekday",
+    "enum_column",
+    "feedback_themes",
+    "new_id",
+    "organisation_members",
+    "record_audit",
+    "record_change",
+    "response_feedback",
+    "utcnow",
+]
