@@ -81,9 +81,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
-    from local_offer import search
+    from local_offer import demand, search
+    from local_offer.listings import cards
+    from local_offer.search_sources import DirectorySources
 
-    search.init_app(app)
+    search.init_app(app, DirectorySources())
+    demand.init_app(app)
+    cards.init_app(app)
     security.init_app(app)
     site.init_app(app)
     filters.init_app(app)

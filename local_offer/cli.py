@@ -235,7 +235,7 @@ def index_check(no_repair: bool) -> None:
               help="Keep raw rows this many days (default: LOCAL_OFFER_SEARCH_LOG_DAYS, 90).")
 def demand_prune(days: int | None) -> None:
     """Fold search-log rows older than the retention period into daily counts (run daily)."""
-    from local_offer.search.demand import prune
+    from local_offer.demand import prune
 
     removed = prune(days or current_app.config["SEARCH_LOG_DAYS"])
     click.echo(f"Folded {removed} old searches into daily counts.")
@@ -245,7 +245,7 @@ def demand_prune(days: int | None) -> None:
 @click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True)
 def demand_report(days: int) -> None:
     """List the commonest searches that found nothing: where families' needs are not met."""
-    from local_offer.search.demand import top_unmet
+    from local_offer.demand import top_unmet
 
     rows = top_unmet(days)
     if not rows:

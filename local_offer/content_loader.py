@@ -38,9 +38,9 @@ from local_offer.models import (
     Vocabulary,
     Weekday,
     record_audit,
+    record_change,
 )
 from local_offer.sanitise import clean_markdown, clean_text
-from local_offer.search import record_change
 
 #: Namespace for ids derived from vocabulary codes, so every install agrees on them.
 TERM_NAMESPACE = uuid.UUID("3c5c8f1e-8a55-4d5e-9f0a-5b6f0c2d7e11")

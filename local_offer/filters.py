@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import threading
-from collections import OrderedDict
+from flask import Flask
+from flask_babel import format_currency, format_date, format_datetime, format_decimal
 
-from flask import Flask, current_app, g
-from markupsafe import Markup
-from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
-
-from local_offer.i18n import _, _l
+from local_offer.i18n import _, _l, current_language
+from local_offer.reviews import overdue_label
 from local_offer.models import (
     AccessRoute,
     JoinStatus,
@@ -80,13 +77,6 @@ WEEKDAY_LABELS = {
 }
 
 
-def current_language() -> str:
-    """Return the request's language code, worked out once per request (labels ask often)."""
-    if "lo_language" not in g:
-        g.lo_language = str(get_locale())
-    return g.lo_language
-
-
 def term_label(term: Term, field: str = "name") -> str:
     """Return a vocabulary term's name (or description) in the current language."""
     return term.label(current_language(), field)
@@ -137,83 +127,9 @@ def schedule_summary(schedule: Schedule) -> str:
     return f"{day} {schedule_times(schedule)}, {PERIOD_LABELS[schedule.period]}".strip()
 
 
-_cards: OrderedDict = OrderedDict()
-_cards_lock = threading.Lock()
-CARD_CACHE_SIZE = 5000
-
-
-def _card_key(listing) -> tuple:
-    """Return the cache key of a listing's card: it changes whenever the listing does."""
-    return (listing.id, listing.version, current_language(), current_app.config["COUNCIL_NAME"])
-
-
-def prepare_cards(listings: list) -> None:
-    """Load, in one go, what the cards not rendered before need (cached cards need nothing)."""
-    from sqlalchemy import select
-
-    from local_offer.extensions import db
-    from local_offer.listings import CARD_LOAD
-    from local_offer.models import Listing
-
-    missing = [listing.id for listing in listings if _card_key(listing) not in _cards]
-    if missing:
-        db.session.execute(select(Listing).where(Listing.id.in_(missing)).options(*CARD_LOAD)
-                           .execution_options(populate_existing=True)).scalars().all()
-
-
-def card_body(listing) -> Markup:
-    """Render the cacheable part of a result card, once per listing version and language.
-
-    Any edit to a listing bumps its version, so a changed listing is never shown stale.
-    """
-    key = _card_key(listing)
-    html = _cards.get(key)
-    if html is None:
-        # Straight from the environment: the site-wide context (and its queries) is not needed.
-        html = Markup(current_app.jinja_env.get_template("directory/_card_body.html").render(listing=listing))
-        with _cards_lock:
-            _cards[key] = html
-            while len(_cards) > CARD_CACHE_SIZE:
-                _cards.popitem(last=False)
-    return html
-
-
-def prerender_cards(app, limit: int = CARD_CACHE_SIZE) -> int:
-    """Render the cards of the most recently checked public listings ahead of searches.
-
-    Runs on the search warmer's thread after the index changes, in the default
-    language; cards already cached (same listing version) are skipped.
-    """
-    from sqlalchemy import select
-
-    from local_offer.extensions import db
-    from local_offer.listings import CARD_LOAD, PUBLIC_STATUSES
-    from local_offer.models import Listing
-
-    done = 0
-    with app.test_request_context("/"):
-        try:
-            ids = db.session.execute(select(Listing.id).where(Listing.status.in_(PUBLIC_STATUSES))
-                                     .order_by(Listing.assured_date.desc()).limit(limit)).scalars().all()
-            for start in range(0, len(ids), 500):
-                batch = db.session.execute(select(Listing).where(Listing.id.in_(ids[start:start + 500]))
-                                           .options(*CARD_LOAD)).scalars().all()
-                for listing in batch:
-                    if _card_key(listing) not in _cards:
-                        card_body(listing)
-                        done += 1
-                db.session.expunge_all()
-        finally:
-            db.session.remove()
-    return done
-
-
 def init_app(app: Flask) -> None:
     """Register the filters and the vocabulary names templates use."""
     app.add_template_filter(term_label)
-    app.add_template_global(card_body)
-    from local_offer.reviews import overdue_label
-
     # Outside the cached card body: it depends on today's date and the administrators' setting.
     app.add_template_global(overdue_label)
     app.add_template_filter(money)

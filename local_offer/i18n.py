@@ -6,12 +6,12 @@ at import time), ``ngettext`` picks a plural.  Use named variables:
 """
 
 from flask import current_app, g, has_request_context, request
-from flask_babel import get_translations
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-__all__ = ["_", "_l", "ngettext", "select_locale", "LANGUAGE_COOKIE"]
+__all__ = ["_", "_l", "ngettext", "select_locale", "current_language", "LANGUAGE_COOKIE"]
 
 #: Cookie that remembers the language a person chose with the switcher.
 LANGUAGE_COOKIE = "lo_lang"
@@ -28,6 +28,15 @@ def select_locale() -> str:
     return request.accept_languages.best_match(list(languages)) or current_app.config[
         "BABEL_DEFAULT_LOCALE"
     ]
+
+
+def current_language() -> str:
+    """Return the request's language code, worked out once per request (labels ask often)."""
+    if not has_request_context():
+        return str(get_locale())
+    if "lo_language" not in g:
+        g.lo_language = str(get_locale())
+    return g.lo_language
 
 
 def _translations():

@@ -580,7 +580,8 @@ def _same(listing: Listing, data: dict) -> bool:
 def export_oruk(progress: Callable[[Iterable], Iterable] | None = None) -> list[dict]:
     """Return every public listing as an ORUK v1 service (a bare array, as feeds are often shared)."""
     from local_offer.api import oruk
-    from local_offer.listings import PUBLIC_STATUSES, _LISTING_LOAD
+    from local_offer.listings.queries import LISTING_LOAD as _LISTING_LOAD
+    from local_offer.models import PUBLIC_STATUSES
 
     ids = db.session.execute(select(Listing.id).where(Listing.status.in_(PUBLIC_STATUSES)).order_by(Listing.id)
                              ).scalars().all()
@@ -703,7 +704,8 @@ def listing_row(listing: Listing) -> dict:
 
 def export_csv(progress: Callable[[Iterable], Iterable] | None = None) -> str:
     """Return every public listing in the CSV layout (formula-looking cells neutralised for spreadsheets)."""
-    from local_offer.listings import PUBLIC_STATUSES, _LISTING_LOAD
+    from local_offer.listings.queries import LISTING_LOAD as _LISTING_LOAD
+    from local_offer.models import PUBLIC_STATUSES
 
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")

@@ -517,7 +517,8 @@ def publish(listing: Listing, data: dict, *, actor: User | None, action: str,
     (a revision's decision, say).  Raises PublishError (nothing written) when the
     data cannot be published, StaleEdit when someone else saved the listing first.
     """
-    from local_offer.search import get_service, record_change
+    from local_offer.models import record_change
+    from local_offer.search import get_service
 
     before = listing_data(listing) if listing.status is not ListingStatus.DRAFT and listing.name else None
     try:

@@ -35,8 +35,9 @@ from werkzeug.routing import BuildError
 from local_offer import mail
 from local_offer.extensions import db
 from local_offer.i18n import _, ngettext
-from local_offer.listings import PUBLIC_STATUSES
-from local_offer.models import AuditEvent, Listing, Organisation, SiteSetting, User, record_audit
+from local_offer.models import PUBLIC_STATUSES, AuditEvent, Listing, Organisation, SiteSetting, User, record_audit, record_change
+from local_offer.search import get_service
+from local_offer.users import client_ip, email_footer
 
 #: The ``SiteSetting`` key holding the administrators' review settings.
 SETTING_KEY = "reviews"
@@ -188,9 +189,6 @@ def confirm_accurate(listing: Listing, actor: User | None, today: date | None = 
     transaction (the outbox), so a listing hidden for being overdue is searchable again
     as soon as this returns; a failed index write waits in the outbox to be retried.
     """
-    from local_offer.search import get_service, record_change
-    from local_offer.users import client_ip
-
     today = today or current_date()
     ip_address = ip_address or client_ip()
     before = {"assured_date": listing.assured_date, "review_due": listing.review_due}
@@ -371,9 +369,7 @@ def reminder_message(listings: list[Listing], today: date, link: str,
             "A listing not checked within %(num)s day of its date is hidden from search until you confirm it.",
             "A listing not checked within %(num)s days of its date is hidden from search until you confirm it.",
             chosen.hide_after_days))
-    from local_offer.users import _footer
-
-    parts.append(_footer())
+    parts.append(email_footer())
     return subject, "\n\n".join(parts)
 
 

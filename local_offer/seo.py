@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from local_offer.auth import public
 from local_offer.extensions import db
-from local_offer.models import Listing, Term, Vocabulary
+from local_offer.information_pages import all_pages
+from local_offer.models import PUBLIC_STATUSES, Listing, Term, Vocabulary
 
 bp = Blueprint("seo", __name__)
 
@@ -28,9 +29,6 @@ SITEMAP_LIMIT = 50_000
 @public
 def sitemap():
     """List every public page: home, categories, listings (with when they were last checked), information."""
-    from local_offer.listings import PUBLIC_STATUSES
-    from local_offer.pages.content import all_pages
-
     urls = [(url_for("directory.home", _external=True), None), (url_for("directory.categories", _external=True), None),
             (url_for("pages.index", _external=True), None),
             (url_for("coproduction.you_said_we_did", _external=True), None)]

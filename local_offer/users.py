@@ -134,7 +134,7 @@ def use_token(record: AccountToken, password: str, name: str | None = None) -> U
     return user
 
 
-def _footer() -> str:
+def email_footer() -> str:
     """Say who sent a message and how to reach them."""
     config = current_app.config
     return _("From the %(service)s team at %(council)s. Questions: %(email)s or %(phone)s.",
@@ -158,7 +158,7 @@ def send_password_reset(email: str) -> None:
           hours=current_app.config["RESET_HOURS"]),
         link,
         _("If you did not ask for this, you can ignore this email: your password has not changed."),
-        _footer()]))
+        email_footer()]))
 
 
 def invite(email: str, role: Role, organisations: list[Organisation], actor: User, name: str = "") -> User:
@@ -180,7 +180,7 @@ def invite(email: str, role: Role, organisations: list[Organisation], actor: Use
                   + (" " + _("You will manage listings for: %(organisations)s.", organisations=where) if where else ""),
                   _("To set your password and sign in, open this link within %(days)s days. It works once:",
                     days=current_app.config["INVITE_DAYS"]),
-                  link, _footer()]))
+                  link, email_footer()]))
     return user
 
 
@@ -195,7 +195,7 @@ def request_to_join(form_data: dict) -> JoinRequest:
     db.session.commit()
     mail.send(join.email, _("We have your request to join %(service)s", service=current_app.config["SERVICE_NAME"]),
               "\n\n".join([_("Thank you. A member of the Local Offer team will check your request and email you."),
-                           _footer()]))
+                           email_footer()]))
     mail.send(current_app.config["COUNCIL_EMAIL"], _("New request to join from %(organisation)s",
                                                       organisation=join.organisation_name),
               _("Review it in the coordinators' pages: %(link)s",
@@ -237,7 +237,7 @@ def decline_join(join: JoinRequest, reason: str, actor: User) -> None:
     db.session.commit()
     mail.send(join.email, _("Your request to join %(service)s", service=current_app.config["SERVICE_NAME"]),
               "\n\n".join([_("We are sorry: we could not approve your request to join."),
-                           _("The reason given: %(reason)s", reason=reason), _footer()]))
+                           _("The reason given: %(reason)s", reason=reason), email_footer()]))
 
 
 # --- the second factor ---------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from local_offer import mail, reviews
 from local_offer.extensions import db
 from local_offer.models import AuditEvent, Listing, Role, SiteSetting
-from local_offer.search import SearchRequest, get_service, record_change
+from local_offer.models import record_change
+from local_offer.search import SearchRequest, get_service
 
 from conftest import CHILDMINDER, FORUM, SWIM
 from test_accounts import make_user, sign_in

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from local_offer import geo
 from local_offer.extensions import db
 from local_offer.models import Listing, SearchChange, SearchLog, SynonymGroup
-from local_offer.search import SearchRequest, get_service, record_change
-from local_offer.search.demand import prune, scrub
+from local_offer.models import record_change
+from local_offer.search import SearchRequest, get_service
+from local_offer.demand import prune, scrub
 from local_offer.search.understanding import concepts, understand
 
 from conftest import SWIM, module_app
@@ -355,8 +356,9 @@ def test_a_failed_index_write_waits_in_the_outbox_and_is_retried(demo, monkeypat
 def test_another_worker_sees_changes_on_its_next_search(demo, app):
     """A second process's service notices the new index state and filters without restarting."""
     from local_offer.search import SearchService
+    from local_offer.search_sources import DirectorySources
 
-    other = SearchService(Path(app.instance_path) / "search")
+    other = SearchService(Path(app.instance_path) / "search", DirectorySources())
     assert other.search(SearchRequest(text="kayak")).total == 0
     listing = db.session.get(Listing, SWIM)
     listing.name = "Otters kayak adventures"
@@ -468,7 +470,8 @@ def test_a_rebuild_in_several_processes_finds_the_same(demo, app):
     """Indexing with two processes (one segment each) gives the same answers as one."""
     service = get_service()
     before = [hit.listing.id for hit in service.search(SearchRequest(text="swim")).hits]
-    service.engine.rebuild(service.all_documents(), procs=2)
+    app.config["SEARCH_INDEX_PROCS"] = 2
+    service.rebuild()
     after = [hit.listing.id for hit in service.search(SearchRequest(text="swim")).hits]
     assert after == before and before
     assert service.check(repair=False) == {"missing": [], "extra": []}
@@ -476,11 +479,11 @@ def test_a_rebuild_in_several_processes_finds_the_same(demo, app):
 
 def test_cards_are_rendered_ahead_and_a_changed_listing_is_never_stale(demo, app, client):
     """The warmer renders result cards ahead; an edited listing's card is rendered afresh."""
-    from local_offer import filters
+    from local_offer.listings import cards
 
-    filters._cards.clear()
-    assert filters.prerender_cards(app) == 6
-    assert filters.prerender_cards(app) == 0  # all cached already
+    cards._cards.clear()
+    assert cards.prerender_cards(app) == 6
+    assert cards.prerender_cards(app) == 0  # all cached already
     listing = db.session.get(Listing, SWIM)
     listing.summary = "Now with a new summary for the card"
     record_change(listing.id)

@@ -22,8 +22,9 @@ from local_offer.postcodes import parse_postcode
 from local_offer.api import bp, oruk
 from local_offer.auth import public
 from local_offer.extensions import db
-from local_offer.listings import PUBLIC_STATUSES, _LISTING_LOAD
+from local_offer.listings.queries import LISTING_LOAD
 from local_offer.models import (
+    PUBLIC_STATUSES,
     Listing,
     ListingTerm,
     Location,
@@ -257,7 +258,7 @@ def services():
     chosen = ids[(number - 1) * per_page: number * per_page]
     loaded = {listing.id: listing for listing in db.session.execute(
         select(Listing).where(Listing.id.in_(chosen), Listing.status.in_(PUBLIC_STATUSES))
-        .options(*_LISTING_LOAD)).scalars()}
+        .options(*LISTING_LOAD)).scalars()}
     return jsonify(page([oruk.service(loaded[i]) for i in chosen if i in loaded], len(ids), number, per_page))
 
 
@@ -268,7 +269,7 @@ def service(service_id: str):
     _check_parameters(set())
     listing = db.session.execute(select(Listing).where(Listing.id == service_id[:36],
                                                        Listing.status.in_(PUBLIC_STATUSES))
-                                 .options(*_LISTING_LOAD)).scalar_one_or_none()
+                                 .options(*LISTING_LOAD)).scalar_one_or_none()
     if listing is None:
         raise ApiError(f"There is no published service with id '{service_id[:40]}'.", 404)
     return jsonify(oruk.service(listing))

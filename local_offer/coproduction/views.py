@@ -27,8 +27,8 @@ from local_offer.coproduction.forms import (
 from local_offer.errors import refuse
 from local_offer.extensions import db, limiter
 from local_offer.i18n import _
-from local_offer.listings import PUBLIC_STATUSES
 from local_offer.models import (
+    PUBLIC_STATUSES,
     CouncilResponse,
     Feedback,
     FeedbackStatus,

@@ -15,14 +15,13 @@ from werkzeug.datastructures import MultiDict
 
 from local_offer.i18n import _
 from local_offer.search import RADII, SORTS, SearchError, SearchRequest
-from local_offer.search.facets import DAYS, DELIVERY, FUNDING, KINDS, LEVELS, PERIODS
+from local_offer.search_sources import FACET_VALUES
 
 MAX_TEXT = 200
 MAX_PAGE = 1000
 #: Great Britain and Northern Ireland, generously: "use my location" outside it is refused.
 UK_BOUNDS = (49.8, -8.7, 60.9, 1.8)
-MULTI = {"need": None, "funding": FUNDING, "day": DAYS, "period": PERIODS, "delivery": DELIVERY,
-         "access": None, "kind": KINDS, "level": LEVELS}
+MULTI = {"need": None, "access": None, **FACET_VALUES}
 KNOWN = {"q", "where", "lat", "lng", "category", "age", "free", "area", "radius", "sort", "page",
          "view", *MULTI}
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask import abort, current_app, render_template, request
 
 from local_offer.auth import public
-from local_offer import filters, listings
+from local_offer import demand, filters
+from local_offer.listings import cards, queries as listings
 from local_offer.directory import bp, search_params
 from local_offer.directory.forms import SearchForm
 from local_offer.errors import refuse
 from local_offer.i18n import _
 from local_offer.models import ListingKind, ListingLevel, SchedulePeriod, Vocabulary, Weekday
-from local_offer.pages.content import key_pages
-from local_offer.search import RADII, SearchError, get_service, log_search
+from local_offer.information_pages import key_pages
+from local_offer.search import RADII, SearchError, get_service
 
 MAX_PAGE = 1000
 
@@ -50,9 +51,9 @@ def search():
     except SearchError as error:
         return render_template("directory/search.html", form=form, results=None,
                                problem=str(error), **_filter_context(args)), 400
-    filters.prepare_cards([hit.listing for hit in results.hits])
+    cards.prepare_cards([hit.listing for hit in results.hits])
     chosen = {key: args.getlist(key) for key in args if key not in ("q", "where", "lat", "lng", "page")}
-    log_search(search_request.text, chosen, results.place, results.total)
+    demand.log_search(search_request.text, chosen, results.place, results.total)
     return render_template("directory/search.html", form=form, results=results, problem=None,
                            **_filter_context(args, results))
 

@@ -56,6 +56,11 @@ class ListingStatus(enum.Enum):
 PUBLIC_STATUSES = (ListingStatus.PUBLISHED, ListingStatus.TEMPORARILY_CLOSED)
 
 
+#: The funding a listing accepts, by code, and the column that says so.
+FUNDING_FLAGS = {"ehcp": "accepts_ehcp_funding", "personal_budget": "accepts_personal_budget",
+                 "direct_payments": "accepts_direct_payments"}
+
+
 class ListingKind(enum.Enum):
     """The Code of Practice's three kinds of listing."""
 

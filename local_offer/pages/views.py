@@ -4,7 +4,7 @@ from flask import abort, render_template
 
 from local_offer.auth import public
 from local_offer.pages import bp
-from local_offer.pages.content import all_pages, get_page
+from local_offer.information_pages import all_pages, get_page
 
 
 @bp.get("/")

@@ -17,8 +17,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from local_offer import publishing, reviews
 from local_offer.auth import requires, second_factor_first
 from local_offer.extensions import db
-from local_offer.i18n import _
-from local_offer.listings import vocabulary_trees
+from local_offer.i18n import _, current_language
+from local_offer.listings.queries import vocabulary_trees
 from local_offer.models import (
     Listing,
     ListingKind,
@@ -189,8 +189,6 @@ def start_edit(listing_id):
 def _choices_from_tree(vocabulary: Vocabulary) -> tuple[list[tuple[str, str]], list]:
     """Return (choices, groups) for a vocabulary: leaf terms, grouped under their top term."""
     tops, _by_code = vocabulary_trees()
-    from local_offer.filters import current_language
-
     language = current_language()
     groups, choices = [], []
     for top in tops[vocabulary]:

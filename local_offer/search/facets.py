@@ -4,8 +4,10 @@ Whoosh is slow at facet counts and geographic ranges (see search/engine.py), so
 every public listing's filterable facts live here: one row per listing, keyed
 by listing id (never by Whoosh document number).  A filter is a boolean mask;
 a count is a sum; distances to every venue at once are one vectorised
-haversine.  The table is built from the database in a few bulk queries and
-patched row by row as the change feed reports edits.
+haversine.  The application hands the service the records (it reads them from
+the database in a few bulk queries); the table is patched row by row as the
+change feed reports edits.  Which values each filter group has (the days, the
+kinds, ...) is handed in too, so nothing here knows the data model.
 """
 
 from __future__ import annotations
@@ -14,28 +16,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
-from sqlalchemy import select
-
-from local_offer import geo
-from local_offer.extensions import db
-from local_offer.models import (
-    Listing,
-    ListingTerm,
-    Location,
-    PostcodeSector,
-    Schedule,
-    ServiceAtLocation,
-    Term,
-)
-from local_offer.listings import PUBLIC_STATUSES
 
 EARTH_MILES = 3958.7613
-KINDS = ("provider", "activity", "support_service")
-LEVELS = ("universal", "targeted", "specialist")
-DELIVERY = ("venue", "online", "phone", "home_visit")
-DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-PERIODS = ("term_time", "school_holidays")
-FUNDING = ("ehcp", "personal_budget", "direct_payments")
+#: The filter groups whose values are handed in (``FacetValues``), with the Record field each reads.
+GROUPS = {"funding": "funding", "day": "days", "period": "periods", "delivery": "delivery", "kind": "kind",
+          "level": "level"}
 #: The review-date ordinal of a listing without one: never hidden for being overdue.
 NO_REVIEW_DATE = np.iinfo(np.int32).max
 
@@ -64,13 +49,18 @@ class Record:
     review_due: int = NO_REVIEW_DATE
 
 
+#: Each filter group's possible values: {"day": ("MO", ...), "kind": ("provider", ...), ...}.
+FacetValues = dict[str, tuple[str, ...]]
+
+
 class FacetTable:
     """Every public listing's filterable facts, as arrays."""
 
-    def __init__(self, records: dict[str, Record], ancestors: dict[str, list[str]]):
+    def __init__(self, records: dict[str, Record], ancestors: dict[str, list[str]], values: FacetValues):
         """Build the arrays from records; ``ancestors`` maps a term id to its parents' ids."""
         self.records = records
         self.ancestors = ancestors
+        self.values = values
         self.ids = list(records)
         self.row_of = {listing_id: row for row, listing_id in enumerate(self.ids)}
         n = len(self.ids)
@@ -85,12 +75,9 @@ class FacetTable:
         self.county_wide = np.fromiter((r.county_wide for r in rows), dtype=bool, count=n)
         self.closed = np.fromiter((r.closed for r in rows), dtype=bool, count=n)
         self.has_venue = np.fromiter((bool(r.venues) for r in rows), dtype=bool, count=n)
-        self.kind = {value: np.fromiter((r.kind == value for r in rows), dtype=bool, count=n) for value in KINDS}
-        self.level = {value: np.fromiter((r.level == value for r in rows), dtype=bool, count=n) for value in LEVELS}
-        self.funding = {value: np.fromiter((value in r.funding for r in rows), dtype=bool, count=n) for value in FUNDING}
-        self.delivery = {value: np.fromiter((value in r.delivery for r in rows), dtype=bool, count=n) for value in DELIVERY}
-        self.days = {value: np.fromiter((value in r.days for r in rows), dtype=bool, count=n) for value in DAYS}
-        self.periods = {value: np.fromiter((value in r.periods for r in rows), dtype=bool, count=n) for value in PERIODS}
+        #: One boolean array per value of each filter group: self.groups["day"]["SA"].
+        self.groups = {group: {value: np.fromiter((_has(getattr(r, field), value) for r in rows), dtype=bool, count=n)
+                               for value in values[group]} for group, field in GROUPS.items()}
         self.terms: dict[str, np.ndarray] = {}
         for row, record in enumerate(rows):
             expanded = set(record.terms)
@@ -166,91 +153,9 @@ class FacetTable:
                 records.pop(listing_id, None)
             else:
                 records[listing_id] = record
-        return FacetTable(records, self.ancestors)
+        return FacetTable(records, self.ancestors, self.values)
 
 
-def load_records(listing_ids: list[str] | None = None) -> dict[str, Record]:
-    """Read the filterable facts of public listings (all, or the given ids) in bulk queries."""
-    query = select(Listing.id, Listing.min_age, Listing.max_age, Listing.is_free,
-                   Listing.accepts_ehcp_funding, Listing.accepts_personal_budget,
-                   Listing.accepts_direct_payments, Listing.in_area, Listing.service_area,
-                   Listing.status, Listing.kind, Listing.level, Listing.delivery_methods,
-                   Listing.assured_date, Listing.review_due).where(Listing.status.in_(PUBLIC_STATUSES))
-    if listing_ids is not None:
-        query = query.where(Listing.id.in_(listing_ids))
-    records: dict[str, Record] = {}
-    for row in db.session.execute(query):
-        funding = {name for name, flag in zip(FUNDING, (row.accepts_ehcp_funding,
-                   row.accepts_personal_budget, row.accepts_direct_payments)) if flag}
-        records[row.id] = Record(
-            id=row.id, min_age=row.min_age if row.min_age is not None else 0,
-            max_age=row.max_age if row.max_age is not None else 25, free=bool(row.is_free),
-            funding=funding, in_area=bool(row.in_area),
-            county_wide=(row.service_area or "").strip().lower() in ("county-wide", "countywide"),
-            closed=row.status.value == "temporarily_closed", kind=row.kind.value,
-            level=row.level.value, delivery=set(row.delivery_methods or []), days=set(), periods=set(),
-            terms=set(), assured=row.assured_date.toordinal() if row.assured_date else 0,
-            review_due=row.review_due.toordinal() if row.review_due else NO_REVIEW_DATE)
-    if not records:
-        return records
-    ids = list(records)
-    for start in range(0, len(ids), 900):
-        chunk = ids[start:start + 900]
-        for listing_id, term_id in db.session.execute(
-                select(ListingTerm.listing_id, ListingTerm.term_id).where(ListingTerm.listing_id.in_(chunk))):
-            records[listing_id].terms.add(term_id)
-        for listing_id, weekday, period in db.session.execute(
-                select(Schedule.listing_id, Schedule.weekday, Schedule.period).where(Schedule.listing_id.in_(chunk))):
-            record = records[listing_id]
-            if weekday is not None:
-                record.days.add(weekday.value)
-            record.periods.update(PERIODS if period.value == "all_year" else (period.value,))
-        venues = db.session.execute(
-            select(ServiceAtLocation.listing_id, Location.latitude, Location.longitude,
-                   Location.mask_address, Location.postcode)
-            .join(Location, Location.id == ServiceAtLocation.location_id)
-            .where(ServiceAtLocation.listing_id.in_(chunk))).all()
-        sectors = _sector_centres({geo.sector_of(v.postcode) for v in venues if v.mask_address})
-        for venue in venues:
-            if venue.mask_address:
-                point = sectors.get(geo.sector_of(venue.postcode))
-            elif venue.latitude is not None and venue.longitude is not None:
-                point = (venue.latitude, venue.longitude)
-            else:
-                point = None
-            if point:
-                records[venue.listing_id].venues.append(point)
-    return records
-
-
-def _sector_centres(sectors: set[str]) -> dict[str, tuple[float, float]]:
-    """Return the centres of the given postcode sectors that the gazetteer knows."""
-    sectors.discard("")
-    if not sectors:
-        return {}
-    rows = db.session.execute(select(PostcodeSector.sector, PostcodeSector.latitude, PostcodeSector.longitude)
-                              .where(PostcodeSector.sector.in_(sectors)))
-    return {sector: (lat, lon) for sector, lat, lon in rows}
-
-
-def load_ancestors() -> dict[str, list[str]]:
-    """Map each term id to the ids of the terms above it (category and need trees)."""
-    parents = dict(db.session.execute(select(Term.id, Term.parent_id)).all())
-    ancestors = {}
-    for term_id in parents:
-        chain, current = [], parents.get(term_id)
-        while current:
-            chain.append(current)
-            current = parents.get(current)
-        ancestors[term_id] = chain
-    return ancestors
-
-
-def build_table() -> FacetTable:
-    """Build the whole facet table from the database."""
-    return FacetTable(load_records(), load_ancestors())
-
-
-def today_ordinal() -> int:
-    """Return today's date as an ordinal, for "checked recently" sorting."""
-    return date.today().toordinal()
+def _has(field_value, value: str) -> bool:
+    """Say whether a record's field (one value, or a set of them) holds the value."""
+    return value in field_value if isinstance(field_value, set) else field_value == value

@@ -18,7 +18,7 @@ import re
 import threading
 from datetime import datetime, timedelta, timezone
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import delete, func, insert, select
 
 from local_offer import geo
@@ -149,3 +149,13 @@ def top_searches(days: int, limit: int = 100) -> list[tuple[str, int]]:
     return list(db.session.execute(
         select(SearchLog.words, func.count()).where(SearchLog.occurred_at >= cutoff, SearchLog.words != "")
         .group_by(SearchLog.words).order_by(func.count().desc()).limit(limit)).all())
+
+
+def log_search(text: str, filters: dict, place: geo.Point | None, results: int) -> None:
+    """Record a search, anonymously and without waiting, for the unmet-demand report."""
+    current_app.extensions["local_offer_demand"].record(text, filters, place, results)
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its demand log (the background writer starts with the first search)."""
+    app.extensions["local_offer_demand"] = DemandLog(app)

@@ -1,31 +1,33 @@
-"""Reading the directory: which listings families may see, by category and by words.
+"""Reading the directory: which listings families may see, by category, in pages and in batches.
 
-Views call these functions rather than building queries themselves, so the
-rule "only published (or temporarily closed) listings are public" lives in
-one place.
+Views, exports and the search index call these functions rather than building
+queries themselves, so the rule "only published (or temporarily closed)
+listings are public, and long-overdue ones are not listed" lives in one place.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from flask import current_app
-
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from local_offer import reviews
 from local_offer.extensions import db
 from local_offer.models import (
+    PUBLIC_STATUSES,
     Listing,
-    ListingStatus,
     ListingTerm,
     ServiceAtLocation,
     Term,
     Vocabulary,
 )
 
-PUBLIC_STATUSES = (ListingStatus.PUBLISHED, ListingStatus.TEMPORARILY_CLOSED)
+#: How many listings are loaded at once when going through all of them.
+BATCH_SIZE = 500
 
 #: What a result card shows: less than a listing page needs.
 CARD_LOAD = (
@@ -36,7 +38,7 @@ CARD_LOAD = (
     selectinload(Listing.cost_options),
 )
 #: Loaded with a listing page: the card's relationships and the contacts.
-_LISTING_LOAD = CARD_LOAD + (selectinload(Listing.contacts),)
+LISTING_LOAD = CARD_LOAD + (selectinload(Listing.contacts),)
 
 
 @dataclass
@@ -61,7 +63,7 @@ def public_listings() -> Select:
 
 def get_public_listing(listing_id: str) -> Listing | None:
     """Return a listing families may see, with everything its page shows, or None."""
-    query = public_listings().where(Listing.id == listing_id).options(*_LISTING_LOAD)
+    query = public_listings().where(Listing.id == listing_id).options(*LISTING_LOAD)
     return db.session.execute(query).scalar_one_or_none()
 
 
@@ -74,22 +76,6 @@ def top_categories() -> list[Term]:
         .options(selectinload(Term.children))
     )
     return list(db.session.execute(query).scalars())
-
-
-def top_terms(vocabulary: Vocabulary) -> list[Term]:
-    """Return a vocabulary's top-level terms with their children, in order."""
-    query = (
-        select(Term)
-        .where(Term.vocabulary == vocabulary, Term.parent_id.is_(None))
-        .order_by(Term.position, Term.name)
-        .options(selectinload(Term.children))
-    )
-    return list(db.session.execute(query).scalars())
-
-
-def all_terms() -> list[Term]:
-    """Return every vocabulary term."""
-    return list(db.session.execute(select(Term)).scalars())
 
 
 @dataclass
@@ -162,7 +148,7 @@ def paginate(query: Select, page: int, per_page: int) -> Page:
     ).scalar_one()
     items = db.session.execute(
         query.order_by(Listing.name, Listing.id)
-        .options(*_LISTING_LOAD)
+        .options(*LISTING_LOAD)
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).scalars().all()
@@ -174,8 +160,6 @@ def listed_listings() -> Select:
 
     The listing page itself uses ``get_public_listing``, so bookmarks keep working.
     """
-    from local_offer import reviews
-
     query = public_listings()
     cutoff = reviews.hidden_cutoff(reviews.current_date())
     if cutoff is not None:
@@ -187,3 +171,26 @@ def listings_in_category(term: Term, page: int, per_page: int) -> Page:
     """Return a page of public listings in a category or any category below it (hidden ones left out)."""
     in_category = select(ListingTerm.listing_id).where(ListingTerm.term_id.in_(descendant_ids(term)))
     return paginate(listed_listings().where(Listing.id.in_(in_category)), page, per_page)
+
+
+def public_ids(order_by=Listing.id, limit: int | None = None) -> list[str]:
+    """Return the ids of every public listing, in the given order (by id unless asked otherwise)."""
+    query = select(Listing.id).where(Listing.status.in_(PUBLIC_STATUSES)).order_by(order_by)
+    return list(db.session.execute(query.limit(limit) if limit else query).scalars())
+
+
+def in_batches(ids: list[str], options=LISTING_LOAD, progress: Callable[[Iterable], Iterable] | None = None,
+               forget: bool = False) -> Iterator[list[Listing]]:
+    """Yield the listings with these ids, a batch at a time, in the order of ``ids``, with ``options`` loaded.
+
+    With ``forget`` each batch is dropped from the session once the caller has
+    finished with it, so going through 50,000 listings needs the memory of one batch.
+    """
+    chunks = range(0, len(ids), BATCH_SIZE)
+    for start in (progress(chunks) if progress else chunks):
+        chunk = ids[start:start + BATCH_SIZE]
+        found = {listing.id: listing for listing in db.session.execute(
+            select(Listing).where(Listing.id.in_(chunk)).options(*options)).scalars()}
+        yield [found[identifier] for identifier in chunk if identifier in found]
+        if forget:
+            db.session.expunge_all()

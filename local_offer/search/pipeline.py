@@ -1,0 +1,269 @@
+"""One search, as a pipeline of small steps over the facet table and the text engine.
+
+    read the request  ->  match the words  ->  filter masks  ->  hide what may not be seen
+    ->  counts  ->  radius  ->  order  ->  one page of hits  ->  "did you mean"
+
+Each step is a plain function of arrays and values, so it can be read and
+tested on its own; ``run`` puts them together for ``SearchService.search``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from flask_babel import gettext as _
+
+from local_offer.search.facets import FacetTable
+from local_offer.search.results import RADII, SORTS, Hit, SearchError, SearchRequest, SearchResults
+from local_offer.search.sources import Place, SearchSources
+from local_offer.search.understanding import Understood, concepts, understand
+
+#: With a radius, show at least this many results, labelling those beyond it.
+MINIMUM_SHOWN = 5
+#: A text match this far below the best is not shown (no page of loosely related junk).
+RELATIVE_SCORE_FLOOR = 0.12
+FEW_RESULTS = 3
+#: Filter groups read from vocabularies, with the vocabulary each uses.
+VOCABULARY_GROUPS = (("category", "category"), ("need", "need"), ("access", "accessibility"))
+
+
+def read_request(request: SearchRequest, sources: SearchSources) -> tuple[Understood, Place | None, str | None]:
+    """Read the parent's words (place, age, day, words) and find the place they mean."""
+    is_place = None
+    if not request.where and not request.near:
+        def is_place(text: str) -> bool:
+            """Say whether text names a place or postcode the gazetteer knows."""
+            return sources.find_place(text)[0] is not None
+    understood = understand(request.text, is_place=is_place)
+    if request.near:
+        return understood, Place(request.near[0], request.near[1], "your location", "location"), None
+    where = request.where or understood.place or ""
+    if not where:
+        return understood, None, None
+    place, problem = sources.find_place(where)
+    return understood, place, problem
+
+
+def match_text(service, table: FacetTable, words: list[str]):
+    """Score the words against the index: return (mask of matches, scores by row, the engine's matches)."""
+    found = concepts(words, service.synonyms())
+    matches = service.engine.match([concept.alternatives for concept in found])
+    if matches.listings:
+        best = max(matches.listings.values())
+        kept = {i: s for i, s in matches.listings.items() if s >= best * RELATIVE_SCORE_FLOOR}
+    else:
+        kept = {}
+    scores = np.zeros(table.size)
+    for listing_id, score in kept.items():
+        row = table.row_of.get(listing_id)
+        if row is not None:
+            scores[row] = score
+    return table.mask_of_ids(kept), scores, matches
+
+
+def _any_of(table: FacetTable, arrays) -> np.ndarray:
+    """Return a mask of rows set in any of the arrays (OR within a filter group)."""
+    result = np.zeros(table.size, dtype=bool)
+    for array in arrays:
+        result |= array
+    return result
+
+
+def _term_ids(sources: SearchSources, vocabulary: str, codes: list[str]) -> list[str]:
+    """Return the ids of the given codes in a vocabulary, refusing unknown codes."""
+    if not codes:
+        return []
+    found = sources.term_ids(vocabulary, codes)
+    unknown = [code for code in codes if code not in found]
+    if unknown:
+        raise SearchError(_("There is no %(filter)s filter called %(value)s.", filter=vocabulary,
+                            value=", ".join(unknown)))
+    return [found[code] for code in codes]
+
+
+def filter_masks(table: FacetTable, request: SearchRequest, age, days: list[str],
+                 sources: SearchSources) -> dict[str, np.ndarray]:
+    """Build one mask per filter group the request uses (OR within a group, AND across)."""
+    masks: dict[str, np.ndarray] = {}
+    if request.category:
+        (term_id,) = _term_ids(sources, "category", [request.category])
+        masks["category"] = table.term_mask(term_id)
+    if request.needs:
+        masks["need"] = _any_of(table, (table.term_mask(t) for t in _term_ids(sources, "need", request.needs)))
+    if request.access:
+        mask = table.everything()
+        for term_id in _term_ids(sources, "accessibility", request.access):
+            mask = mask & table.term_mask(term_id)
+        masks["access"] = mask
+    if age is not None:
+        masks["age"] = table.age_mask(age)
+    if request.free:
+        masks["free"] = table.free
+    chosen = {"funding": request.funding, "day": days, "period": request.periods, "delivery": request.delivery,
+              "kind": request.kinds, "level": request.levels}
+    for group, values in chosen.items():
+        if values:
+            masks[group] = _any_of(table, (table.groups[group][value] for value in values))
+    if request.area == "in":
+        masks["area"] = table.in_area
+    elif request.area == "out":
+        masks["area"] = ~table.in_area
+    return masks
+
+
+def count_options(table: FacetTable, base: np.ndarray, groups: dict[str, np.ndarray],
+                  sources: SearchSources) -> dict[str, dict[str, int]]:
+    """Count, for each filter option, how many results choosing it would leave."""
+    def base_without(group: str) -> np.ndarray:
+        mask = base.copy()
+        for name, other in groups.items():
+            if name != group:
+                mask &= other
+        return mask
+
+    counts: dict[str, dict[str, int]] = {}
+    terms = sources.vocabulary_terms()
+    for group, vocabulary in VOCABULARY_GROUPS:
+        mask = base_without(group)
+        counts[group] = {code: int((mask & table.term_mask(term_id)).sum())
+                         for term_id, code, vocab in terms if vocab == vocabulary}
+    for group, arrays in table.groups.items():
+        mask = base_without(group)
+        counts[group] = {value: int((mask & array).sum()) for value, array in arrays.items()}
+    mask = base_without("free")
+    counts["free"] = {"yes": int((mask & table.free).sum())}
+    mask = base_without("area")
+    counts["area"] = {"in": int((mask & table.in_area).sum()), "out": int((mask & ~table.in_area).sum())}
+    return counts
+
+
+def choose_sort(request: SearchRequest, words: list[str], place: Place | None) -> str:
+    """Sort as asked when it makes sense; else by relevance with words, distance with a place, else checked."""
+    sort = request.sort if request.sort in SORTS else ("relevance" if words else "distance" if place else "checked")
+    if sort == "distance" and place is None:
+        sort = "relevance" if words else "checked"
+    if sort == "relevance" and not words:
+        sort = "distance" if place else "checked"
+    return sort
+
+
+def apply_radius(rows: np.ndarray, table: FacetTable, distances: np.ndarray, request: SearchRequest):
+    """Keep rows within the radius (services with no venue too); return (rows, within, wider, rows beyond).
+
+    The API's strict radius drops everything beyond it.  The website never hides the
+    nearest services: with fewer than MINIMUM_SHOWN within it, the nearest beyond are
+    kept, labelled, and the next radius is offered.
+    """
+    near = distances[rows] <= request.radius
+    # Services with no venue (online, phone, county-wide) are kept and labelled.
+    no_venue = ~table.has_venue[rows]
+    within_radius = int((near | no_venue).sum())
+    wider_radius = None
+    if request.strict_radius:
+        rows = rows[near]
+    elif within_radius < MINIMUM_SHOWN:
+        order = np.argsort(distances[rows], kind="stable")
+        extra = [r for r in rows[order] if not (distances[r] <= request.radius or not table.has_venue[r])]
+        keep = set(rows[near | no_venue].tolist()) | set(extra[: MINIMUM_SHOWN - within_radius])
+        rows = np.array(sorted(keep), dtype=np.int64)
+        wider_radius = next((r for r in RADII if r > request.radius), None)
+    else:
+        rows = rows[near | no_venue]
+    beyond = (distances[rows] > request.radius) & table.has_venue[rows]
+    return rows, within_radius, wider_radius, set(rows[beyond].tolist()) if beyond.size else set()
+
+
+def order_rows(rows: np.ndarray, sort: str, scores, distances, table: FacetTable) -> np.ndarray:
+    """Order result rows: by relevance (nearer breaks ties), distance, or most recently checked."""
+    if rows.size == 0:
+        return rows
+    if sort == "relevance" and scores is not None:
+        key = -scores[rows]
+        if distances is not None:
+            # Near the place, a close match beats a somewhat better one ten miles away
+            # (relevance halves at 10 miles); services with no venue are not penalised.
+            near = np.where(np.isfinite(distances[rows]), np.minimum(distances[rows], 60.0), 0.0)
+            key = key / (1.0 + near / 10.0)
+        return rows[np.argsort(key, kind="stable")]
+    if sort == "distance" and distances is not None:
+        return rows[np.argsort(distances[rows], kind="stable")]
+    return rows[np.argsort(-table.assured[rows], kind="stable")]
+
+
+def suggest(engine, matches, words: list[str], total: int) -> str | None:
+    """Offer "did you mean" only when results are few and some words are unknown to the index."""
+    if matches is None or total >= FEW_RESULTS or not matches.unknown_words:
+        return None
+    corrected = [engine.suggest(word) or word for word in matches.unknown_words]
+    if corrected == matches.unknown_words:
+        return None
+    return " ".join(corrected[matches.unknown_words.index(w)] if w in matches.unknown_words else w for w in words)
+
+
+def run(service, request: SearchRequest) -> SearchResults:
+    """Answer a search: text, place, filters, counts, sorting and one page of hits."""
+    sources: SearchSources = service.sources
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    table = service.table()
+    understood, place, place_error = read_request(request, sources)
+    age = request.age if request.age is not None else understood.age
+    days = list(request.days) or ([understood.day] if understood.day else [])
+    timings["understand"] = time.perf_counter() - started
+
+    words = understood.words
+    service.engine.searcher()
+    service.warm_if_new()
+    text_mask, scores, matches = match_text(service, table, words) if words else (None, None, None)
+    timings["text"] = time.perf_counter() - started
+
+    groups = filter_masks(table, request, age, days, sources)
+    base = text_mask if text_mask is not None else table.everything()
+    # Listings long overdue for review are hidden from results and counts until confirmed.
+    cutoff = sources.hidden_cutoff()
+    if cutoff is not None:
+        base = base & table.reviewed_mask(cutoff)
+    combined = base.copy()
+    for mask in groups.values():
+        combined &= mask
+    counts = {} if request.ids_only else count_options(table, base, groups, sources)
+    timings["filters"] = time.perf_counter() - started
+
+    distances = table.nearest_miles(place.latitude, place.longitude) if place else None
+    sort = choose_sort(request, words, place)
+    rows = np.flatnonzero(combined)
+    within_radius = wider_radius = None
+    beyond: set[int] = set()
+    if place is not None and request.radius:
+        rows, within_radius, wider_radius, beyond = apply_radius(rows, table, distances, request)
+    rows = order_rows(rows, sort, scores, distances, table)
+    total = len(rows)
+    relaxed = bool(matches and matches.relaxed)
+    if request.ids_only:
+        return SearchResults(
+            request=request, hits=[], total=total, page=1, pages=1, sort=sort, words=words, place=place,
+            place_error=place_error, age_from_text=None, day_from_text=None, counts={},
+            information_pages=[], suggestion=None, relaxed=relaxed,
+            within_radius=within_radius, wider_radius=None, timings=timings,
+            ids=[table.ids[r] for r in rows])
+    pages = max(1, -(-total // request.per_page))
+    if request.page > pages and total:
+        raise SearchError(_("There are only %(pages)s pages of results.", pages=pages))
+    page_rows = rows[(request.page - 1) * request.per_page: request.page * request.per_page]
+    loaded = sources.load_listings([table.ids[r] for r in page_rows])
+    hits = [Hit(loaded[table.ids[r]], float(scores[r]) if scores is not None else 0.0,
+                float(distances[r]) if distances is not None and np.isfinite(distances[r]) else None,
+                r in beyond, table.nearest_point(r, place))
+            for r in page_rows if table.ids[r] in loaded]
+    timings["page"] = time.perf_counter() - started
+
+    suggestion = suggest(service.engine, matches, words, total)
+    timings["total"] = time.perf_counter() - started
+    return SearchResults(
+        request=request, hits=hits, total=total, page=request.page, pages=pages, sort=sort,
+        words=words, place=place, place_error=place_error,
+        age_from_text=understood.age if request.age is None else None,
+        day_from_text=understood.day if not request.days else None, counts=counts,
+        information_pages=matches.pages[:3] if matches else [], suggestion=suggestion,
+        relaxed=relaxed, within_radius=within_radius, wider_radius=wider_radius, timings=timings)

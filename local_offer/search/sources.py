@@ -1,0 +1,136 @@
+"""What the search package is handed when the app starts: its documents, facts and change feed.
+
+Nothing in ``search/`` imports the rest of Local Offer.  The application gives
+the service one object that satisfies ``SearchSources`` (see
+``local_offer.search_sources``): the documents to index, each listing's facts
+for the filters, who may be seen, the outbox of changes, the synonyms, the
+gazetteer, and what to do once the index has been warmed.  Tests can hand in
+another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from flask import Flask
+
+from local_offer.search.facets import FacetValues, Record
+
+#: Information pages are indexed beside listings under this prefix: "page:short-breaks".
+PAGE_PREFIX = "page:"
+
+Progress = Callable[[Iterable], Iterable]
+
+
+@dataclass(frozen=True)
+class Document:
+    """What the text index holds for one listing or information page."""
+
+    #: A listing's id, or PAGE_PREFIX + an information page's slug.
+    id: str
+    #: "listing" or "page": pages are shown beside listings, not among them.
+    kind: str
+    name: str
+    #: Vocabulary names (categories and needs, in every language).
+    terms: str
+    body: str
+    #: Shown for information pages only.
+    title: str = ""
+    slug: str = ""
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a search is centred: what the person typed, found, or their own location."""
+
+    latitude: float
+    longitude: float
+    #: What was found, written properly ("ST16 2AD", "Leek", "your location").
+    label: str
+    #: postcode, sector, outward, place or location.
+    kind: str
+
+
+class SearchSources(Protocol):
+    """Everything the search service reads from the application (one object, given at start-up)."""
+
+    #: Each filter group's values, in the order counts are shown.
+    facet_values: FacetValues
+
+    # --- documents and who may be seen ------------------------------------------------
+
+    def documents(self, ids: list[str]) -> tuple[list[Document], list[str]]:
+        """Return documents for the ids that should be searchable, and the ids to delete."""
+
+    def all_documents(self, progress: Progress | None = None) -> Iterator[Document]:
+        """Yield a document for every public listing and information page."""
+
+    def expected_ids(self) -> set[str]:
+        """Return the ids the index should hold: public listings and information pages."""
+
+    def load_listings(self, ids: list[str]) -> dict[str, object]:
+        """Return the listings with these ids (for a page of hits), keyed by id."""
+
+    def hidden_cutoff(self) -> date | None:
+        """Return the review date before which listings are hidden today, or None when hiding is off."""
+
+    # --- facts for filters ------------------------------------------------------------
+
+    def facet_records(self, ids: list[str] | None = None) -> dict[str, Record]:
+        """Return the filterable facts of public listings: all of them, or those with these ids."""
+
+    def term_ancestors(self) -> dict[str, list[str]]:
+        """Map each vocabulary term id to the ids of the terms above it."""
+
+    def vocabulary_terms(self) -> list[tuple[str, str, str]]:
+        """Return every term as (id, code, vocabulary name), for the filter counts."""
+
+    def term_ids(self, vocabulary: str, codes: list[str]) -> dict[str, str]:
+        """Return the ids of the codes a vocabulary has, keyed by code (unknown codes are left out)."""
+
+    # --- places -----------------------------------------------------------------------
+
+    def find_place(self, text: str) -> tuple[Place | None, str | None]:
+        """Return the place a person typed, or (None, a message saying why it was not found)."""
+
+    # --- the outbox and change feed -----------------------------------------------------
+
+    def last_change(self) -> int:
+        """Return the sequence number of the newest recorded change (0 when there is none)."""
+
+    def changes_since(self, seq: int) -> list[tuple[int, str]]:
+        """Return (seq, document id) of every change recorded after ``seq``, oldest first."""
+
+    def pending_changes(self, limit: int) -> list[tuple[int, str]]:
+        """Return (seq, document id) of changes not yet in the index, oldest first."""
+
+    def mark_indexed(self, seqs: list[int]) -> None:
+        """Record that these changes are in the index (and commit)."""
+
+    def mark_failed(self, seqs: list[int], error: str) -> None:
+        """Record a failed attempt at these changes, leaving them pending (and commit)."""
+
+    def settle_changes_up_to(self, seq: int) -> None:
+        """Mark every pending change up to ``seq`` as indexed: a full rebuild has them (and commit)."""
+
+    def record_changes(self, ids: list[str]) -> None:
+        """Record changes for these ids, so the next sync reindexes them (and commit)."""
+
+    # --- words -----------------------------------------------------------------------
+
+    def synonyms_stamp(self) -> object:
+        """Return something that changes whenever a synonym group does."""
+
+    def synonym_groups(self) -> list[list[str]]:
+        """Return every synonym group: each a list of ways of saying one thing."""
+
+    def popular_searches(self, days: int, limit: int) -> list[str]:
+        """Return the words of the commonest searches of the last ``days`` days."""
+
+    # --- after warming -----------------------------------------------------------------
+
+    def after_warm(self, app: Flask) -> None:
+        """Do what should follow warming the index (render result cards ahead), on the warmer's thread."""

@@ -1,0 +1,298 @@
+"""What the search package reads from the directory, handed to it when the app starts.
+
+``local_offer.search`` imports nothing of the application; ``DirectorySources``
+is the one object that tells it what to index (public listings and information
+pages), each listing's facts for the filters, who may be seen (overdue reviews
+hide listings), where places are (the gazetteer), the outbox of changes
+(``SearchChange`` rows, written by ``models.record_change`` in the same
+transaction as each edit), the synonyms coordinators keep, what families
+searched for lately, and that result cards are rendered ahead after warming.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+
+from flask import Flask
+from sqlalchemy import func, select, update
+
+from local_offer import demand, geo, reviews
+from local_offer.extensions import db
+from local_offer.information_pages import all_pages, get_page
+from local_offer.listings import cards
+from local_offer.listings.queries import LISTING_LOAD, in_batches, public_ids, vocabulary_trees
+from local_offer.models import (
+    FUNDING_FLAGS,
+    PUBLIC_STATUSES,
+    DeliveryMethod,
+    Listing,
+    ListingKind,
+    ListingLevel,
+    ListingTerm,
+    Location,
+    PostcodeSector,
+    Schedule,
+    SchedulePeriod,
+    SearchChange,
+    ServiceAtLocation,
+    SynonymGroup,
+    Term,
+    Vocabulary,
+    Weekday,
+    record_change,
+    utcnow,
+)
+from local_offer.postcodes import sector_of
+from local_offer.search import PAGE_PREFIX, Document, Place
+from local_offer.search.facets import NO_REVIEW_DATE, Record
+
+_TAGS = re.compile(r"<[^>]+>")
+#: Session periods a listing can be filtered by; "all year" counts as both.
+FILTER_PERIODS = tuple(period.value for period in SchedulePeriod if period is not SchedulePeriod.ALL_YEAR)
+#: Each filter group's values, in the order the results page counts them.
+FACET_VALUES = {
+    "funding": tuple(FUNDING_FLAGS),
+    "day": tuple(day.value for day in Weekday),
+    "period": FILTER_PERIODS,
+    "delivery": tuple(method.value for method in DeliveryMethod),
+    "kind": tuple(kind.value for kind in ListingKind),
+    "level": tuple(level.value for level in ListingLevel),
+}
+#: Keep each IN (...) list well under SQLite's limit on bound parameters.
+CHUNK = 900
+
+
+def listing_document(listing: Listing) -> Document:
+    """Turn a listing into what the text index holds."""
+    term_names = []
+    accessibility = []
+    for link in listing.listing_terms:
+        names = [link.term.name] + [t.get("name", "") for t in (link.term.translations or {}).values()]
+        if link.term.vocabulary is Vocabulary.ACCESSIBILITY:
+            accessibility.append(f"{link.term.name} {link.details}")
+        else:
+            term_names.extend(names)
+    body = " ".join([
+        listing.summary or "", _TAGS.sub(" ", listing.description or ""), listing.eligibility or "",
+        listing.how_to_access or "", " ".join(accessibility),
+        listing.organisation.name if listing.organisation else "",
+        " ".join(location.town for location in listing.locations),
+    ])
+    return Document(id=listing.id, kind="listing", name=listing.name, terms=" ".join(term_names), body=body)
+
+
+def page_document(page) -> Document:
+    """Turn an information page into what the text index holds."""
+    return Document(id=PAGE_PREFIX + page.slug, kind="page", name=page.title, terms="",
+                    body=page.summary + " " + _TAGS.sub(" ", str(page.body)), title=page.title, slug=page.slug)
+
+
+def facet_records(listing_ids: list[str] | None = None) -> dict[str, Record]:
+    """Read the filterable facts of public listings (all, or the given ids) in bulk queries."""
+    query = select(Listing.id, Listing.min_age, Listing.max_age, Listing.is_free,
+                   *(getattr(Listing, column) for column in FUNDING_FLAGS.values()), Listing.in_area,
+                   Listing.service_area, Listing.status, Listing.kind, Listing.level, Listing.delivery_methods,
+                   Listing.assured_date, Listing.review_due).where(Listing.status.in_(PUBLIC_STATUSES))
+    if listing_ids is not None:
+        query = query.where(Listing.id.in_(listing_ids))
+    records: dict[str, Record] = {}
+    for row in db.session.execute(query):
+        records[row.id] = Record(
+            id=row.id, min_age=row.min_age if row.min_age is not None else 0,
+            max_age=row.max_age if row.max_age is not None else 25, free=bool(row.is_free),
+            funding={code for code, column in FUNDING_FLAGS.items() if getattr(row, column)},
+            in_area=bool(row.in_area),
+            county_wide=(row.service_area or "").strip().lower() in ("county-wide", "countywide"),
+            closed=row.status.value == "temporarily_closed", kind=row.kind.value,
+            level=row.level.value, delivery=set(row.delivery_methods or []), days=set(), periods=set(),
+            terms=set(), assured=row.assured_date.toordinal() if row.assured_date else 0,
+            review_due=row.review_due.toordinal() if row.review_due else NO_REVIEW_DATE)
+    ids = list(records)
+    for start in range(0, len(ids), CHUNK):
+        _add_links(records, ids[start:start + CHUNK])
+    return records
+
+
+def _add_links(records: dict[str, Record], chunk: list[str]) -> None:
+    """Add the terms, session days and periods, and venue positions of some listings to their records."""
+    for listing_id, term_id in db.session.execute(
+            select(ListingTerm.listing_id, ListingTerm.term_id).where(ListingTerm.listing_id.in_(chunk))):
+        records[listing_id].terms.add(term_id)
+    for listing_id, weekday, period in db.session.execute(
+            select(Schedule.listing_id, Schedule.weekday, Schedule.period).where(Schedule.listing_id.in_(chunk))):
+        record = records[listing_id]
+        if weekday is not None:
+            record.days.add(weekday.value)
+        record.periods.update(FILTER_PERIODS if period is SchedulePeriod.ALL_YEAR else (period.value,))
+    venues = db.session.execute(
+        select(ServiceAtLocation.listing_id, Location.latitude, Location.longitude,
+               Location.mask_address, Location.postcode)
+        .join(Location, Location.id == ServiceAtLocation.location_id)
+        .where(ServiceAtLocation.listing_id.in_(chunk))).all()
+    sectors = _sector_centres({sector_of(v.postcode) for v in venues if v.mask_address})
+    for venue in venues:
+        if venue.mask_address:
+            point = sectors.get(sector_of(venue.postcode))
+        elif venue.latitude is not None and venue.longitude is not None:
+            point = (venue.latitude, venue.longitude)
+        else:
+            point = None
+        if point:
+            records[venue.listing_id].venues.append(point)
+
+
+def _sector_centres(sectors: set[str]) -> dict[str, tuple[float, float]]:
+    """Return the centres of the given postcode sectors that the gazetteer knows."""
+    sectors.discard("")
+    if not sectors:
+        return {}
+    rows = db.session.execute(select(PostcodeSector.sector, PostcodeSector.latitude, PostcodeSector.longitude)
+                              .where(PostcodeSector.sector.in_(sectors)))
+    return {sector: (lat, lon) for sector, lat, lon in rows}
+
+
+class DirectorySources:
+    """The directory, as the search service reads it (see ``local_offer.search.SearchSources``)."""
+
+    facet_values = FACET_VALUES
+
+    # --- documents and who may be seen ------------------------------------------------
+
+    def documents(self, ids: list[str]) -> tuple[list[Document], list[str]]:
+        """Return documents for the ids that should be searchable, and the ids to delete."""
+        listing_ids = [i for i in ids if not i.startswith(PAGE_PREFIX)]
+        listings = {listing.id: listing for listing in db.session.execute(
+            select(Listing).where(Listing.id.in_(listing_ids), Listing.status.in_(PUBLIC_STATUSES))
+            .options(*LISTING_LOAD)).scalars()} if listing_ids else {}
+        documents, deletions = [], []
+        for document_id in ids:
+            if document_id.startswith(PAGE_PREFIX):
+                page = get_page(document_id[len(PAGE_PREFIX):])
+                (documents.append(page_document(page)) if page else deletions.append(document_id))
+            elif document_id in listings:
+                documents.append(listing_document(listings[document_id]))
+            else:
+                deletions.append(document_id)
+        return documents, deletions
+
+    def all_documents(self, progress=None) -> Iterator[Document]:
+        """Yield a document for every public listing and information page."""
+        for batch in in_batches(public_ids(), progress=progress, forget=True):
+            yield from (listing_document(listing) for listing in batch)
+        for page in all_pages():
+            yield page_document(page)
+
+    def expected_ids(self) -> set[str]:
+        """Return the ids the index should hold: public listings and information pages."""
+        return set(public_ids()) | {PAGE_PREFIX + page.slug for page in all_pages()}
+
+    def load_listings(self, ids: list[str]) -> dict[str, Listing]:
+        """Return plain listing rows (a card loads its relationships only when not rendered before)."""
+        return {listing.id: listing for listing in db.session.execute(
+            select(Listing).where(Listing.id.in_(ids))).scalars()}
+
+    def hidden_cutoff(self) -> date | None:
+        """Return the review date before which listings are hidden today, or None when hiding is off."""
+        return reviews.hidden_cutoff(reviews.current_date())
+
+    # --- facts for filters ------------------------------------------------------------
+
+    def facet_records(self, ids: list[str] | None = None) -> dict[str, Record]:
+        """Return the filterable facts of public listings: all of them, or those with these ids."""
+        return facet_records(ids)
+
+    def term_ancestors(self) -> dict[str, list[str]]:
+        """Map each term id to the ids of the terms above it (category and need trees)."""
+        parents = dict(db.session.execute(select(Term.id, Term.parent_id)).all())
+        ancestors = {}
+        for term_id in parents:
+            chain, current = [], parents.get(term_id)
+            while current:
+                chain.append(current)
+                current = parents.get(current)
+            ancestors[term_id] = chain
+        return ancestors
+
+    def vocabulary_terms(self) -> list[tuple[str, str, str]]:
+        """Return every term as (id, code, vocabulary name), in the vocabularies' order."""
+        return [(term.id, term.code, term.vocabulary.value) for term in vocabulary_trees()[1].values()]
+
+    def term_ids(self, vocabulary: str, codes: list[str]) -> dict[str, str]:
+        """Return the ids of the codes a vocabulary has, keyed by code."""
+        return dict(db.session.execute(select(Term.code, Term.id).where(
+            Term.vocabulary == Vocabulary(vocabulary), Term.code.in_(codes))).all())
+
+    # --- places -----------------------------------------------------------------------
+
+    def find_place(self, text: str) -> tuple[Place | None, str | None]:
+        """Return the place a person typed, or (None, the gazetteer's message saying why not)."""
+        try:
+            point = geo.lookup(text)
+        except geo.UnknownPlace as error:
+            return None, str(error)
+        return Place(point.latitude, point.longitude, point.label, point.kind), None
+
+    # --- the outbox and change feed -----------------------------------------------------
+
+    def last_change(self) -> int:
+        """Return the sequence number of the newest recorded change (0 when there is none)."""
+        return db.session.execute(select(func.coalesce(func.max(SearchChange.seq), 0))).scalar_one()
+
+    def changes_since(self, seq: int) -> list[tuple[int, str]]:
+        """Return (seq, document id) of every change recorded after ``seq``, oldest first."""
+        return [tuple(row) for row in db.session.execute(
+            select(SearchChange.seq, SearchChange.document_id).where(SearchChange.seq > seq)
+            .order_by(SearchChange.seq)).all()]
+
+    def pending_changes(self, limit: int) -> list[tuple[int, str]]:
+        """Return (seq, document id) of changes not yet in the index, oldest first."""
+        return [tuple(row) for row in db.session.execute(
+            select(SearchChange.seq, SearchChange.document_id).where(SearchChange.indexed_at.is_(None))
+            .order_by(SearchChange.seq).limit(limit)).all()]
+
+    def mark_indexed(self, seqs: list[int]) -> None:
+        """Record that these changes are in the index."""
+        db.session.execute(update(SearchChange).where(SearchChange.seq.in_(seqs))
+                           .values(indexed_at=utcnow(), last_error=""))
+        db.session.commit()
+
+    def mark_failed(self, seqs: list[int], error: str) -> None:
+        """Record a failed attempt at these changes; they stay pending for the next sync."""
+        db.session.rollback()
+        db.session.execute(update(SearchChange).where(SearchChange.seq.in_(seqs))
+                           .values(attempts=SearchChange.attempts + 1, last_error=error))
+        db.session.commit()
+
+    def settle_changes_up_to(self, seq: int) -> None:
+        """Mark every pending change up to ``seq`` as indexed: a full rebuild has them."""
+        db.session.execute(update(SearchChange).where(SearchChange.seq <= seq, SearchChange.indexed_at.is_(None))
+                           .values(indexed_at=utcnow()))
+        db.session.commit()
+
+    def record_changes(self, ids: list[str]) -> None:
+        """Record changes for these ids, so the next sync reindexes them."""
+        for document_id in ids:
+            record_change(document_id)
+        db.session.commit()
+
+    # --- words -----------------------------------------------------------------------
+
+    def synonyms_stamp(self) -> object:
+        """Return the groups' count and latest change: it moves whenever a coordinator edits them."""
+        return tuple(db.session.execute(select(func.count(SynonymGroup.id), func.max(SynonymGroup.updated_at))).one())
+
+    def synonym_groups(self) -> list[list[str]]:
+        """Return every synonym group."""
+        return [list(group.terms) for group in db.session.execute(select(SynonymGroup)).scalars()]
+
+    def popular_searches(self, days: int, limit: int) -> list[str]:
+        """Return the words of the commonest searches of the last ``days`` days."""
+        return [words for words, _count in demand.top_searches(days=days, limit=limit)]
+
+    # --- after warming -----------------------------------------------------------------
+
+    def after_warm(self, app: Flask) -> None:
+        """Render the cards of the most recently checked listings ahead of searches."""
+        cards.prerender_cards(app)
