@@ -77,9 +77,8 @@ def main() -> None:
     from local_offer.content_loader import LoadReport, load_synonyms, load_vocabularies
     from local_offer.demo_generator import generate
     from local_offer.extensions import db
-    from local_offer.models import Listing
-    from local_offer.models import record_change
-from local_offer.search import SearchRequest, get_service
+    from local_offer.models import Listing, record_change
+    from local_offer.search import SearchRequest, get_service
 
     app = create_app({"SESSION_COOKIE_SECURE": False, "SEARCH_LOG_ENABLED": False, "PER_PAGE": 20})
     client = app.test_client()

@@ -1,7 +1,5 @@
 """Signing in and out, passwords, invitations and requests to join."""
 
-from flask import Blueprint
+from local_offer.accounts.views import bp
 
-bp = Blueprint("accounts", __name__, url_prefix="/account")
-
-from local_offer.accounts import views  # noqa: E402,F401  (routes attach to bp)
+__all__ = ["bp"]

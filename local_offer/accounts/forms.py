@@ -3,31 +3,11 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import PasswordField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import EqualTo, InputRequired, Length, Optional
 
+from local_offer.fields import email_field
 from local_offer.i18n import _l
 from local_offer.users import MIN_PASSWORD
-
-EMAIL_MAX = 254
-
-
-def _ascii_email(form, field):
-    """Refuse look-alike (non-ASCII) characters in the part of an email address before the @."""
-    local = (field.data or "").split("@")[0]
-    if not local.isascii():
-        raise ValidationError(_l("Enter an email address using only standard letters and numbers"))
-
-
-def email_field(label=None):
-    """Return an email address field with the checks every account form needs."""
-    return StringField(label or _l("Email address"), widget=GovTextInput(), validators=[
-        InputRequired(message=_l("Enter your email address")),
-        Length(max=EMAIL_MAX, message=_l("Email address must be 254 characters or fewer")),
-        Email(message=_l("Enter an email address in the correct format, like name@example.com"),
-              check_deliverability=False),
-        _ascii_email,
-    ])
-
 
 def new_password_fields():
     """Return a new password and its confirmation."""

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_limiter.util import get_remote_address
 
 from local_offer import users
-from local_offer.accounts import bp
+
 from local_offer.accounts.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -28,6 +28,8 @@ from local_offer.models import SignIn, TokenPurpose, User
 from local_offer.sanitise import clean_text
 from local_offer.site import safe_next
 from sqlalchemy import select
+
+bp = Blueprint("accounts", __name__, url_prefix="/account")
 
 
 def _email_key() -> str:

@@ -14,7 +14,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from local_offer.accounts.forms import email_field
+from local_offer.fields import email_field
 from local_offer.i18n import _l
 from local_offer.reviews import MAX_HIDE_AFTER_DAYS
 

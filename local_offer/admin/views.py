@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from local_offer import reviews, users
-from local_offer.admin import bp
+
 from local_offer.admin.forms import DecisionForm, InviteForm, SettingsForm, SynonymForm, UserForm
 from local_offer.auth import requires, second_factor_first
 from local_offer.extensions import db
@@ -23,6 +23,8 @@ from local_offer.models import (
     record_audit,
 )
 from local_offer.sanitise import clean_text
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 def _role_choices(actor: User) -> list[tuple[str, str]]:
     """Return the roles this person may give: coordinators invite providers only."""

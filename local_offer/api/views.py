@@ -12,14 +12,14 @@ from __future__ import annotations
 import re
 from datetime import time
 
-from flask import jsonify, request, url_for
+from flask import Blueprint, jsonify, request, url_for
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from local_offer import geo
 from local_offer.postcodes import parse_postcode
-from local_offer.api import bp, oruk
+from local_offer.api import oruk
 from local_offer.auth import public
 from local_offer.extensions import db
 from local_offer.listings.queries import LISTING_LOAD
@@ -36,6 +36,8 @@ from local_offer.models import (
     Weekday,
 )
 from local_offer.search import SearchError, SearchRequest, get_service
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 VERSION = "HSDS-UK-1.0"
 DEFAULT_PER_PAGE = 50

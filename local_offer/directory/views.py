@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 
 from local_offer.auth import public
 from local_offer import demand, filters
 from local_offer.listings import cards, queries as listings
-from local_offer.directory import bp, search_params
+from local_offer.directory import search_params
 from local_offer.directory.forms import SearchForm
 from local_offer.errors import refuse
 from local_offer.i18n import _
 from local_offer.models import ListingKind, ListingLevel, SchedulePeriod, Vocabulary, Weekday
 from local_offer.information_pages import key_pages
 from local_offer.search import RADII, SearchError, get_service
+
+bp = Blueprint("directory", __name__)
 
 MAX_PAGE = 1000
 

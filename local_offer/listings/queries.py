@@ -20,7 +20,9 @@ from local_offer.extensions import db
 from local_offer.models import (
     PUBLIC_STATUSES,
     Listing,
+    ListingRevision,
     ListingTerm,
+    RevisionStatus,
     ServiceAtLocation,
     Term,
     Vocabulary,
@@ -194,3 +196,9 @@ def in_batches(ids: list[str], options=LISTING_LOAD, progress: Callable[[Iterabl
         yield [found[identifier] for identifier in chunk if identifier in found]
         if forget:
             db.session.expunge_all()
+
+
+def count_waiting_changes() -> int:
+    """Return how many changes wait for a coordinator's checks."""
+    return db.session.execute(select(func.count()).select_from(ListingRevision)
+                              .where(ListingRevision.status == RevisionStatus.PENDING)).scalar_one()

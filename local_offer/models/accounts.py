@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from local_offer.extensions import db
 from local_offer.models.base import UTCDateTime, enum_column, new_id, utcnow
+from local_offer.models.directory import Organisation
 
 
 class Role(enum.Enum):

@@ -148,9 +148,8 @@ class Organisation(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     listings: Mapped[list[Listing]] = relationship(back_populates="organisation")
-    members: Mapped[list[User]] = relationship(
-        secondary="organisation_member", back_populates="organisations"
-    )
+    #: The accounts that look after its listings (``User`` lives in models.accounts, which builds on this module).
+    members = relationship("User", secondary="organisation_member", back_populates="organisations")
 
 
 class Listing(db.Model):
@@ -443,5 +442,5 @@ class ListingRevision(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     listing: Mapped[Listing] = relationship(back_populates="revisions")
-    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
-    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])

@@ -8,7 +8,7 @@ the coordinator is shown both versions and must choose.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -29,13 +29,21 @@ from local_offer.models import (
     record_audit,
     utcnow,
 )
-from local_offer.moderation import bp
 from local_offer.portal.forms import DecideForm, ReturnForm
 from local_offer.portal.views import notify_providers
+from local_offer.listings.queries import count_waiting_changes
 from local_offer.users import client_ip
+
+bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
 
 bp.before_request(second_factor_first)
+
+
+@bp.app_template_global("changes_waiting_count")
+def changes_waiting_count() -> int:
+    """Return how many changes wait for checks (shown on the coordinators' pages)."""
+    return count_waiting_changes()
 
 
 @bp.get("/")

@@ -1,10 +1,12 @@
 """Routes for information pages."""
 
-from flask import abort, render_template
+from flask import Blueprint, abort, render_template
 
 from local_offer.auth import public
-from local_offer.pages import bp
+
 from local_offer.information_pages import all_pages, get_page
+
+bp = Blueprint("pages", __name__, url_prefix="/information")
 
 
 @bp.get("/")

@@ -8,7 +8,7 @@ until a coordinator approves it (see ``local_offer.moderation``), except
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -33,7 +33,7 @@ from local_offer.models import (
     record_audit,
     utcnow,
 )
-from local_offer.portal import bp
+
 from local_offer.portal.forms import (
     FORMS,
     AccessForm,
@@ -43,6 +43,8 @@ from local_offer.portal.forms import (
     SubmitForm,
 )
 from local_offer.users import client_ip
+
+bp = Blueprint("portal", __name__, url_prefix="/portal")
 
 #: Descriptions may be long: let a too-long one reach the form's own check (up to this size).
 PORTAL_FORM_LIMIT = 8 * 1024 * 1024
