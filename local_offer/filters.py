@@ -9,43 +9,18 @@ from flask import Flask
 from flask_babel import format_currency, format_date, format_datetime, format_decimal
 
 from local_offer.i18n import _, _l, current_language
-from local_offer.reviews import overdue_label
-from local_offer.models import (
-    AccessRoute,
-    JoinStatus,
-    Role,
-    DeliveryMethod,
-    ListingKind,
-    ListingLevel,
-    Schedule,
-    SchedulePeriod,
-    Term,
-    Vocabulary,
-    Weekday,
+from local_offer.listings.labels import (
+    ACCESS_LABELS,
+    DELIVERY_LABELS,
+    FUNDING_LABELS,
+    KIND_LABELS,
+    LEVEL_LABELS,
+    PERIOD_LABELS,
+    WEEKDAY_LABELS,
 )
+from local_offer.models import JoinStatus, Role, Schedule, Term, Vocabulary, Weekday
+from local_offer.reviews import overdue_label
 
-KIND_LABELS = {
-    ListingKind.PROVIDER: _l("Provider"),
-    ListingKind.ACTIVITY: _l("Out-of-school activity"),
-    ListingKind.SUPPORT_SERVICE: _l("Support service"),
-}
-LEVEL_LABELS = {
-    ListingLevel.UNIVERSAL: _l("Open to everyone"),
-    ListingLevel.TARGETED: _l("Targeted support"),
-    ListingLevel.SPECIALIST: _l("Specialist"),
-}
-DELIVERY_LABELS = {
-    DeliveryMethod.VENUE.value: _l("At a venue"),
-    DeliveryMethod.ONLINE.value: _l("Online"),
-    DeliveryMethod.PHONE.value: _l("By phone"),
-    DeliveryMethod.HOME_VISIT.value: _l("Home visits"),
-}
-ACCESS_LABELS = {
-    AccessRoute.DROP_IN.value: _l("Drop in"),
-    AccessRoute.REFERRAL.value: _l("By referral"),
-    AccessRoute.BOOKING.value: _l("Book a place"),
-    AccessRoute.MEMBERSHIP.value: _l("Membership"),
-}
 ROLE_LABELS = {
     Role.PROVIDER: _l("Provider"),
     Role.COORDINATOR: _l("Coordinator"),
@@ -56,26 +31,6 @@ JOIN_STATUS_LABELS = {
     JoinStatus.APPROVED: _l("Approved"),
     JoinStatus.DECLINED: _l("Declined"),
 }
-FUNDING_LABELS = {
-    "ehcp": _l("Accepts EHCP funding"),
-    "personal_budget": _l("Accepts personal budgets"),
-    "direct_payments": _l("Accepts direct payments"),
-}
-PERIOD_LABELS = {
-    SchedulePeriod.ALL_YEAR: _l("All year"),
-    SchedulePeriod.TERM_TIME: _l("Term time"),
-    SchedulePeriod.SCHOOL_HOLIDAYS: _l("School holidays"),
-}
-WEEKDAY_LABELS = {
-    Weekday.MO: _l("Monday"),
-    Weekday.TU: _l("Tuesday"),
-    Weekday.WE: _l("Wednesday"),
-    Weekday.TH: _l("Thursday"),
-    Weekday.FR: _l("Friday"),
-    Weekday.SA: _l("Saturday"),
-    Weekday.SU: _l("Sunday"),
-}
-
 
 def term_label(term: Term, field: str = "name") -> str:
     """Return a vocabulary term's name (or description) in the current language."""

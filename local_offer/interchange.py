@@ -1,6 +1,6 @@
 """Imports and exports: Open Referral UK JSON (v1, and v3 services) and the documented CSV layout.
 
-Every record is mapped onto *listing data* (see ``publishing``) and goes through
+Every record is mapped onto *listing data* (see ``listings.data``) and goes through
 the one publish path (``--publish``) or waits as a pending change for a
 coordinator.  Real feeds are messy, so each record is cleaned or rejected on
 its own with a reason, and the import goes on: empty strings in enumerations
@@ -28,7 +28,8 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import select
 
-from local_offer import geo, publishing
+from local_offer import geo
+from local_offer.listings import data as listing_data, workflow, writing
 from local_offer.formats import is_email, is_web_address, spreadsheet_safe, spreadsheet_unsafe
 from local_offer.extensions import db
 from local_offer.models import (
@@ -252,7 +253,7 @@ def map_service(item: dict, terms_by_id: dict[str, Term], terms_by_name: dict[st
     if minimum is not None and maximum is not None and minimum > maximum:
         warnings.append(f"ages {minimum}-{maximum} run backwards: left out")
         minimum = maximum = None
-    data = publishing.new_listing_data(name, "support_service")
+    data = listing_data.new_listing_data(name, "support_service")
     data.update({
         "status": status, "summary": _summary(description_html, name), "description": "",
         "description_html": description_html,
@@ -417,8 +418,8 @@ def _locations(item: dict, warnings: list[str]) -> tuple[list[dict], list[tuple[
         parsed = geo.parse_postcode(postcode)
         masked = bool(parsed and parsed[0] == "sector")  # a home-based provider published by its sector only
         try:
-            point = publishing.resolve_postcode(postcode, masked=masked)
-        except publishing.PublishError as error:
+            point = writing.resolve_postcode(postcode, masked=masked)
+        except writing.PublishError as error:
             warnings.append(f"venue {_text(place.get('name'), 60)!r} left out: {error}")
             continue
         venues.append({"id": stable_id(place.get("id") or f"{item['id']}:{postcode}:{len(venues)}", "location"),
@@ -474,7 +475,7 @@ KEPT_ON_UPDATE = ("kind", "level", "how_to_access", "ofsted_urn", "sen_informati
 
 def _keep_what_the_feed_lacks(listing: Listing, data: dict, warnings: list[str]) -> None:
     """Carry over what an update from a feed has no field for: kind, level, private contacts, masked addresses."""
-    live = publishing.listing_data(listing)
+    live = listing_data.listing_data(listing)
     for key in KEPT_ON_UPDATE:
         if not data.get(key) or key in ("kind", "level"):
             data[key] = live[key]
@@ -510,7 +511,7 @@ def _apply_one_unsafe(listing_id: str, data: dict, organisation: dict, warnings:
     if listing is not None and from_feed:  # the CSV layout carries all of these itself
         _keep_what_the_feed_lacks(listing, data, warnings)
     if listing is not None:
-        revision = publishing.open_revision(listing)
+        revision = workflow.open_revision(listing)
         if revision is not None and revision.created_by_id is not None:
             return Outcome(source_id, data["name"], "skipped",
                            "a person's change to this listing is waiting for checks; it is kept", warnings)
@@ -540,14 +541,14 @@ def _apply_one_unsafe(listing_id: str, data: dict, organisation: dict, warnings:
         listing.organisation = owner
         db.session.flush()
         if publish:
-            publishing.publish(listing, data, actor=None, action="listing.imported", assured=assured_date,
+            workflow.publish(listing, data, actor=None, action="listing.imported", assured=assured_date,
                                extra={"source_id": source_id}, sync=False)
         else:
             if data.get("description_html") is not None:
                 # A change waiting for a coordinator is edited as text in the portal: keep it as text.
-                data["description"] = publishing.markdown_from_html(clean_html(data.pop("description_html")))
-            revision = publishing.open_revision(listing)
-            base = publishing.listing_data(listing) if listing.is_visible else None
+                data["description"] = listing_data.markdown_from_html(clean_html(data.pop("description_html")))
+            revision = workflow.open_revision(listing)
+            base = listing_data.listing_data(listing) if listing.is_visible else None
             if revision is None:
                 revision = ListingRevision(listing=listing, base_data=base, base_version=listing.version)
                 db.session.add(revision)
@@ -557,7 +558,7 @@ def _apply_one_unsafe(listing_id: str, data: dict, organisation: dict, warnings:
                 listing.status = ListingStatus.PENDING
             record_audit("listing.import_pending", "listing", listing.id, changes={"source_id": source_id})
             db.session.commit()
-    except publishing.PublishError as error:
+    except writing.PublishError as error:
         db.session.rollback()
         return Outcome(source_id, data["name"], "rejected", str(error), warnings)
     return Outcome(source_id, data["name"], action, "" if publish else "waiting for a coordinator", warnings)
@@ -565,13 +566,13 @@ def _apply_one_unsafe(listing_id: str, data: dict, organisation: dict, warnings:
 
 def _same(listing: Listing, data: dict) -> bool:
     """Say whether importing ``data`` again would leave the live listing as it is."""
-    live = publishing.listing_data(listing)
+    live = listing_data.listing_data(listing)
     html = data.get("description_html")
     if html is not None:
         if clean_html(html) != (listing.description or ""):
             return False
         data = {**data, "description": live["description"]}  # compared as HTML above
-    return not publishing.changed_fields(live, data)
+    return not listing_data.changed_fields(live, data)
 
 
 # --- exporting ------------------------------------------------------------------------------------------
@@ -672,7 +673,7 @@ def _cell(key: str, value):
 
 def listing_row(listing: Listing) -> dict:
     """Return a listing as one row of the CSV layout."""
-    data = publishing.listing_data(listing)
+    data = listing_data.listing_data(listing)
     for key in ("locations", "costs", "contacts"):  # no order the database keeps: sort for stable files
         data[key] = sorted(data[key], key=lambda row: row.get("id") or "")
     organisation = listing.organisation
@@ -764,14 +765,14 @@ def map_row(row: dict, known: dict[str, set[str]]) -> tuple[dict, dict, list[str
     status = (row.get("status") or "published").strip()
     if status not in ("published", "temporarily_closed", "archived"):
         raise ValueError(f"status {status!r} is not published, temporarily_closed or archived")
-    data = publishing.new_listing_data(name, kind)
+    data = listing_data.new_listing_data(name, kind)
     minimum, maximum = _age(row.get("min_age"), warnings, "youngest"), _age(row.get("max_age"), warnings, "oldest")
     if minimum is not None and maximum is not None and minimum > maximum:
         raise ValueError(f"ages run backwards ({minimum} to {maximum})")
     accessibility = _json_rows(row.get("accessibility"), "accessibility", ("code", "details"))
     data.update({
         "status": status, "level": level, "summary": _text(row.get("summary"), 500),
-        "description": (row.get("description") or "")[:publishing.DESCRIPTION_MAX],
+        "description": (row.get("description") or "")[:listing_data.DESCRIPTION_MAX],
         "website": _checked_url(row.get("website"), warnings, "web address") or "",
         "email": _checked_email(row.get("email"), warnings, "email") or "", "phone": _text(row.get("phone"), 50),
         "min_age": minimum, "max_age": maximum, "eligibility": _text(row.get("eligibility"), 2000),
@@ -802,8 +803,8 @@ def map_row(row: dict, known: dict[str, set[str]]) -> tuple[dict, dict, list[str
     venues = []
     for venue in _json_rows(row.get("venues"), "venues", _VENUE_KEYS):
         try:
-            point = publishing.resolve_postcode(str(venue.get("postcode") or ""), masked=bool(venue.get("mask_address")))
-        except publishing.PublishError as error:
+            point = writing.resolve_postcode(str(venue.get("postcode") or ""), masked=bool(venue.get("mask_address")))
+        except writing.PublishError as error:
             warnings.append(f"venue {_text(venue.get('name'), 60)!r} left out: {error}")
             continue
         venues.append({**{key: venue.get(key) or "" for key in _VENUE_KEYS if key not in ("id", "mask_address")},

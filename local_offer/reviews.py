@@ -16,7 +16,8 @@ Coordinators see what is overdue, due soon and hidden, and why, at
 
     state = review_state(listing)              # "ok", "due_soon", "overdue" or "hidden"
     label = overdue_label(listing)             # "Not checked since March 2025", or None
-    confirm_accurate(listing, current_user)    # the provider's one click
+
+The provider's one click ("still accurate") is ``listings.workflow.confirm_accurate``.
 """
 
 from __future__ import annotations
@@ -26,18 +27,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import format_date
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
 from local_offer import mail
+from local_offer.notifications import external_url
 from local_offer.extensions import db
 from local_offer.i18n import _, ngettext
-from local_offer.models import PUBLIC_STATUSES, AuditEvent, Listing, Organisation, SiteSetting, User, record_audit, record_change
-from local_offer.search import get_service
-from local_offer.users import client_ip, email_footer
+from local_offer.models import PUBLIC_STATUSES, AuditEvent, Listing, Organisation, SiteSetting, User, record_audit
+from local_offer.users import email_footer
 
 #: The ``SiteSetting`` key holding the administrators' review settings.
 SETTING_KEY = "reviews"
@@ -178,30 +179,6 @@ def overdue_label(listing: Listing, today: date | None = None) -> str | None:
     return _("Not checked since %(month)s", month=format_date(listing.assured_date, "MMMM yyyy"))
 
 
-# --- confirming ----------------------------------------------------------------------------------
-
-
-def confirm_accurate(listing: Listing, actor: User | None, today: date | None = None,
-                     ip_address: str | None = None) -> None:
-    """Record that the listing is still accurate: checked today, next review a period later.
-
-    Nothing else about the listing changes.  The search index hears of it in the same
-    transaction (the outbox), so a listing hidden for being overdue is searchable again
-    as soon as this returns; a failed index write waits in the outbox to be retried.
-    """
-    today = today or current_date()
-    ip_address = ip_address or client_ip()
-    before = {"assured_date": listing.assured_date, "review_due": listing.review_due}
-    listing.assured_date = today
-    listing.review_due = next_review(today)
-    record_audit("listing.confirmed", "listing", listing.id, actor=actor, ip_address=ip_address, changes={
-        name: [value.isoformat() if value else None, getattr(listing, name).isoformat()]
-        for name, value in before.items()})
-    record_change(listing.id)
-    db.session.commit()
-    get_service().sync()
-
-
 # --- reminders -----------------------------------------------------------------------------------
 
 
@@ -319,20 +296,13 @@ def portal_link() -> str:
     """Return the full address of the provider portal, in a request or from a command.
 
     Outside a request (cron) the address comes from ``SERVER_NAME`` and
-    ``PREFERRED_URL_SCHEME`` (``LOCAL_OFFER_SERVER_NAME``, ``LOCAL_OFFER_PREFERRED_URL_SCHEME``).
+    ``PREFERRED_URL_SCHEME`` (``LOCAL_OFFER_SERVER_NAME``, ``LOCAL_OFFER_PREFERRED_URL_SCHEME``);
+    the account page stands in if the portal is not installed.
     """
-    if has_request_context():
-        return _portal_url()
-    with current_app.test_request_context():
-        return _portal_url()
-
-
-def _portal_url() -> str:
-    """Build the portal's address; the account page stands in if the portal is not installed."""
     try:
-        return url_for("portal.dashboard", _external=True)
+        return external_url("portal.dashboard")
     except BuildError:
-        return url_for("accounts.dashboard", _external=True)
+        return external_url("accounts.dashboard")
 
 
 def reminder_message(listings: list[Listing], today: date, link: str,

@@ -91,13 +91,13 @@ def test_imports_wait_for_a_coordinator_unless_published(vocabularies):
     organisation = db.session.get(Organisation, interchange.stable_id("org-7", "organisation"))
     assert organisation.name == "Riverside Trust" and len(organisation.id) == 36
     assert vocabularies.test_client().get(f"/api/v1/services/{listing.id}").status_code == 404
-    from local_offer import publishing
+    from local_offer.listings import workflow
     from local_offer.models import User, Role
 
     coordinator = User(email="c@example.gov.uk", role=Role.COORDINATOR)
     db.session.add(coordinator)
     db.session.commit()
-    publishing.approve(revision, coordinator)
+    workflow.approve(revision, coordinator)
     db.session.expire_all()
     listing = db.session.get(Listing, listing.id)
     assert "<script" not in listing.description and listing.description.startswith("<p>Quiet")
@@ -292,7 +292,7 @@ def test_coordinators_upload_check_then_apply_and_download(vocabularies, app):
 
 def test_review_fixes_for_imports(vocabularies, app):
     """Flags read as yes/no, huge numbers do not crash, updates keep what a feed lacks, people's changes are kept."""
-    from local_offer import publishing
+    from local_offer.listings import workflow
     from local_offer.models import Contact, ListingKind, Role, User
 
     header = "id,organisation_id,organisation_name,name,min_age,phone,contacts\n"
@@ -326,12 +326,12 @@ def test_review_fixes_for_imports(vocabularies, app):
     person = User(email="p@example.org", role=Role.PROVIDER)
     db.session.add(person)
     db.session.commit()
-    waiting = publishing.start_revision(kept, person)
+    waiting = workflow.start_revision(kept, person)
     waiting.data = {**waiting.data, "summary": "A provider's words"}
     db.session.commit()
     report = interchange.import_records([{**feed[0], "name": "Kept again"}], apply=True, publish=False)
     assert report.outcomes[0].action == "skipped" and "waiting for checks" in report.outcomes[0].reason
-    assert publishing.open_revision(db.session.get(Listing, kept.id)).data["summary"] == "A provider's words"
+    assert workflow.open_revision(db.session.get(Listing, kept.id)).data["summary"] == "A provider's words"
 
 
 def test_api_errors_before_routing_are_json_with_cors(vocabularies, app):

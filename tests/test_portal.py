@@ -7,7 +7,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from local_offer import mail, publishing
+from local_offer import mail
+from local_offer.listings import data as listing_data, workflow
 from local_offer.extensions import db
 from local_offer.models import (
     AuditEvent,
@@ -18,6 +19,7 @@ from local_offer.models import (
     Organisation,
     RevisionStatus,
     Role,
+    User,
 )
 
 from conftest import CHILDMINDER, FORUM, SWIM
@@ -170,7 +172,7 @@ def test_an_edit_to_a_live_listing_stays_invisible_until_approved(app, people):
     assert live_name in text_of(parent.get(f"/listings/{SWIM}"))
     assert "Otters Splash Club" not in search_names(parent, "splash")
     coordinator = as_user(app, "coordinator@example.gov.uk")
-    revision = publishing.open_revision(db.session.get(Listing, SWIM))
+    revision = workflow.open_revision(db.session.get(Listing, SWIM))
     page = text_of(coordinator.get(f"/moderation/changes/{revision.id}"))
     assert "Changes to a live listing" in page and "Otters Splash Club" in page and live_name in page
     assert coordinator.post(f"/moderation/changes/{revision.id}/approve",
@@ -180,7 +182,7 @@ def test_an_edit_to_a_live_listing_stays_invisible_until_approved(app, people):
 
 def publishing_about(listing_id: str) -> dict:
     """Return the about section of a live listing as form data."""
-    data = publishing.listing_data(db.session.get(Listing, listing_id))
+    data = listing_data.listing_data(db.session.get(Listing, listing_id))
     return {"name": data["name"], "kind": data["kind"], "summary": data["summary"],
             "description": data["description"], "categories": data["categories"]}
 
@@ -190,7 +192,7 @@ def test_a_change_sent_back_reaches_the_provider_with_its_reason(app, people):
     provider = as_user(app, "provider@example.org")
     save(provider, SWIM, "about", {**publishing_about(SWIM), "summary": "Now on Sundays too."})
     provider.post(f"/portal/listings/{SWIM}/submit", data=fields_of(provider, f"/portal/listings/{SWIM}"))
-    revision = publishing.open_revision(db.session.get(Listing, SWIM))
+    revision = workflow.open_revision(db.session.get(Listing, SWIM))
     coordinator = as_user(app, "coordinator@example.gov.uk")
     response = coordinator.post(f"/moderation/changes/{revision.id}/send-back", data={"version": revision.version})
     assert response.status_code == 400 and "Tell the provider what needs to change" in text_of(response)
@@ -213,7 +215,7 @@ def test_a_stale_form_after_approval_is_refused_and_shows_both_versions(app, peo
     save(provider, SWIM, "about", {**publishing_about(SWIM), "summary": "First change."})
     stale = fields_of(provider, f"/portal/listings/{SWIM}/sections/about")
     provider.post(f"/portal/listings/{SWIM}/submit", data=fields_of(provider, f"/portal/listings/{SWIM}"))
-    revision = publishing.open_revision(db.session.get(Listing, SWIM))
+    revision = workflow.open_revision(db.session.get(Listing, SWIM))
     coordinator = as_user(app, "coordinator@example.gov.uk")
     coordinator.post(f"/moderation/changes/{revision.id}/approve", data={"version": revision.version})
     response = provider.post(f"/portal/listings/{SWIM}/sections/about",
@@ -228,24 +230,24 @@ def test_a_stale_form_after_approval_is_refused_and_shows_both_versions(app, peo
 def test_approval_merges_untouched_fields_and_stops_at_real_conflicts(app, people):
     """A change never silently undoes another: untouched fields keep the live value, clashes need a choice."""
     listing = db.session.get(Listing, SWIM)
-    coordinator = db.session.execute(select(publishing.User).where(
-        publishing.User.email == "coordinator@example.gov.uk")).scalar_one()
-    provider_user = db.session.execute(select(publishing.User).where(
-        publishing.User.email == "provider@example.org")).scalar_one()
-    mine = publishing.start_revision(listing, provider_user)
+    coordinator = db.session.execute(select(User).where(
+        User.email == "coordinator@example.gov.uk")).scalar_one()
+    provider_user = db.session.execute(select(User).where(
+        User.email == "provider@example.org")).scalar_one()
+    mine = workflow.start_revision(listing, provider_user)
     mine.data = {**mine.data, "summary": "Provider's summary.", "eligibility": "Provider's eligibility."}
     mine.status = RevisionStatus.PENDING
     db.session.commit()
     # Meanwhile a coordinator edits the live listing directly.
-    live = publishing.listing_data(listing)
-    publishing.publish(listing, {**live, "name": "Renamed by the council", "summary": "Council's summary."},
+    live = listing_data.listing_data(listing)
+    workflow.publish(listing, {**live, "name": "Renamed by the council", "summary": "Council's summary."},
                        actor=coordinator, action="listing.published")
-    with pytest.raises(publishing.Conflict) as conflict:
-        publishing.approve(mine, coordinator)
+    with pytest.raises(workflow.Conflict) as conflict:
+        workflow.approve(mine, coordinator)
     assert conflict.value.fields == ["summary"]
     db.session.expire_all()
     assert db.session.get(Listing, SWIM).summary == "Council's summary."
-    publishing.approve(db.session.get(ListingRevision, mine.id), coordinator, accept_conflicts=True)
+    workflow.approve(db.session.get(ListingRevision, mine.id), coordinator, accept_conflicts=True)
     db.session.expire_all()
     listing = db.session.get(Listing, SWIM)
     assert (listing.name, listing.summary, listing.eligibility) == (
@@ -257,12 +259,12 @@ def test_approval_merges_untouched_fields_and_stops_at_real_conflicts(app, peopl
 def test_the_conflict_page_shows_both_versions(app, people):
     """The coordinator is shown the live and the proposed value side by side, with a 409."""
     listing = db.session.get(Listing, SWIM)
-    users = {u.email: u for u in db.session.execute(select(publishing.User)).scalars()}
-    mine = publishing.start_revision(listing, users["provider@example.org"])
+    users = {u.email: u for u in db.session.execute(select(User)).scalars()}
+    mine = workflow.start_revision(listing, users["provider@example.org"])
     mine.data = {**mine.data, "summary": "Provider's summary."}
     mine.status = RevisionStatus.PENDING
     db.session.commit()
-    publishing.publish(listing, {**publishing.listing_data(listing), "summary": "Council's summary."},
+    workflow.publish(listing, {**listing_data.listing_data(listing), "summary": "Council's summary."},
                        actor=users["coordinator@example.gov.uk"], action="listing.published")
     coordinator = as_user(app, "coordinator@example.gov.uk")
     response = coordinator.post(f"/moderation/changes/{mine.id}/approve", data={"version": mine.version})
@@ -280,7 +282,7 @@ def test_approving_a_change_edited_since_it_was_opened_is_refused(app, people):
     provider = as_user(app, "provider@example.org")
     save(provider, SWIM, "about", {**publishing_about(SWIM), "summary": "Read by the coordinator."})
     provider.post(f"/portal/listings/{SWIM}/submit", data=fields_of(provider, f"/portal/listings/{SWIM}"))
-    revision = publishing.open_revision(db.session.get(Listing, SWIM))
+    revision = workflow.open_revision(db.session.get(Listing, SWIM))
     seen_version = revision.version
     save(provider, SWIM, "about", {**publishing_about(SWIM), "summary": "Changed after they read it."})
     coordinator = as_user(app, "coordinator@example.gov.uk")
@@ -325,15 +327,15 @@ def test_approving_a_change_edited_since_it_was_opened_is_refused(app, people):
 def test_bad_input_is_shown_next_to_the_field_with_a_400(app, people, section, data, message):
     """Bad input: the form again, with the GOV.UK error summary and the message, and nothing stored."""
     provider = as_user(app, "provider@example.org")
-    before = publishing.listing_data(db.session.get(Listing, SWIM))
+    before = listing_data.listing_data(db.session.get(Listing, SWIM))
     response = save(provider, SWIM, section, data)
     assert response.status_code == 400, text_of(response)[:500]
     page = response.get_data(as_text=True)
     assert "govuk-error-summary" in page and message in text_of(response)
     assert "<title>Error:" in page
     db.session.expire_all()
-    assert publishing.open_revision(db.session.get(Listing, SWIM)) is None
-    assert publishing.listing_data(db.session.get(Listing, SWIM)) == before
+    assert workflow.open_revision(db.session.get(Listing, SWIM)) is None
+    assert listing_data.listing_data(db.session.get(Listing, SWIM)) == before
 
 
 def test_a_five_megabyte_description_is_refused_at_the_field(app, people):
@@ -353,7 +355,7 @@ def test_script_and_javascript_links_never_reach_the_page(app, people):
                                               "name": "<b>Otters</b>"})
     assert response.status_code == 302
     provider.post(f"/portal/listings/{SWIM}/submit", data=fields_of(provider, f"/portal/listings/{SWIM}"))
-    revision = publishing.open_revision(db.session.get(Listing, SWIM))
+    revision = workflow.open_revision(db.session.get(Listing, SWIM))
     coordinator = as_user(app, "coordinator@example.gov.uk")
     review_page = coordinator.get(f"/moderation/changes/{revision.id}").get_data(as_text=True)
     assert "<script>alert" not in review_page
@@ -367,10 +369,10 @@ def test_script_and_javascript_links_never_reach_the_page(app, people):
 def test_an_unknown_postcode_is_never_published_without_coordinates(app, people):
     """The publish path itself refuses a venue it cannot place (imports reach it without a form)."""
     listing = db.session.get(Listing, SWIM)
-    data = publishing.listing_data(listing)
+    data = listing_data.listing_data(listing)
     data["locations"] = [{"name": "Nowhere", "address_1": "1 Road", "town": "Leek", "postcode": "ZZ99 9ZZ"}]
-    with pytest.raises(publishing.PublishError):
-        publishing.publish(listing, data, actor=None, action="listing.published")
+    with pytest.raises(workflow.PublishError):
+        workflow.publish(listing, data, actor=None, action="listing.published")
     db.session.expire_all()
     assert [location.postcode for location in db.session.get(Listing, SWIM).locations] == ["ST13 6AA"]
 
@@ -394,14 +396,14 @@ def test_confirm_still_accurate_moves_the_review_date_only(app, people):
     """One click sets the last-checked date and the next review, and changes nothing else."""
     provider = as_user(app, "provider@example.org")
     listing = db.session.get(Listing, SWIM)
-    before = publishing.listing_data(listing)
+    before = listing_data.listing_data(listing)
     assert provider.post(f"/portal/listings/{SWIM}/confirm").status_code == 302
     db.session.expire_all()
     listing = db.session.get(Listing, SWIM)
     from datetime import date
 
     assert listing.assured_date == date.today() and listing.review_due > date.today()
-    assert publishing.listing_data(listing) == before
+    assert listing_data.listing_data(listing) == before
 
 
 def test_asking_to_close_temporarily_waits_for_approval(app, people):
@@ -413,7 +415,7 @@ def test_asking_to_close_temporarily_waits_for_approval(app, people):
                              data={"status": "temporarily_closed", "note": "Pool closed for repairs until May"})
     assert response.status_code == 302
     assert db.session.get(Listing, SWIM).status is ListingStatus.PUBLISHED
-    revision = publishing.open_revision(db.session.get(Listing, SWIM))
+    revision = workflow.open_revision(db.session.get(Listing, SWIM))
     coordinator = as_user(app, "coordinator@example.gov.uk")
     page = text_of(coordinator.get(f"/moderation/changes/{revision.id}"))
     assert "Pool closed for repairs until May" in page and "Temporarily closed" in page
@@ -427,10 +429,10 @@ def test_a_shared_venue_is_copied_not_changed_under_other_listings(app, people):
     forum = db.session.get(Listing, FORUM)
     shared = forum.locations[0]
     swim = db.session.get(Listing, SWIM)
-    data = publishing.listing_data(swim)
+    data = listing_data.listing_data(swim)
     data["locations"] = [{"id": shared.id, "name": shared.name, "address_1": "Changed Street",
                           "town": shared.town, "postcode": shared.postcode}]
-    publishing.publish(swim, data, actor=None, action="listing.published")
+    workflow.publish(swim, data, actor=None, action="listing.published")
     db.session.expire_all()
     assert db.session.get(Location, shared.id).address_1 != "Changed Street"
     assert db.session.get(Listing, SWIM).locations[0].address_1 == "Changed Street"
@@ -448,7 +450,7 @@ def test_search_index_failure_leaves_the_database_right_and_the_outbox_pending(a
 
     monkeypatch.setattr(service.engine, "write", broken)
     listing = db.session.get(Listing, SWIM)
-    publishing.publish(listing, {**publishing.listing_data(listing), "name": "Otters After Outage"},
+    workflow.publish(listing, {**listing_data.listing_data(listing), "name": "Otters After Outage"},
                        actor=None, action="listing.published")
     db.session.expire_all()
     assert db.session.get(Listing, SWIM).name == "Otters After Outage"
@@ -462,7 +464,7 @@ def test_search_index_failure_leaves_the_database_right_and_the_outbox_pending(a
 def test_the_masked_childminder_keeps_its_mask_through_an_edit(app, people):
     """A childminder's address stays hidden after an edit goes through the publish path."""
     listing = db.session.get(Listing, CHILDMINDER)
-    publishing.publish(listing, {**publishing.listing_data(listing), "summary": "Updated."}, actor=None,
+    workflow.publish(listing, {**listing_data.listing_data(listing), "summary": "Updated."}, actor=None,
                        action="listing.published")
     page = text_of(app.test_client().get(f"/listings/{CHILDMINDER}"))
     assert "12 Example Close" not in page
@@ -473,7 +475,7 @@ def test_a_coordinator_edits_a_listing_directly_and_publishes_it(app, people):
     coordinator = as_user(app, "coordinator@example.gov.uk")
     assert save(coordinator, SWIM, "about", {**publishing_about(SWIM), "summary": "Edited by the council."}
                 ).status_code == 302
-    revision = publishing.open_revision(db.session.get(Listing, SWIM))
+    revision = workflow.open_revision(db.session.get(Listing, SWIM))
     assert "Publish these changes now" in text_of(coordinator.get(f"/portal/listings/{SWIM}"))
     stale = coordinator.post(f"/moderation/listings/{SWIM}/publish", data={"version": revision.version - 1})
     assert stale.status_code == 303 and db.session.get(Listing, SWIM).summary != "Edited by the council."
@@ -493,7 +495,7 @@ def test_a_status_request_never_carries_unsent_changes(app, people):
     save(provider, SWIM, "about", {**publishing_about(SWIM), "summary": "Half-written."})
     response = provider.post(f"/portal/listings/{SWIM}/status", data={"status": "archived", "note": "Stopped"})
     assert response.status_code == 303
-    revision = publishing.open_revision(db.session.get(Listing, SWIM))
+    revision = workflow.open_revision(db.session.get(Listing, SWIM))
     assert revision.status is RevisionStatus.DRAFT and revision.data["status"] == "published"
 
 
@@ -511,7 +513,7 @@ def test_untouched_old_descriptions_and_parent_terms_survive_an_approval(app, pe
     assert top.code in provider.get(f"/portal/listings/{SWIM}/sections/about").get_data(as_text=True)
     assert save(provider, SWIM, "about", {**publishing_about(SWIM), "name": "Otters\nrenamed"}).status_code == 302
     provider.post(f"/portal/listings/{SWIM}/submit", data=fields_of(provider, f"/portal/listings/{SWIM}"))
-    revision = publishing.open_revision(db.session.get(Listing, SWIM))
+    revision = workflow.open_revision(db.session.get(Listing, SWIM))
     coordinator = as_user(app, "coordinator@example.gov.uk")
     assert coordinator.post(f"/moderation/changes/{revision.id}/approve",
                             data={"version": revision.version}).status_code == 302

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from local_offer import mail, reviews
 from local_offer.extensions import db
-from local_offer.models import AuditEvent, Listing, Role, SiteSetting
-from local_offer.models import record_change
+from local_offer.listings import workflow
+from local_offer.models import AuditEvent, Listing, Role, SiteSetting, record_change
 from local_offer.search import SearchRequest, get_service
 
 from conftest import CHILDMINDER, FORUM, SWIM
@@ -105,7 +105,7 @@ def test_confirming_sets_the_dates_and_nothing_else(staff):
     before = {c.key: getattr(listing, c.key) for c in Listing.__table__.columns if c.key not in skip}
     version = listing.version
     day = date(2026, 1, 10)
-    reviews.confirm_accurate(listing, staff["provider"], today=day)
+    workflow.confirm_accurate(listing, staff["provider"], today=day)
     db.session.expire_all()
     listing = db.session.get(Listing, SWIM)
     assert listing.assured_date == day
@@ -122,7 +122,7 @@ def test_confirming_brings_a_hidden_listing_back_at_once(demo):
     reviews.save_settings(True, 30, actor=None)
     set_dates(CHILDMINDER, TODAY - timedelta(days=60))
     assert CHILDMINDER not in search_ids(text="childminder")
-    reviews.confirm_accurate(db.session.get(Listing, CHILDMINDER), actor=None)
+    workflow.confirm_accurate(db.session.get(Listing, CHILDMINDER), actor=None)
     assert CHILDMINDER in search_ids(text="childminder")
     assert db.session.get(Listing, CHILDMINDER).review_due == TODAY + timedelta(days=365)
 
@@ -225,7 +225,7 @@ def test_providers_are_reminded_once_per_review_date(staff):
     assert (again.emails, again.already_reminded) == (0, 1)
     assert len(mail.sent_messages()) == 1
 
-    reviews.confirm_accurate(listing, staff["provider"])
+    workflow.confirm_accurate(listing, staff["provider"])
     assert reviews.remind().emails == 0  # not due for a year
     later = TODAY + timedelta(days=365 - 5)
     report = reviews.remind(later)

@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 
 from local_offer import geo
 from local_offer.extensions import db
-from local_offer.models import Listing, SearchChange, SearchLog, SynonymGroup
-from local_offer.models import record_change
+from local_offer.models import Listing, SearchChange, SearchLog, SynonymGroup, record_change
 from local_offer.search import SearchRequest, get_service
 from local_offer.demand import prune, scrub
 from local_offer.search.understanding import concepts, understand

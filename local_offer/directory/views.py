@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from local_offer.auth import public
 from local_offer import demand, filters
-from local_offer.listings import cards, queries as listings
+from local_offer.listings import cards, labels as listing_labels, queries as listings
 from local_offer.directory import search_params
 from local_offer.directory.forms import SearchForm
 from local_offer.errors import refuse
@@ -77,17 +77,17 @@ def _filter_context(args, results=None) -> dict:
 
 def _active_filters(args, names) -> list[search_params.ActiveFilter]:
     """List the filters in force, each with a link that removes it."""
-    labels = {
+    describe = {
         "free": lambda v: _("Free only"),
         "age": lambda v: _("Age %(age)s", age=v),
         "area": lambda v: _("In the area") if v == "in" else _("Outside the area"),
         "radius": lambda v: _("Within %(miles)s miles", miles=v),
-        "day": lambda v: str(filters.WEEKDAY_LABELS[Weekday(v)]) if v in Weekday._value2member_map_ else v,
-        "period": lambda v: str(filters.PERIOD_LABELS[SchedulePeriod(v)]) if v in SchedulePeriod._value2member_map_ else v,
-        "delivery": lambda v: str(filters.DELIVERY_LABELS.get(v, v)),
-        "funding": lambda v: str(filters.FUNDING_LABELS.get(v, v)),
-        "kind": lambda v: str(filters.KIND_LABELS[ListingKind(v)]) if v in ListingKind._value2member_map_ else v,
-        "level": lambda v: str(filters.LEVEL_LABELS[ListingLevel(v)]) if v in ListingLevel._value2member_map_ else v,
+        "day": lambda v: str(listing_labels.WEEKDAY_LABELS[Weekday(v)]) if v in Weekday._value2member_map_ else v,
+        "period": lambda v: str(listing_labels.PERIOD_LABELS[SchedulePeriod(v)]) if v in SchedulePeriod._value2member_map_ else v,
+        "delivery": lambda v: str(listing_labels.DELIVERY_LABELS.get(v, v)),
+        "funding": lambda v: str(listing_labels.FUNDING_LABELS.get(v, v)),
+        "kind": lambda v: str(listing_labels.KIND_LABELS[ListingKind(v)]) if v in ListingKind._value2member_map_ else v,
+        "level": lambda v: str(listing_labels.LEVEL_LABELS[ListingLevel(v)]) if v in ListingLevel._value2member_map_ else v,
     }
     active = []
     for name, value in args.items(multi=True):
@@ -95,8 +95,8 @@ def _active_filters(args, names) -> list[search_params.ActiveFilter]:
             continue
         if name in ("category", "need", "access"):
             label = filters.term_label(names[value]) if value in names else value
-        elif name in labels:
-            label = labels[name](value)
+        elif name in describe:
+            label = describe[name](value)
         else:
             continue
         active.append(search_params.ActiveFilter(label, search_params.without(args, name, value)))

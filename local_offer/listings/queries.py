@@ -18,7 +18,12 @@ from sqlalchemy.orm import selectinload
 from local_offer import reviews
 from local_offer.extensions import db
 from local_offer.models import (
+    OPEN_REVISIONS,
+    AuditEvent,
+    ListingStatus,
+    User,
     PUBLIC_STATUSES,
+    Organisation,
     Listing,
     ListingRevision,
     ListingTerm,
@@ -202,3 +207,52 @@ def count_waiting_changes() -> int:
     """Return how many changes wait for a coordinator's checks."""
     return db.session.execute(select(func.count()).select_from(ListingRevision)
                               .where(ListingRevision.status == RevisionStatus.PENDING)).scalar_one()
+
+
+def organisation_listings(organisation_ids: list[str]) -> list[tuple[Listing, ListingRevision | None]]:
+    """Return an organisation's listings, by name, each with the change open beside it (or None)."""
+    listings = db.session.execute(
+        select(Listing).where(Listing.organisation_id.in_(organisation_ids))
+        .options(selectinload(Listing.organisation)).order_by(Listing.name)).scalars().all()
+    open_revisions = {revision.listing_id: revision for revision in db.session.execute(
+        select(ListingRevision).where(ListingRevision.listing_id.in_([listing.id for listing in listings]),
+                                      ListingRevision.status.in_(OPEN_REVISIONS))).scalars()}
+    return [(listing, open_revisions.get(listing.id)) for listing in listings]
+
+
+def all_organisations() -> list[Organisation]:
+    """Return every organisation, by name."""
+    return list(db.session.execute(select(Organisation).order_by(Organisation.name)).scalars())
+
+
+def waiting_changes() -> list[ListingRevision]:
+    """Return new listings and changes waiting for checks, oldest first."""
+    return list(db.session.execute(
+        select(ListingRevision).where(ListingRevision.status == RevisionStatus.PENDING)
+        .options(selectinload(ListingRevision.listing).selectinload(Listing.organisation),
+                 selectinload(ListingRevision.created_by))
+        .order_by(ListingRevision.submitted_at, ListingRevision.created_at)).scalars())
+
+
+def find_listings(words: str, status: str, limit: int = 50) -> list[Listing]:
+    """Find listings in any state by their or their organisation's name, and by status when it is one."""
+    query = select(Listing).options(selectinload(Listing.organisation)).order_by(Listing.name).limit(limit)
+    if words:
+        like = f"%{words.lower()}%"
+        query = query.join(Organisation).where(or_(func.lower(Listing.name).like(like),
+                                                   func.lower(Organisation.name).like(like)))
+    if status in {item.value for item in ListingStatus}:
+        query = query.where(Listing.status == ListingStatus(status))
+    return list(db.session.execute(query).scalars())
+
+
+def listing_history(listing_id: str) -> tuple[list[AuditEvent], list[ListingRevision], dict[str, str]]:
+    """Return a listing's audit events and changes, newest first, and the names of the people in them."""
+    events = db.session.execute(select(AuditEvent).where(AuditEvent.entity_type == "listing",
+                                                         AuditEvent.entity_id == listing_id)
+                                .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())).scalars().all()
+    revisions = db.session.execute(select(ListingRevision).where(ListingRevision.listing_id == listing_id)
+                                   .order_by(ListingRevision.created_at.desc())).scalars().all()
+    names = {user.id: user.name or user.email for user in db.session.execute(
+        select(User).where(User.id.in_({event.actor_id for event in events if event.actor_id}))).scalars()}
+    return list(events), list(revisions), names

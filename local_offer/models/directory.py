@@ -125,6 +125,10 @@ class RevisionStatus(enum.Enum):
     WITHDRAWN = "withdrawn"
 
 
+#: A change still being written, waiting for checks, or sent back: at most one per listing is open.
+OPEN_REVISIONS = (RevisionStatus.DRAFT, RevisionStatus.PENDING, RevisionStatus.RETURNED)
+
+
 class Vocabulary(enum.Enum):
     """The controlled vocabularies held in ``Term``."""
 

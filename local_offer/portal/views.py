@@ -2,46 +2,26 @@
 
 Providers see and change only their organisations' listings; coordinators may
 open any listing here to edit it directly.  Nothing saved here reaches families
-until a coordinator approves it (see ``local_offer.moderation``), except
-"still accurate", which only moves the review dates.
+until a coordinator approves it (see the moderation blueprint), except "still
+accurate", which only moves the review dates.  Every step is a function of
+``listings.workflow``: these views check the form, call it and show the result.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
-from local_offer import publishing, reviews
+from local_offer import reviews
 from local_offer.auth import requires, second_factor_first
 from local_offer.extensions import db
+from local_offer.fields import choices
 from local_offer.i18n import _, current_language
-from local_offer.listings.queries import vocabulary_trees
-from local_offer.models import (
-    Listing,
-    ListingKind,
-    ListingLevel,
-    ListingRevision,
-    ListingStatus,
-    Organisation,
-    RevisionStatus,
-    Role,
-    User,
-    Vocabulary,
-    record_audit,
-    utcnow,
-)
-
-from local_offer.portal.forms import (
-    FORMS,
-    AccessForm,
-    ConfirmForm,
-    NewListingForm,
-    StatusForm,
-    SubmitForm,
-)
+from local_offer.listings import data as listing_data, workflow
+from local_offer.listings.labels import SECTION_TITLES
+from local_offer.listings.queries import all_organisations, organisation_listings, vocabulary_trees
+from local_offer.models import Listing, ListingRevision, ListingStatus, Role, User, Vocabulary
+from local_offer.portal.forms import FORMS, AccessForm, ConfirmForm, NewListingForm, StatusForm, SubmitForm
 from local_offer.users import client_ip
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -63,7 +43,7 @@ def portal_limits() -> None:
 @bp.context_processor
 def section_titles():
     """Give every portal page the sections' names."""
-    return {"section_titles": publishing.SECTION_TITLES}
+    return {"section_titles": SECTION_TITLES}
 
 
 # --- who may edit what ---------------------------------------------------------------------
@@ -86,15 +66,20 @@ def editable_listing(listing_id) -> Listing:
 
 def current_data(listing: Listing, revision: ListingRevision | None) -> dict:
     """Return what the portal shows: the open change if there is one, else the live listing."""
-    return dict(revision.data) if revision is not None else publishing.listing_data(listing)
+    return dict(revision.data) if revision is not None else listing_data.listing_data(listing)
 
 
 def section_states(listing: Listing, revision: ListingRevision | None) -> dict[str, str]:
     """Return each section's state for the task list: completed, in progress or not started."""
     if revision is None or revision.base_data is not None:
-        return {section: "completed" for section in publishing.SECTIONS}
+        return {section: "completed" for section in listing_data.SECTIONS}
     done = set(revision.data.get("_done") or [])
-    return {section: "completed" if section in done else "not_started" for section in publishing.SECTIONS}
+    return {section: "completed" if section in done else "not_started" for section in listing_data.SECTIONS}
+
+
+def _changes(revision: ListingRevision | None) -> list[listing_data.Change]:
+    """Return what an open change to a live listing alters (nothing for a new listing's first change)."""
+    return listing_data.diff(revision.base_data, revision.data) if revision is not None and revision.base_data else []
 
 
 # --- the dashboard ---------------------------------------------------------------------------
@@ -104,16 +89,8 @@ def section_states(listing: Listing, revision: ListingRevision | None) -> dict[s
 @requires(Role.PROVIDER)
 def dashboard():
     """List the organisation's listings with their status, waiting changes and review dates."""
-    organisation_ids = [organisation.id for organisation in current_user.organisations]
-    listings = db.session.execute(
-        select(Listing).where(Listing.organisation_id.in_(organisation_ids))
-        .options(selectinload(Listing.organisation)).order_by(Listing.name)).scalars().all()
-    open_revisions = {revision.listing_id: revision for revision in db.session.execute(
-        select(ListingRevision).where(ListingRevision.listing_id.in_([listing.id for listing in listings]),
-                                      ListingRevision.status.in_(publishing.OPEN_REVISIONS))).scalars()}
     rows = []
-    for listing in listings:
-        revision = open_revisions.get(listing.id)
+    for listing, revision in organisation_listings([organisation.id for organisation in current_user.organisations]):
         name = (revision.data.get("name") if revision else None) or listing.name
         rows.append({"listing": listing, "revision": revision, "name": name,
                      "review": reviews.review_state(listing) if listing.is_visible else None})
@@ -130,27 +107,18 @@ def new_listing():
     """Start a new listing for one of the person's organisations (any, for coordinators)."""
     form = NewListingForm()
     if current_user.has_role(Role.COORDINATOR):
-        organisations = db.session.execute(select(Organisation).order_by(Organisation.name)).scalars().all()
+        organisations = all_organisations()
     else:
         organisations = sorted(current_user.organisations, key=lambda organisation: organisation.name)
     if not organisations:
         flash(_("Your account is not linked to an organisation yet. Ask the Local Offer team to link it."))
         return redirect(url_for("portal.dashboard"))
-    form.organisation.choices = [(organisation.id, organisation.name) for organisation in organisations]
+    form.organisation.choices = choices((organisation.id, organisation.name) for organisation in organisations)
     if len(organisations) == 1 and not form.is_submitted():
         form.organisation.data = organisations[0].id
     if form.validate_on_submit():
-        data = publishing.new_listing_data(" ".join((form.name.data or "").split()), form.kind.data)
-        data["_done"] = []
-        listing = Listing(organisation_id=form.organisation.data, name=data["name"], kind=ListingKind(data["kind"]),
-                          level=ListingLevel.UNIVERSAL, status=ListingStatus.DRAFT)
-        db.session.add(listing)
-        db.session.flush()
-        db.session.add(ListingRevision(listing=listing, data=data, base_data=None, base_version=None,
-                                       created_by_id=current_user.id, status=RevisionStatus.DRAFT))
-        record_audit("listing.started", "listing", listing.id, actor=current_user,
-                     changes={"name": data["name"], "organisation": listing.organisation_id}, ip_address=client_ip())
-        db.session.commit()
+        listing = workflow.start_listing(form.organisation.data, form.name.data, form.kind.data, current_user,
+                                         ip_address=client_ip())
         flash(_("Listing started. Fill in each section, then send it for checking."))
         return redirect(url_for("portal.listing", listing_id=listing.id))
     return render_template("portal/new_listing.html", form=form), 400 if form.errors else 200
@@ -159,21 +127,25 @@ def new_listing():
 # --- the task list -----------------------------------------------------------------------------
 
 
+def _task_list(item: Listing, revision: ListingRevision | None, submit_form: SubmitForm, ready: bool | None = None,
+               status: int = 200):
+    """Show a listing's sections and state, with what can be done next."""
+    states = section_states(item, revision)
+    return render_template(
+        "portal/listing.html", listing=item, revision=revision, data=current_data(item, revision), states=states,
+        changes=_changes(revision), submit_form=submit_form, confirm_form=ConfirmForm(),
+        ready=all(state == "completed" for state in states.values()) if ready is None else ready,
+        review=reviews.review_state(item) if item.is_visible and status == 200 else None), status
+
+
 @bp.get("/listings/<uuid:listing_id>")
 @requires(Role.PROVIDER)
 def listing(listing_id):
     """Show a listing's sections and state, with what can be done next."""
     item = editable_listing(listing_id)
-    revision = publishing.open_revision(item)
-    data = current_data(item, revision)
-    states = section_states(item, revision)
-    changes = publishing.diff(revision.base_data, revision.data) if revision is not None and revision.base_data \
-        else []
-    submit_form = SubmitForm(revision=revision.id if revision else "", version=revision.version if revision else "")
-    return render_template("portal/listing.html", listing=item, revision=revision, data=data, states=states,
-                           changes=changes, ready=all(state == "completed" for state in states.values()),
-                           submit_form=submit_form, confirm_form=ConfirmForm(),
-                           review=reviews.review_state(item) if item.is_visible else None)
+    revision = workflow.open_revision(item)
+    return _task_list(item, revision, SubmitForm(revision=revision.id if revision else "",
+                                                 version=revision.version if revision else ""))
 
 
 @bp.post("/listings/<uuid:listing_id>/edit")
@@ -181,25 +153,24 @@ def listing(listing_id):
 def start_edit(listing_id):
     """Begin a change to a live listing: it waits beside the published version until approved."""
     item = editable_listing(listing_id)
-    revision = publishing.start_revision(item, current_user)
-    db.session.commit()
-    return redirect(url_for("portal.section", listing_id=item.id, section=request.form.get("section", "about")
-                            if request.form.get("section") in publishing.SECTIONS else "about",
-                            revision=revision.id))
+    revision = workflow.begin_change(item, current_user)
+    section = request.form.get("section")
+    return redirect(url_for("portal.section", listing_id=item.id,
+                            section=section if section in listing_data.SECTIONS else "about", revision=revision.id))
 
 
-def _choices_from_tree(vocabulary: Vocabulary) -> tuple[list[tuple[str, str]], list]:
+def _choices_from_tree(vocabulary: Vocabulary) -> tuple[list, list]:
     """Return (choices, groups) for a vocabulary: leaf terms, grouped under their top term."""
     tops, _by_code = vocabulary_trees()
     language = current_language()
-    groups, choices = [], []
+    groups, options = [], []
     for top in tops[vocabulary]:
         group = [(top.code, _("%(name)s (in general)", name=top.label(language)) if top.children
                   else top.label(language))]
         group += [(term.code, term.label(language)) for term in top.children]
         groups.append((top.label(language), group))
-        choices.extend(group)
-    return choices, groups
+        options.extend(group)
+    return choices(options), groups
 
 
 def _prepare(form, section: str) -> dict:
@@ -221,16 +192,15 @@ def section(listing_id, section):
     item = editable_listing(listing_id)
     if section not in FORMS:
         abort(404)
-    revision = publishing.open_revision(item)
-    form_class = FORMS[section]
-    form = form_class()
+    revision = workflow.open_revision(item)
+    form = FORMS[section]()
     extra = _prepare(form, section)
     if isinstance(form, AccessForm):
         form.details = {}
     if not form.is_submitted():
         if revision is None:
             # Looking before changing anything: the form shows the live listing.
-            form.load(publishing.listing_data(item))
+            form.load(listing_data.listing_data(item))
             form.version.data = f"live-{item.version}"
         else:
             form.load(revision.data)
@@ -240,55 +210,47 @@ def section(listing_id, section):
         form.read_details(request.form)
     if revision is None:
         if form.revision.data or form.version.data != f"live-{item.version}":
-            return _stale(item, None, form, section, extra)
+            return _stale(item, None, form, section)
     elif form.revision.data != revision.id or str(form.version.data) != str(revision.version):
-        return _stale(item, revision, form, section, extra)
+        return _stale(item, revision, form, section)
     if not form.validate():
         return _render_section(item, revision, section, form, extra, status=400)
-    if revision is None:
-        revision = publishing.start_revision(item, current_user)
-    data = dict(revision.data)
-    data.update(form.dump())
-    if revision.base_data is None:
-        data["_done"] = sorted(set(data.get("_done") or []) | {section})
-    revision.data = data
-    if revision.status is RevisionStatus.RETURNED:
-        revision.status = RevisionStatus.DRAFT
-    if revision.base_data is None and section == "about":
-        item.name, item.kind = data["name"], ListingKind(data["kind"])
     try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        return _stale(item, publishing.open_revision(item), form, section, extra)
-    flash(_("%(section)s saved.", section=publishing.SECTION_TITLES[section]))
+        workflow.save_section(item, revision, section, form.dump(), current_user)
+    except workflow.StaleEdit:
+        return _stale(item, workflow.open_revision(item), form, section)
+    flash(_("%(section)s saved.", section=SECTION_TITLES[section]))
     return redirect(url_for("portal.listing", listing_id=item.id))
 
 
 def _render_section(item, revision, section, form, extra, status=200):
+    """Show one section's form."""
     return render_template("portal/section.html", listing=item, revision=revision, section=section,
-                           title=publishing.SECTION_TITLES[section], form=form,
-                           description_max=publishing.DESCRIPTION_MAX, **extra), status
+                           title=SECTION_TITLES[section], form=form,
+                           description_max=listing_data.DESCRIPTION_MAX, **extra), status
 
 
-def _stale(item, revision, form, section, extra):
+def _stale(item, revision, form, section):
     """Someone else saved this change (or approved it) since the form was opened: show both versions."""
     db.session.rollback()
     mine = None
     if form.validate():
-        base = dict(revision.data) if revision is not None else publishing.listing_data(item)
-        mine = dict(base)
-        mine.update(form.dump())
-        changes = publishing.diff(base, mine)
+        base = dict(revision.data) if revision is not None else listing_data.listing_data(item)
+        mine = {**base, **form.dump()}
+        changes = listing_data.diff(base, mine)
     else:
         changes = []
-    theirs = current_data(item, revision)
     return render_template("portal/stale.html", listing=item, revision=revision, section=section,
-                           title=publishing.SECTION_TITLES[section], changes=changes, theirs=theirs,
+                           title=SECTION_TITLES[section], changes=changes, theirs=current_data(item, revision),
                            form=form, submitted=mine is not None), 409
 
 
 # --- sending for checking --------------------------------------------------------------------
+
+
+def _unchanged_since_opened(revision: ListingRevision | None, form) -> bool:
+    """Say whether the change is still the version the form was filled in against."""
+    return revision is not None and form.revision.data == revision.id and str(form.version.data) == str(revision.version)
 
 
 @bp.post("/listings/<uuid:listing_id>/submit")
@@ -296,33 +258,22 @@ def _stale(item, revision, form, section, extra):
 def submit(listing_id):
     """Send the open change for a coordinator to check."""
     item = editable_listing(listing_id)
-    revision = publishing.open_revision(item)
+    revision = workflow.open_revision(item)
     form = SubmitForm()
-    if revision is None or form.revision.data != revision.id or str(form.version.data) != str(revision.version):
+    if not _unchanged_since_opened(revision, form):
         flash(_("This listing changed while you were looking at it. Check it again, then send it."))
         return redirect(url_for("portal.listing", listing_id=item.id)), 303
-    states = section_states(item, revision)
-    if not form.validate() or not all(state == "completed" for state in states.values()):
-        if not all(state == "completed" for state in states.values()):
+    complete = all(state == "completed" for state in section_states(item, revision).values())
+    if not form.validate() or not complete:
+        if not complete:
             form.note.errors = list(form.note.errors) + [_("Complete every section before sending it for checking")]
-        return render_template("portal/listing.html", listing=item, revision=revision, data=revision.data,
-                               states=states, changes=publishing.diff(revision.base_data, revision.data)
-                               if revision.base_data else [], ready=False, submit_form=form,
-                               confirm_form=ConfirmForm(), review=None), 400
-    if revision.base_data is not None and not publishing.diff(revision.base_data, revision.data):
+        return _task_list(item, revision, form, ready=False, status=400)
+    if revision.base_data is not None and not _changes(revision):
         flash(_("You have not changed anything yet."))
         return redirect(url_for("portal.listing", listing_id=item.id)), 303
-    revision.status = RevisionStatus.PENDING
-    revision.submitted_at = utcnow()
-    revision.note = publishing.clean_text(form.note.data)
-    if item.status is ListingStatus.DRAFT:
-        item.status = ListingStatus.PENDING
-    record_audit("revision.submitted", "listing", item.id, actor=current_user,
-                 changes={"revision": revision.id}, ip_address=client_ip())
     try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
+        workflow.submit(item, revision, form.note.data, current_user, ip_address=client_ip())
+    except workflow.StaleEdit:
         flash(_("This listing changed while you were looking at it. Check it again, then send it."))
         return redirect(url_for("portal.listing", listing_id=item.id)), 303
     flash(_("Sent for checking. The Local Offer team will look at it soon; we will email you when they have."))
@@ -334,19 +285,13 @@ def submit(listing_id):
 def withdraw(listing_id):
     """Throw away the open change; the live listing (if any) is untouched."""
     item = editable_listing(listing_id)
-    revision = publishing.open_revision(item)
+    revision = workflow.open_revision(item)
     form = SubmitForm()
-    if revision is not None and (form.revision.data != revision.id or str(form.version.data) != str(revision.version)):
+    if revision is not None and not _unchanged_since_opened(revision, form):
         flash(_("This listing changed while you were looking at it. Check it again."))
         return redirect(url_for("portal.listing", listing_id=item.id)), 303
     if revision is not None:
-        revision.status = RevisionStatus.WITHDRAWN
-        revision.decided_at = utcnow()
-        if item.status is ListingStatus.PENDING:
-            item.status = ListingStatus.DRAFT
-        record_audit("revision.withdrawn", "listing", item.id, actor=current_user,
-                     changes={"revision": revision.id}, ip_address=client_ip())
-        db.session.commit()
+        workflow.withdraw(item, revision, current_user, ip_address=client_ip())
         flash(_("Your changes have been thrown away."))
     return redirect(url_for("portal.listing", listing_id=item.id))
 
@@ -356,32 +301,23 @@ def withdraw(listing_id):
 def change_status(listing_id):
     """Ask to close temporarily, archive, or reopen; a coordinator approves it like any change."""
     item = editable_listing(listing_id)
-    choices = {
+    offered = {
         ListingStatus.PUBLISHED: [("temporarily_closed", _("Close it for a while (families still see it, marked closed)")),
                                   ("archived", _("Archive it: it has stopped and families should no longer see it"))],
         ListingStatus.TEMPORARILY_CLOSED: [("published", _("Reopen it")), ("archived", _("Archive it"))],
         ListingStatus.ARCHIVED: [("published", _("Bring it back"))],
     }.get(item.status)
-    if not choices:
+    if not offered:
         flash(_("A listing that has not been published yet cannot be closed or archived."))
         return redirect(url_for("portal.listing", listing_id=item.id))
-    if publishing.open_revision(item) is not None:
+    if workflow.open_revision(item) is not None:
         flash(_("This listing has changes that are not published yet. Send them for checking (or throw them "
                 "away) and wait for them to be checked before asking to close, archive or reopen it."))
         return redirect(url_for("portal.listing", listing_id=item.id)), 303
     form = StatusForm()
-    form.status.choices = choices
+    form.status.choices = choices(offered)
     if form.validate_on_submit():
-        revision = publishing.start_revision(item, current_user)
-        data = dict(revision.data)
-        data["status"] = form.status.data
-        revision.data = data
-        revision.status = RevisionStatus.PENDING
-        revision.submitted_at = utcnow()
-        revision.note = publishing.clean_text(form.note.data)
-        record_audit("revision.submitted", "listing", item.id, actor=current_user,
-                     changes={"revision": revision.id, "status": form.status.data}, ip_address=client_ip())
-        db.session.commit()
+        workflow.request_status_change(item, form.status.data, form.note.data, current_user, ip_address=client_ip())
         flash(_("Request sent. The Local Offer team will check it soon."))
         return redirect(url_for("portal.listing", listing_id=item.id))
     return render_template("portal/status.html", listing=item, form=form), 400 if form.errors else 200
@@ -396,29 +332,10 @@ def confirm(listing_id):
     if not form.validate() or not item.is_visible:
         abort(400)
     try:
-        reviews.confirm_accurate(item, current_user)
-    except StaleDataError:
-        db.session.rollback()  # a second click at the same moment: the first one counted
+        workflow.confirm_accurate(item, current_user, ip_address=client_ip())
+    except workflow.StaleEdit:
+        pass  # a second click at the same moment: the first one counted
     flash(_("Thank you. %(name)s is marked as checked today.", name=item.name))
     target = request.form.get("next")
     return redirect(url_for("portal.dashboard") if target == "dashboard"
                     else url_for("portal.listing", listing_id=item.id))
-
-
-def notify_providers(listing: Listing, subject: str, body: str, revision: ListingRevision | None = None) -> int:
-    """Email the people who look after a listing: its organisation's accounts and the change's author."""
-    from local_offer import mail
-
-    people = {user.email: user for user in listing.organisation.members if user.active}
-    if revision is not None and revision.created_by is not None and revision.created_by.active \
-            and not revision.created_by.has_role(Role.COORDINATOR):
-        people.setdefault(revision.created_by.email, revision.created_by)
-    sent = 0
-    for email in sorted(people):
-        try:
-            mail.send(email, subject, body)
-            sent += 1
-        except Exception:  # the decision is saved; a mail failure must not undo or hide it
-            current_app.logger.exception("Could not email %s about %s", email, listing.id)
-    current_app.logger.info("Told %s of %s people about %s", sent, len(people), listing.id)
-    return sent

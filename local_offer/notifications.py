@@ -1,0 +1,56 @@
+"""Telling people what happened to their listings: emails after a decision, with links that work from anywhere.
+
+A decision is saved before anyone is told, so a mail failure never undoes or
+hides it: each message is sent on its own and a failure is logged.  Links are
+full addresses; outside a request (a command, a test) they are built from
+``SERVER_NAME`` and ``PREFERRED_URL_SCHEME``.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, has_request_context, url_for
+
+from local_offer import mail
+from local_offer.i18n import _
+from local_offer.models import Listing, ListingRevision, Role
+
+
+def external_url(endpoint: str, **values) -> str:
+    """Return the full address of a page, in a request or outside one."""
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context():
+        return url_for(endpoint, _external=True, **values)
+
+
+def notify_providers(listing: Listing, subject: str, body: str, revision: ListingRevision | None = None) -> int:
+    """Email the people who look after a listing: its organisation's accounts and the change's author."""
+    people = {user.email: user for user in listing.organisation.members if user.active}
+    if revision is not None and revision.created_by is not None and revision.created_by.active \
+            and not revision.created_by.has_role(Role.COORDINATOR):
+        people.setdefault(revision.created_by.email, revision.created_by)
+    sent = 0
+    for email in sorted(people):
+        try:
+            mail.send(email, subject, body)
+            sent += 1
+        except Exception:  # the decision is saved; a mail failure must not undo or hide it
+            current_app.logger.exception("Could not email %s about %s", email, listing.id)
+    current_app.logger.info("Told %s of %s people about %s", sent, len(people), listing.id)
+    return sent
+
+
+def change_published(listing: Listing, revision: ListingRevision) -> int:
+    """Tell a listing's providers that their change has been checked and is live."""
+    return notify_providers(listing, _("Your listing %(name)s is live", name=listing.name), _(
+        "Hello,\n\nThe Local Offer team has checked and published your changes to %(name)s. "
+        "Families can see them now:\n%(link)s\n\nThank you for keeping your listing up to date.",
+        name=listing.name, link=external_url("directory.listing", listing_id=listing.id)), revision)
+
+
+def change_sent_back(listing: Listing, reason: str, revision: ListingRevision) -> int:
+    """Tell a listing's providers why their change was sent back, and where to make it again."""
+    return notify_providers(listing, _("Changes needed to %(name)s", name=listing.name), _(
+        "Hello,\n\nThe Local Offer team has looked at your changes to %(name)s and sent them back:\n\n"
+        "%(reason)s\n\nYour changes are saved. Make the changes and send them again from the portal:\n%(link)s",
+        name=listing.name, reason=reason, link=external_url("portal.listing", listing_id=listing.id)), revision)
