@@ -1,19 +1,14 @@
-"""Co-production: families' feedback, moderated, answered in public ("You said, we did"), reported to the partnership."""
+"""Co-production: families' feedback, moderated, answered in public ("You said, we did"), reported to the partnership.
+
+The pages only; the rules live in ``local_offer.feedback``.
+"""
 
 from flask import Blueprint
 
+from local_offer.feedback import comments, labels
+
 bp = Blueprint("coproduction", __name__)
+bp.add_app_template_global(comments.waiting_count, "feedback_waiting_count")
+bp.app_context_processor(labels.template_labels)
 
 from local_offer.coproduction import views  # noqa: E402,F401  (routes attach to bp)
-
-
-@bp.app_template_global("feedback_waiting_count")
-def feedback_waiting_count() -> int:
-    """Return how many comments wait for moderation (shown on the coordinators' pages)."""
-    from sqlalchemy import func, select
-
-    from local_offer.extensions import db
-    from local_offer.models import Feedback, FeedbackStatus
-
-    return db.session.execute(select(func.count()).select_from(Feedback)
-                              .where(Feedback.status == FeedbackStatus.NEW)).scalar_one()
