@@ -26,7 +26,7 @@ from local_offer.extensions import db, limiter
 from local_offer.i18n import _
 from local_offer.models import SignIn, TokenPurpose, User
 from local_offer.sanitise import clean_text
-from local_offer.site import safe_next
+from local_offer.security import safe_next
 from sqlalchemy import select
 
 
