@@ -22,7 +22,6 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from local_offer.config import PROJECT_ROOT
-from local_offer.coproduction.content import FEEDBACK_FILE, load_demo_feedback, load_priorities
 from local_offer.content_loader import (
     ContentError,
     LoadReport,
@@ -32,6 +31,7 @@ from local_offer.content_loader import (
     load_vocabularies,
 )
 from local_offer.extensions import db
+from local_offer.feedback.seed import FEEDBACK_FILE, load_demo_feedback, load_priorities
 from local_offer.models import Organisation, Role, User, record_audit
 from local_offer.users import MIN_PASSWORD
 
@@ -358,9 +358,9 @@ feedback_cli = AppGroup("feedback", help="Co-production feedback: the retention 
 @feedback_cli.command("purge")
 def feedback_purge() -> None:
     """Delete contact details and anonymise old unpublished and redacted comments (safe to run daily)."""
-    from local_offer.coproduction import service
+    from local_offer.feedback import retention
 
-    result = service.purge()
+    result = retention.purge()
     click.echo(f"Removed {result.contacts} contact details and {result.replies} replies; anonymised "
                f"{result.anonymised} unpublished comments and {result.originals} redacted originals older than "
                f"{current_app.config['FEEDBACK_RETENTION_DAYS']} days.")

@@ -4,7 +4,9 @@ Each response gets a Content-Security-Policy with a fresh nonce (the only way
 an inline script may run), ``X-Content-Type-Options: nosniff``, a strict
 Referrer-Policy and frame protection.  Each request is checked for query
 strings that are too long or carry control characters, which would otherwise
-reach the database or the search engine.
+reach the database or the search engine.  Addresses to go back to after
+signing in or choosing a language pass ``safe_next``, so a link can never send
+someone on to another site.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, abort, current_app, g, request, url_for
 
 #: Characters a person never types; NUL in particular breaks PostgreSQL text.
 _CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r"}
@@ -71,6 +73,17 @@ def check_request() -> None:
 def _max_query() -> int:
     """Return the longest query string this site accepts."""
     return current_app.config["MAX_QUERY_STRING"]
+
+
+def safe_next(target: str | None, fallback: str | None = None) -> str:
+    """Return a same-site path to go back to, never another site's address."""
+    fallback = fallback or url_for("directory.home")
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    return target
 
 
 def add_headers(response):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, current_app, g, make_response, redirect, request, url_for
 from flask_babel import get_locale
@@ -15,6 +14,7 @@ from local_offer.auth import public
 from local_offer import theme
 from local_offer.extensions import db
 from local_offer.i18n import LANGUAGE_COOKIE
+from local_offer.security import safe_next
 
 bp = Blueprint("site", __name__)
 
@@ -84,17 +84,6 @@ def health():
     """Answer a load balancer's health check: the database is reachable."""
     db.session.execute(select(1))
     return {"status": "ok"}
-
-
-def safe_next(target: str | None, fallback: str | None = None) -> str:
-    """Return a same-site path to go back to, never another site's address."""
-    fallback = fallback or url_for("directory.home")
-    if not target:
-        return fallback
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return fallback
-    return target
 
 
 def _language_links() -> list[dict]:

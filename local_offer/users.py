@@ -92,6 +92,12 @@ def set_password(user: User, password: str, actor: User | None, action: str) -> 
     record_audit(action, "user", user.id, actor=actor, ip_address=client_ip())
 
 
+def change_password(user: User, password: str) -> None:
+    """Change someone's own password (they typed the current one); their other sessions end."""
+    set_password(user, password, actor=user, action="user.password_changed")
+    db.session.commit()
+
+
 def _token_hash(token: str) -> str:
     """Return the stored form of an emailed token."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -226,6 +232,23 @@ def approve_join(join: JoinRequest, organisation: Organisation | None, actor: Us
     return invite(join.email, Role.PROVIDER, [organisation], actor, name=join.name)
 
 
+def change_account(user: User, role: Role, active: bool, organisations: list[Organisation], actor: User) -> None:
+    """Change an account's role, organisations or whether it can sign in; audit what changed."""
+    before = {"role": user.role.value, "active": user.active,
+              "organisations": sorted(o.id for o in user.organisations)}
+    user.role = role
+    user.active = active
+    user.organisations = organisations
+    if not user.active:
+        user.session_version = (user.session_version or 1) + 1  # signed out at once
+    after = {"role": user.role.value, "active": user.active,
+             "organisations": sorted(o.id for o in organisations)}
+    changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
+    action = "user.role_changed" if "role" in changes else "user.updated"
+    record_audit(action, "user", user.id, actor=actor, changes=changes, ip_address=client_ip())
+    db.session.commit()
+
+
 def decline_join(join: JoinRequest, reason: str, actor: User) -> None:
     """Decline a join request and tell the person why."""
     join.status = JoinStatus.DECLINED
@@ -329,6 +352,14 @@ def use_recovery_code(user: User, code: str) -> bool:
     record_audit("user.recovery_code_used", "user", user.id, actor=user, ip_address=client_ip(),
                  changes={"left": len(remaining)})
     return True
+
+
+def check_second_factor(user: User, code: str) -> bool:
+    """Accept an authenticator code or an unused recovery code at sign-in; record a wrong one as a failed sign-in."""
+    if check_totp(user, code) or use_recovery_code(user, code):
+        return True
+    record_sign_in(user, user.email, succeeded=False)
+    return False
 
 
 def turn_on_two_factor(user: User, secret: str) -> list[str]:

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from local_offer import mail
 from local_offer.content_loader import LoadReport
-from local_offer.coproduction import service
-from local_offer.coproduction.content import load_demo_feedback, load_priorities
 from local_offer.extensions import db, limiter
+from local_offer.feedback import comments, tags
+from local_offer.feedback.seed import load_demo_feedback, load_priorities
 from local_offer.models import (
     AuditEvent,
     CouncilResponse,
@@ -24,6 +24,7 @@ from local_offer.models import (
     Priority,
     Role,
     Theme,
+    User,
 )
 
 from conftest import SWIM
@@ -63,7 +64,7 @@ def feedback_count() -> int:
 def test_parent_comment_redacted_published_answered_and_reported(setup, app):
     """Done when: a parent leaves feedback; the coordinator redacts, publishes and answers it; it is reported."""
     parent = app.test_client()
-    priority = service.active_priorities()[3]
+    priority = tags.active_priorities()[3]
     page = text_of(parent.get("/feedback"))
     assert "Do not include names, schools, addresses" in page and "privacy notice" in page
     response = leave(parent, priority=priority.id, name="Jo", email="jo@example.org")
@@ -107,7 +108,7 @@ def test_parent_comment_redacted_published_answered_and_reported(setup, app):
     assert "Saturday youth club at Leek youth centre" in public
     assert "Tom Baxter" not in text_of(parent.get(f"/you-said-we-did?priority={priority.code}"))
     assert "nowhere to go" in text_of(parent.get(f"/you-said-we-did?priority={priority.code}"))
-    other = service.active_priorities()[0]
+    other = tags.active_priorities()[0]
     assert "nowhere to go" not in text_of(parent.get(f"/you-said-we-did?priority={other.code}"))
 
     today = date.today()
@@ -127,7 +128,7 @@ def test_parent_comment_redacted_published_answered_and_reported(setup, app):
 
 def test_a_reworded_priority_leaves_tagged_comments_with_their_wording(setup, app):
     """Priorities are versioned: rewording retires the old row, which tagged comments keep."""
-    original = service.active_priorities()[0]
+    original = tags.active_priorities()[0]
     leave(app.test_client(), priority=original.id)
     staff = coordinator(app)
     response = staff.post(f"/coordinators/feedback/priorities/{original.id}",
@@ -135,7 +136,7 @@ def test_a_reworded_priority_leaves_tagged_comments_with_their_wording(setup, ap
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Priority, original.id).retired_at is not None
-    current = [p for p in service.active_priorities() if p.code == original.code]
+    current = [p for p in tags.active_priorities() if p.code == original.code]
     assert [p.title for p in current] == ["Services talk to each other and to families"]
     feedback = db.session.execute(select(Feedback)).scalar_one()
     assert feedback.priority.title == original.title
@@ -277,11 +278,11 @@ def test_moderation_is_for_coordinators_only(setup, app):
 def test_purge_removes_contacts_unpublished_words_and_redacted_originals(setup, app, runner):
     """After the retention period: contact details gone, unpublished words gone, only the redacted text kept."""
     old = datetime.now(timezone.utc) - timedelta(days=400)
-    staff_user = db.session.execute(select(service.User)).scalars().first()
-    waiting = service.submit("content", "parent_carer", "Old unpublished words", email="old@example.org")
-    redacted = service.submit("content", "parent_carer", "Mia at Oak School needs more")
-    recent = service.submit("content", "parent_carer", "Recent words", email="new@example.org")
-    service.publish(redacted, "[removed] needs more", staff_user, theme_ids=[], priority_id=None)
+    staff_user = db.session.execute(select(User)).scalars().first()
+    waiting = comments.submit("content", "parent_carer", "Old unpublished words", email="old@example.org")
+    redacted = comments.submit("content", "parent_carer", "Mia at Oak School needs more")
+    recent = comments.submit("content", "parent_carer", "Recent words", email="new@example.org")
+    comments.publish(redacted, "[removed] needs more", staff_user, theme_ids=[], priority_id=None)
     for row in (waiting, redacted):
         row.created_at = old
     db.session.commit()
@@ -300,9 +301,9 @@ def test_dashboard_warns_when_a_year_passes_without_publication(setup, app):
     """The coordinators' page warns when nothing has been published for twelve months."""
     staff = coordinator(app)
     assert "No comments or responses have been published yet" in text_of(staff.get("/coordinators/feedback/"))
-    user = db.session.execute(select(service.User)).scalars().first()
-    feedback = service.submit("content", "other", "A comment")
-    service.publish(feedback, "A comment", user, theme_ids=[], priority_id=None)
+    user = db.session.execute(select(User)).scalars().first()
+    feedback = comments.submit("content", "other", "A comment")
+    comments.publish(feedback, "A comment", user, theme_ids=[], priority_id=None)
     assert "law asks for at least one publication" not in text_of(staff.get("/coordinators/feedback/"))
     feedback.published_at = datetime.now(timezone.utc) - timedelta(days=400)
     db.session.commit()
@@ -338,7 +339,7 @@ def test_review_fixes_blank_text_empty_responses_tagging_and_shared_limits(setup
     leave(app.test_client())
     feedback = db.session.execute(select(Feedback)).scalar_one()
     theme = db.session.execute(select(Theme)).scalar_one()
-    priority = service.active_priorities()[1]
+    priority = tags.active_priorities()[1]
     assert staff.post(f"/coordinators/feedback/{feedback.id}/tag", data={
         "tag-themes": [theme.id], "tag-priority": priority.id}).status_code == 302
     db.session.expire_all()

@@ -26,7 +26,7 @@ from local_offer.extensions import db, limiter
 from local_offer.i18n import _
 from local_offer.models import SignIn, TokenPurpose, User
 from local_offer.sanitise import clean_text
-from local_offer.site import safe_next
+from local_offer.security import safe_next
 from sqlalchemy import select
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -98,14 +98,12 @@ def sign_in_code():
         return redirect(url_for("accounts.sign_in"))
     form = CodeForm()
     if form.validate_on_submit():
-        if users.check_totp(user, form.code.data) or users.use_recovery_code(user, form.code.data):
+        if users.check_second_factor(user, form.code.data):
             target = pending["next"]
             session.clear()
             login_user(user)
             users.record_sign_in(user, user.email, succeeded=True)
             return redirect(target)
-        db.session.commit()
-        users.record_sign_in(user, user.email, succeeded=False)
         form.code.errors.append(_("That code is not right. Codes change every 30 seconds."))
         return render_template("accounts/sign_in_code.html", form=form), 401
     return render_template("accounts/sign_in_code.html", form=form), 400 if form.errors else 200
@@ -173,8 +171,7 @@ def change_password():
             form.current.errors.append(_("Your current password is not right"))
             return render_template("accounts/change_password.html", form=form), 400
         user = current_user._get_current_object()
-        users.set_password(user, form.password.data, actor=user, action="user.password_changed")
-        db.session.commit()
+        users.change_password(user, form.password.data)
         session.clear()
         login_user(user)  # this session continues under the new session version
         flash(_("Your password has been changed. You have been signed out everywhere else."))

@@ -6,22 +6,12 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from local_offer import reviews, users
-
+from local_offer import reviews, synonyms as synonym_groups, users
 from local_offer.admin.forms import DecisionForm, InviteForm, SettingsForm, SynonymForm, UserForm
 from local_offer.auth import requires, second_factor_first
 from local_offer.extensions import db
 from local_offer.i18n import _
-from local_offer.models import (
-    JoinRequest,
-    JoinStatus,
-    Organisation,
-    Role,
-    SignIn,
-    SynonymGroup,
-    User,
-    record_audit,
-)
+from local_offer.models import JoinRequest, JoinStatus, Organisation, Role, SignIn, SynonymGroup, User
 from local_offer.sanitise import clean_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -169,20 +159,7 @@ def user_detail(user_id):
         elif user.id == current_user.id and (not form.active.data or form.role.data != Role.ADMIN.value):
             form.role.errors.append(_("You cannot remove your own administrator access"))
         else:
-            before = {"role": user.role.value, "active": user.active,
-                      "organisations": sorted(o.id for o in user.organisations)}
-            user.role = Role(form.role.data)
-            user.active = bool(form.active.data)
-            user.organisations = organisations
-            if not user.active:
-                user.session_version = (user.session_version or 1) + 1  # signed out at once
-            after = {"role": user.role.value, "active": user.active,
-                     "organisations": sorted(o.id for o in organisations)}
-            changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
-            action = "user.role_changed" if "role" in changes else "user.updated"
-            record_audit(action, "user", user.id, actor=current_user, changes=changes,
-                         ip_address=users.client_ip())
-            db.session.commit()
+            users.change_account(user, Role(form.role.data), bool(form.active.data), organisations, current_user)
             flash(_("Saved."))
             return redirect(url_for("admin.user_detail", user_id=user.id))
     elif not form.is_submitted():
@@ -202,15 +179,11 @@ def synonyms():
     form = SynonymForm()
     terms = _valid_terms(form)
     if terms:
-        group = SynonymGroup(terms=terms)
-        db.session.add(group)
-        db.session.flush()
-        record_audit("synonyms.added", "synonym_group", group.id, actor=current_user, changes={"terms": terms})
-        db.session.commit()
+        synonym_groups.add_group(terms, current_user)
         flash(_("Saved. The next search uses it."))
         return redirect(url_for("admin.synonyms"))
-    groups = db.session.execute(select(SynonymGroup).order_by(SynonymGroup.updated_at.desc())).scalars().all()
-    return render_template("admin/synonyms.html", form=form, groups=groups), 400 if form.errors else 200
+    return render_template("admin/synonyms.html", form=form, groups=synonym_groups.all_groups()), \
+        400 if form.errors else 200
 
 
 @bp.route("/synonyms/<uuid:group_id>", methods=["GET", "POST"])
@@ -221,10 +194,7 @@ def synonym(group_id):
     form = SynonymForm()
     terms = _valid_terms(form)
     if terms:
-        record_audit("synonyms.changed", "synonym_group", group.id, actor=current_user,
-                     changes={"terms": [group.terms, terms]})
-        group.terms = terms
-        db.session.commit()
+        synonym_groups.change_group(group, terms, current_user)
         flash(_("Saved. The next search uses it."))
         return redirect(url_for("admin.synonyms"))
     elif not form.is_submitted():
@@ -237,9 +207,7 @@ def synonym(group_id):
 def delete_synonym(group_id):
     """Remove a group of words."""
     group = db.get_or_404(SynonymGroup, str(group_id))
-    record_audit("synonyms.removed", "synonym_group", group.id, actor=current_user, changes={"terms": group.terms})
-    db.session.delete(group)
-    db.session.commit()
+    synonym_groups.remove_group(group, current_user)
     flash(_("Removed."))
     return redirect(url_for("admin.synonyms"))
 
@@ -248,19 +216,8 @@ def _valid_terms(form: SynonymForm) -> list[str] | None:
     """Return the submitted group's words when there are at least two, else None (errors on the form)."""
     if not form.validate_on_submit():
         return None
-    terms = _terms(form.terms.data)
+    terms = synonym_groups.split_terms(form.terms.data)
     if len(terms) < 2:
         form.terms.errors.append(_("Enter at least two words, separated by commas"))
         return None
-    return terms
-
-
-def _terms(text: str) -> list[str]:
-    """Split typed synonyms into clean, distinct words."""
-    seen, terms = set(), []
-    for part in (text or "").split(","):
-        term = clean_text(part)[:100]
-        if term and term.lower() not in seen:
-            seen.add(term.lower())
-            terms.append(term)
     return terms

@@ -26,7 +26,8 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
 
-from local_offer.coproduction.service import COMMENT_MAX, EXCLUSION_LABELS, RESPONDENT_LABELS, TOPIC_LABELS
+from local_offer.feedback.comments import COMMENT_MAX
+from local_offer.feedback.labels import EXCLUSION_LABELS, RESPONDENT_LABELS, TOPIC_LABELS
 from local_offer.i18n import _, _l
 from local_offer.sanitise import clean_text
 

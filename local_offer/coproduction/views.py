@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_limiter.util import get_remote_address
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from local_offer.auth import public, requires, second_factor_first
-from local_offer.coproduction import bp, charts, service
 from local_offer.coproduction.forms import (
     ExcludeForm,
     FeedbackForm,
@@ -26,31 +24,28 @@ from local_offer.coproduction.forms import (
 )
 from local_offer.errors import refuse
 from local_offer.extensions import db, limiter
+from local_offer.feedback import comments, council_responses, labels, partnership_report, retention, tags
 from local_offer.i18n import _
 from local_offer.models import (
     PUBLIC_STATUSES,
     CouncilResponse,
     Feedback,
-    FeedbackStatus,
     FeedbackTopic,
     Listing,
     Priority,
     ResponseStatus,
     Role,
-    Theme,
 )
 from local_offer.users import client_ip
 
+bp = Blueprint("coproduction", __name__)
+bp.add_app_template_global(comments.waiting_count, "feedback_waiting_count")
+bp.app_context_processor(labels.template_labels)
+
 
 def _limit():
+    """Return how many comments one address may leave (the setting, read when a comment comes in)."""
     return current_app.config["FEEDBACK_LIMIT"]
-
-
-@bp.app_context_processor
-def labels():
-    """Give templates the co-production labels."""
-    return {"TOPIC_LABELS": service.TOPIC_LABELS, "TOPIC_SHORT": service.TOPIC_SHORT,
-            "RESPONDENT_LABELS": service.RESPONDENT_LABELS, "EXCLUSION_LABELS": service.EXCLUSION_LABELS}
 
 
 # --- leaving feedback (public) ----------------------------------------------------------------------
@@ -68,14 +63,15 @@ def _listing_for(value: str | None) -> Listing | None:
 
 
 def _leave(form, template: str, simple: bool):
+    """Show a feedback form, or store the comment it sends and say thank you."""
     listing = _listing_for(request.values.get("listing"))
     if hasattr(form, "priority"):
         form.priority.choices = [("", _("Not sure, or none of these"))] + [
-            (priority.id, priority.title) for priority in service.active_priorities()]
+            (priority.id, priority.title) for priority in tags.active_priorities()]
     if listing is not None and not form.is_submitted():
         form.listing.data = listing.id
     if form.validate_on_submit():
-        feedback = service.submit(
+        feedback = comments.submit(
             form.topic.data, "young_person" if simple else form.respondent.data, form.comment.data,
             listing_id=listing.id if listing else None,
             priority_id=form.priority.data if hasattr(form, "priority") else None, simple_form=simple,
@@ -125,7 +121,7 @@ def you_said_we_did():
     if topic and topic not in {item.value for item in FeedbackTopic}:
         refuse(400, _("There is no topic called that."))
     priority = request.args.get("priority") or None
-    codes = {row.code: row.title for row in db.session.execute(select(Priority)).scalars()}
+    codes = tags.priority_titles_by_code()
     if priority and priority not in codes:
         refuse(400, _("There is no priority called that."))
     try:
@@ -135,9 +131,9 @@ def you_said_we_did():
         refuse(400, _("The year and page must be numbers."))
     if page < 1 or page > 10_000 or (year is not None and not 2000 <= year <= 2100):
         refuse(400, _("There is no page like that."))
-    result = service.published(topic, priority, year, page)
+    result = council_responses.published(topic, priority, year, page)
     return render_template("coproduction/you_said.html", result=result, topic=topic, priority=priority, year=year,
-                           priorities=service.active_priorities(), all_priorities=codes)
+                           priorities=tags.active_priorities(), all_priorities=codes)
 
 
 # --- coordinators ----------------------------------------------------------------------------------------
@@ -154,27 +150,28 @@ def coordinators_second_factor():
 @requires(Role.COORDINATOR)
 def queue():
     """New comments, oldest first, with reminders of what the law asks for."""
-    recent = db.session.execute(select(Feedback).where(Feedback.status != FeedbackStatus.NEW)
-                                .order_by(Feedback.moderated_at.desc()).limit(20)).scalars().all()
-    return render_template("coproduction/queue.html", waiting=service.waiting(), recent=recent,
-                           last_publication=service.last_publication(), overdue=service.publication_overdue(),
-                           last_purge=service.last_purge(), purge_overdue=service.retention_due())
+    return render_template("coproduction/queue.html", waiting=comments.waiting(),
+                           recent=comments.recently_moderated(20),
+                           last_publication=council_responses.last_publication(),
+                           overdue=council_responses.publication_overdue(),
+                           last_purge=retention.last_purge(), purge_overdue=retention.retention_due())
 
 
 def _feedback_or_404(feedback_id) -> Feedback:
+    """Return the comment with this id, or answer 404."""
     return db.get_or_404(Feedback, str(feedback_id))
 
 
 def _moderation_page(feedback: Feedback, status: int = 200, **forms):
+    """Show one comment with its moderation forms (any form given keeps what was typed and its errors)."""
     publish_form = forms.get("publish_form") or PublishForm(published_text=feedback.published_text or feedback.comment,
                                                             priority=feedback.priority_id or "",
                                                             themes=[theme.id for theme in feedback.themes])
-    publish_form.priority.choices = [("", _("None"))] + [(p.id, p.title) for p in service.active_priorities()]
+    publish_form.priority.choices = [("", _("None"))] + [(p.id, p.title) for p in tags.active_priorities()]
     if feedback.priority is not None and feedback.priority.retired_at is not None:
         publish_form.priority.choices.append((feedback.priority.id, _("%(title)s (earlier wording)",
                                                                       title=feedback.priority.title)))
-    publish_form.themes.choices = [(theme.id, theme.name) for theme in
-                                   db.session.execute(select(Theme).order_by(Theme.name)).scalars()]
+    publish_form.themes.choices = [(theme.id, theme.name) for theme in tags.all_themes()]
     tag_form = forms.get("tag_form") or TagForm(prefix="tag", priority=feedback.priority_id or "",
                                                 themes=[theme.id for theme in feedback.themes])
     tag_form.priority.choices, tag_form.themes.choices = publish_form.priority.choices, publish_form.themes.choices
@@ -183,7 +180,14 @@ def _moderation_page(feedback: Feedback, status: int = 200, **forms):
                            tag_form=tag_form,
                            exclude_form=forms.get("exclude_form") or ExcludeForm(),
                            reply_form=forms.get("reply_form") or ReplyForm(), form=failed,
-                           responses=service.responses_for(feedback)), status
+                           responses=council_responses.responses_for(feedback)), status
+
+
+def _tagging_choices(form):
+    """Offer every priority (earlier wordings too) and every theme, so any a comment has is accepted."""
+    form.priority.choices = [("", "")] + [(p.id, p.title) for p in tags.priority_history()]
+    form.themes.choices = [(theme.id, theme.name) for theme in tags.all_themes()]
+    return form
 
 
 @bp.get("/coordinators/feedback/<uuid:feedback_id>")
@@ -198,13 +202,11 @@ def moderate(feedback_id):
 def publish(feedback_id):
     """Publish after confirming the comment identifies no one."""
     feedback = _feedback_or_404(feedback_id)
-    form = PublishForm()
-    form.priority.choices = [("", "")] + [(p.id, p.title) for p in db.session.execute(select(Priority)).scalars()]
-    form.themes.choices = [(theme.id, theme.name) for theme in db.session.execute(select(Theme)).scalars()]
+    form = _tagging_choices(PublishForm())
     if not form.validate():
         return _moderation_page(feedback, 400, publish_form=form)
-    service.publish(feedback, form.published_text.data, current_user, theme_ids=form.themes.data,
-                    priority_id=form.priority.data, ip_address=client_ip())
+    comments.publish(feedback, form.published_text.data, current_user, theme_ids=form.themes.data,
+                     priority_id=form.priority.data, ip_address=client_ip())
     flash(_("Published. It is on the 'You said, we did' page."))
     return redirect(url_for("coproduction.queue"))
 
@@ -214,12 +216,10 @@ def publish(feedback_id):
 def tag(feedback_id):
     """Tag a comment with a priority and themes, whatever its status (the report counts them)."""
     feedback = _feedback_or_404(feedback_id)
-    form = TagForm(prefix="tag")
-    form.priority.choices = [("", "")] + [(p.id, p.title) for p in db.session.execute(select(Priority)).scalars()]
-    form.themes.choices = [(theme.id, theme.name) for theme in db.session.execute(select(Theme)).scalars()]
+    form = _tagging_choices(TagForm(prefix="tag"))
     if not form.validate():
         return _moderation_page(feedback, 400, tag_form=form)
-    service.tag(feedback, form.themes.data, form.priority.data, current_user)
+    comments.tag(feedback, form.themes.data, form.priority.data, current_user)
     flash(_("Tags saved."))
     return redirect(url_for("coproduction.moderate", feedback_id=feedback.id))
 
@@ -232,7 +232,7 @@ def exclude(feedback_id):
     form = ExcludeForm()
     if not form.validate():
         return _moderation_page(feedback, 400, exclude_form=form)
-    emailed = service.exclude(feedback, form.reason.data, form.note.data or "", current_user, ip_address=client_ip())
+    emailed = comments.exclude(feedback, form.reason.data, form.note.data or "", current_user, ip_address=client_ip())
     flash(_("Excluded. We emailed them where to raise their own case.") if emailed else _("Excluded."))
     return redirect(url_for("coproduction.queue"))
 
@@ -250,8 +250,8 @@ def reply(feedback_id):
     if not form.validate():
         return _moderation_page(feedback, 400, reply_form=form)
     try:
-        service.send_reply(feedback, form.body.data, current_user)
-    except service.ReplyFailed:
+        comments.send_reply(feedback, form.body.data, current_user)
+    except comments.ReplyFailed:
         form.body.errors = list(form.body.errors) + [
             _("The email could not be sent just now. Nothing was recorded; try again later.")]
         return _moderation_page(feedback, 503, reply_form=form)
@@ -265,19 +265,13 @@ def themes():
     """The themes comments are tagged with."""
     form = ThemeForm()
     if form.validate_on_submit():
-        import re
-
-        name = service.clean_text(form.name.data)
-        code = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:80] or "theme"
-        if db.session.execute(select(Theme).where(Theme.code == code)).first() is not None:
+        if tags.add_theme(form.name.data) is None:
             form.name.errors.append(_("There is already a theme called that"))
         else:
-            db.session.add(Theme(code=code, name=name))
-            db.session.commit()
             flash(_("Theme added."))
             return redirect(url_for("coproduction.themes"))
-    rows = db.session.execute(select(Theme).order_by(Theme.name)).scalars().all()
-    return render_template("coproduction/themes.html", form=form, themes=rows), 400 if form.errors else 200
+    return render_template("coproduction/themes.html", form=form, themes=tags.all_themes()), \
+        400 if form.errors else 200
 
 
 @bp.route("/coordinators/feedback/priorities", methods=["GET", "POST"])
@@ -286,11 +280,11 @@ def priorities():
     """The partnership's priorities: add, reword (a new version), retire; earlier versions are kept."""
     form = PriorityForm()
     if form.validate_on_submit():
-        service.add_priority(form.title.data, form.description.data or "", current_user)
+        tags.add_priority(form.title.data, form.description.data or "", current_user)
         flash(_("Priority added."))
         return redirect(url_for("coproduction.priorities"))
-    return render_template("coproduction/priorities.html", form=form, current=service.active_priorities(),
-                           history=service.priority_history()), 400 if form.errors else 200
+    return render_template("coproduction/priorities.html", form=form, current=tags.active_priorities(),
+                           history=tags.priority_history()), 400 if form.errors else 200
 
 
 @bp.route("/coordinators/feedback/priorities/<uuid:priority_id>", methods=["GET", "POST"])
@@ -302,11 +296,11 @@ def priority(priority_id):
         refuse(409, _("This is an earlier wording of a priority; change the current one."))
     form = PriorityForm(obj=row) if request.method == "GET" else PriorityForm()
     if request.method == "POST" and request.form.get("retire"):
-        service.retire_priority(row, current_user)
+        tags.retire_priority(row, current_user)
         flash(_("Priority retired. Comments tagged with it keep it."))
         return redirect(url_for("coproduction.priorities"))
     if form.validate_on_submit():
-        service.revise_priority(row, form.title.data, form.description.data or "", current_user)
+        tags.revise_priority(row, form.title.data, form.description.data or "", current_user)
         flash(_("Priority changed. Comments tagged before keep the earlier wording."))
         return redirect(url_for("coproduction.priorities"))
     return render_template("coproduction/priority.html", form=form, priority=row), 400 if form.errors else 200
@@ -316,23 +310,14 @@ def priority(priority_id):
 @requires(Role.COORDINATOR)
 def responses():
     """The council's responses, drafts first."""
-    rows = db.session.execute(select(CouncilResponse).options(selectinload(CouncilResponse.feedback))
-                              .order_by(CouncilResponse.status, CouncilResponse.created_at.desc())).scalars().all()
-    return render_template("coproduction/responses.html", responses=rows)
+    return render_template("coproduction/responses.html", responses=council_responses.all_responses())
 
 
 def _response_form(form: ResponseForm, keep: list[str]) -> ResponseForm:
-    form.theme.choices = [("", _("None"))] + [(theme.id, theme.name) for theme in
-                                               db.session.execute(select(Theme).order_by(Theme.name)).scalars()]
-    published = db.session.execute(select(Feedback).where(Feedback.status == FeedbackStatus.PUBLISHED)
-                                   .order_by(Feedback.published_at.desc()).limit(300)).scalars().all()
-    shown = {row.id for row in published}
-    # Comments already answered, or asked for, stay choosable however old they are.
-    published += db.session.execute(select(Feedback).where(Feedback.status == FeedbackStatus.PUBLISHED,
-                                                           Feedback.id.in_([i for i in keep if i not in shown]))
-                                    ).scalars().all()
+    """Offer the themes and the published comments a response may answer (``keep`` however old)."""
+    form.theme.choices = [("", _("None"))] + [(theme.id, theme.name) for theme in tags.all_themes()]
     form.feedback.choices = [(row.id, f"{row.published_at:%d %b %Y}: {row.published_text[:140]}")
-                             for row in published]
+                             for row in council_responses.answerable_comments(keep)]
     return form
 
 
@@ -354,10 +339,10 @@ def response(response_id=None):
     keep += [str(value)[:36] for value in (request.values.getlist("feedback") or [])][:300]
     _response_form(form, keep)
     if form.validate_on_submit():
-        saved = service.save_response(row, title=form.title.data, you_said=form.you_said.data,
-                                      we_did=form.we_did.data, action_due=form.action_due.data,
-                                      feedback_ids=form.feedback.data, theme_id=form.theme.data,
-                                      publish_now=bool(form.publish.data), actor=current_user)
+        saved = council_responses.save_response(
+            row, title=form.title.data, you_said=form.you_said.data, we_did=form.we_did.data,
+            action_due=form.action_due.data, feedback_ids=form.feedback.data, theme_id=form.theme.data,
+            publish_now=bool(form.publish.data), actor=current_user)
         flash(_("Published on 'You said, we did'.") if saved.status is ResponseStatus.PUBLISHED
               else _("Saved as a draft."))
         return redirect(url_for("coproduction.responses"))
@@ -372,10 +357,11 @@ def _three_parts(*fields) -> None:
 
 
 def _report_period() -> tuple[ReportForm, date | None, date | None]:
+    """Read the report's period from the address (the last twelve months when none is given)."""
     form = ReportForm(formdata=request.args if request.args else None)
     _three_parts(form.start, form.end)
     if not request.args:
-        today = service.local_today()
+        today = partnership_report.local_today()
         form.end.data = today
         form.start.data = today - timedelta(days=364)
         return form, form.start.data, form.end.data
@@ -391,12 +377,10 @@ def report():
     form, start, end = _report_period()
     if start is None:
         return render_template("coproduction/report.html", form=form, result=None), 400
-    result = service.report(start, end)
-    chart_images = {key: charts.bar_chart(f"chart-{key}", str(service.SECTION_TITLES[key]), rows,
-                                          _("This period"), _("Period before"))
-                    for key, rows in result.sections.items()}
-    return render_template("coproduction/report.html", form=form, result=result, charts=chart_images,
-                           section_titles=service.SECTION_TITLES)
+    result = partnership_report.report(start, end)
+    return render_template("coproduction/report.html", form=form, result=result,
+                           charts=partnership_report.section_charts(result),
+                           section_titles=partnership_report.SECTION_TITLES)
 
 
 @bp.get("/coordinators/feedback/report.csv")
@@ -406,6 +390,6 @@ def report_csv():
     form, start, end = _report_period()
     if start is None:
         refuse(400, "; ".join(str(error) for errors in form.errors.values() for error in errors))
-    body = service.report_csv(service.report(start, end))
+    body = partnership_report.report_csv(partnership_report.report(start, end))
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=feedback-{start}-{end}.csv"})

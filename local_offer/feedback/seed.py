@@ -48,6 +48,7 @@ def load_priorities(path: Path, report: LoadReport) -> None:
 
 
 def _ago(days, now: datetime) -> datetime:
+    """Return the moment a number of days (from the content file) before now."""
     return now - timedelta(days=float(days))
 
 
