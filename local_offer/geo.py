@@ -32,7 +32,6 @@ import csv
 import gzip
 import importlib.util
 import io
-import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -319,19 +318,6 @@ def public_point(venue: Location) -> tuple[float, float] | None:
 def distance_miles(first: tuple[float, float], second: tuple[float, float]) -> float:
     """Return the great-circle distance in miles (plenty accurate at a county's scale)."""
     return great_circle(first, second).miles
-
-
-def miles_to_metres(miles: float) -> float:
-    """Convert miles to metres (ORUK's proximity is in metres)."""
-    return miles * METRES_PER_MILE
-
-
-def bounding_box(centre: tuple[float, float], miles: float) -> tuple[float, float, float, float]:
-    """Return (south, west, north, east) around a point, for a quick database pre-filter."""
-    latitude, longitude = centre
-    delta_lat = miles / 69.0
-    delta_lon = miles / max(1e-6, 69.0 * math.cos(math.radians(latitude)))
-    return latitude - delta_lat, longitude - delta_lon, latitude + delta_lat, longitude + delta_lon
 
 
 class OfflineGeocoder(Geocoder):

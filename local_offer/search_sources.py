@@ -93,7 +93,7 @@ def facet_records(listing_ids: list[str] | None = None) -> dict[str, Record]:
     """Read the filterable facts of public listings (all, or the given ids) in bulk queries."""
     query = select(Listing.id, Listing.min_age, Listing.max_age, Listing.is_free,
                    *(getattr(Listing, column) for column in FUNDING_FLAGS.values()), Listing.in_area,
-                   Listing.service_area, Listing.status, Listing.kind, Listing.level, Listing.delivery_methods,
+                   Listing.kind, Listing.level, Listing.delivery_methods,
                    Listing.assured_date, Listing.review_due).where(Listing.status.in_(PUBLIC_STATUSES))
     if listing_ids is not None:
         query = query.where(Listing.id.in_(listing_ids))
@@ -103,9 +103,7 @@ def facet_records(listing_ids: list[str] | None = None) -> dict[str, Record]:
             id=row.id, min_age=row.min_age if row.min_age is not None else 0,
             max_age=row.max_age if row.max_age is not None else 25, free=bool(row.is_free),
             funding={code for code, column in FUNDING_FLAGS.items() if getattr(row, column)},
-            in_area=bool(row.in_area),
-            county_wide=(row.service_area or "").strip().lower() in ("county-wide", "countywide"),
-            closed=row.status.value == "temporarily_closed", kind=row.kind.value,
+            in_area=bool(row.in_area), kind=row.kind.value,
             level=row.level.value, delivery=set(row.delivery_methods or []), days=set(), periods=set(),
             terms=set(), assured=row.assured_date.toordinal() if row.assured_date else 0,
             review_due=row.review_due.toordinal() if row.review_due else NO_REVIEW_DATE)

@@ -14,7 +14,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from local_offer.fields import email_field
+from local_offer.fields import choices, email_field
 from local_offer.i18n import _l
 from local_offer.reviews import MAX_HIDE_AFTER_DAYS
 
@@ -36,7 +36,7 @@ class DecisionForm(FlaskForm):
 
     decision = RadioField(_l("Decision"), widget=GovRadioInput(), validators=[
         InputRequired(message=_l("Choose approve or decline"))],
-        choices=[("approve", _l("Approve and send an invitation")), ("decline", _l("Decline"))])
+        choices=choices([("approve", _l("Approve and send an invitation")), ("decline", _l("Decline"))]))
     organisation = SelectField(_l("Their organisation"), widget=GovSelect(), choices=[], validators=[Optional()],
                                description=_l("Choose an existing organisation, or leave it to create a new one"))
     reason = TextAreaField(_l("Reason (sent to them if you decline)"), widget=GovTextArea(), validators=[

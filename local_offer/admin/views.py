@@ -10,6 +10,7 @@ from local_offer import reviews, synonyms as synonym_groups, users
 from local_offer.admin.forms import DecisionForm, InviteForm, SettingsForm, SynonymForm, UserForm
 from local_offer.auth import requires, second_factor_first
 from local_offer.extensions import db
+from local_offer.fields import choices
 from local_offer.i18n import _
 from local_offer.models import JoinRequest, JoinStatus, Organisation, Role, SignIn, SynonymGroup, User
 from local_offer.sanitise import clean_text
@@ -84,8 +85,8 @@ def review_dashboard():
 def invite():
     """Invite a provider (coordinators) or anyone (administrators) by email."""
     form = InviteForm()
-    form.role.choices = _role_choices(current_user)
-    form.organisation.choices = _organisation_choices(_("No organisation"))
+    form.role.choices = choices(_role_choices(current_user))
+    form.organisation.choices = choices(_organisation_choices(_("No organisation")))
     if form.validate_on_submit():
         role = Role(form.role.data)
         organisation = db.session.get(Organisation, form.organisation.data) if form.organisation.data else None
@@ -117,7 +118,7 @@ def join_request(request_id):
     """Approve (with an invitation) or decline a request to join."""
     join = db.get_or_404(JoinRequest, str(request_id))
     form = DecisionForm()
-    form.organisation.choices = _organisation_choices(_("Create a new organisation from the request"))
+    form.organisation.choices = choices(_organisation_choices(_("Create a new organisation from the request")))
     if join.status is not JoinStatus.PENDING:
         return render_template("admin/join_request.html", join=join, form=None)
     if form.validate_on_submit():
@@ -150,7 +151,7 @@ def user_detail(user_id):
     """Change an account's role, organisations or whether it can sign in; see its recent sign-ins."""
     user = db.get_or_404(User, str(user_id))
     form = UserForm()
-    form.role.choices = _role_choices(current_user)
+    form.role.choices = choices(_role_choices(current_user))
     if form.validate_on_submit():
         ids = [line.strip() for line in (form.organisations.data or "").splitlines() if line.strip()]
         organisations = [db.session.get(Organisation, i) for i in ids]

@@ -185,7 +185,7 @@ def _service_ids() -> list[str]:
     if day is not None and day not in oruk.DAYS:
         raise ApiError("'day' must be one of SU, MO, TU, WE, TH, FR, SA.")
     search = SearchRequest(text=text, where=postcode, ids_only=True, strict_radius=metres is not None,
-                           radius=metres / 1609.344 if metres is not None else None,
+                           radius=metres / geo.METRES_PER_MILE if metres is not None else None,
                            sort="relevance" if text else ("distance" if postcode else "checked"))
     try:
         found = get_service().search(search)

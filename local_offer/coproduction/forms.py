@@ -28,6 +28,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, V
 
 from local_offer.feedback.comments import COMMENT_MAX
 from local_offer.feedback.labels import EXCLUSION_LABELS, RESPONDENT_LABELS, TOPIC_LABELS
+from local_offer.fields import choices
 from local_offer.i18n import _, _l
 from local_offer.sanitise import clean_text
 
@@ -67,7 +68,7 @@ class FeedbackForm(FlaskForm):
 
     topic = RadioField(_l("What is your comment about?"), widget=GovRadioInput(), validators=[
         InputRequired(message=_l("Choose what your comment is about"))],
-        choices=[(topic.value, label) for topic, label in TOPIC_LABELS.items()])
+        choices=choices([(topic.value, label) for topic, label in TOPIC_LABELS.items()]))
     comment = TextAreaField(_l("Your comment"), widget=GovTextArea(), validators=[
         InputRequired(message=_l("Enter your comment")), HasText(_l("Enter your comment")),
         Length(max=COMMENT_MAX, message=_l("Your comment must be 5,000 characters or fewer"))])
@@ -75,7 +76,7 @@ class FeedbackForm(FlaskForm):
                            choices=[], validators=[Optional()])
     respondent = RadioField(_l("Who are you?"), widget=GovRadioInput(), validators=[
         InputRequired(message=_l("Tell us who you are"))],
-        choices=[(respondent.value, label) for respondent, label in RESPONDENT_LABELS.items()])
+        choices=choices([(respondent.value, label) for respondent, label in RESPONDENT_LABELS.items()]))
     name, email, phone = _contact_fields()
     listing = HiddenField()
     #: The honeypot: hidden from people (and from screen readers), filled in by bots.
@@ -87,10 +88,10 @@ class SimpleFeedbackForm(FlaskForm):
     """The same, in shorter words, for children and young people."""
 
     topic = RadioField(_l("What is it about?"), widget=GovRadioInput(), validators=[
-        InputRequired(message=_l("Pick one"))], choices=[
+        InputRequired(message=_l("Pick one"))], choices=choices([
         ("content", _l("Things to do, places and help, or something missing")),
         ("usability", _l("Using this website")),
-        ("development", _l("How young people can help make this website better"))])
+        ("development", _l("How young people can help make this website better"))]))
     comment = TextAreaField(_l("What do you want to tell us?"), widget=GovTextArea(), validators=[
         InputRequired(message=_l("Write what you want to tell us")), HasText(_l("Write what you want to tell us")),
         Length(max=COMMENT_MAX, message=_l("That is too long. Use 5,000 characters or fewer."))])
@@ -129,7 +130,7 @@ class ExcludeForm(FlaskForm):
 
     reason = RadioField(_l("Why is it not published?"), widget=GovRadioInput(), validators=[
         InputRequired(message=_l("Choose why it is not published"))],
-        choices=[(reason.value, label) for reason, label in EXCLUSION_LABELS.items()])
+        choices=choices([(reason.value, label) for reason, label in EXCLUSION_LABELS.items()]))
     note = TextAreaField(_l("Note for the record (optional)"), widget=GovTextArea(), validators=[
         Optional(), Length(max=2000)])
     exclude = SubmitField(_l("Exclude"), widget=GovSubmitInput())

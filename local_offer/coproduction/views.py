@@ -24,6 +24,7 @@ from local_offer.coproduction.forms import (
 )
 from local_offer.errors import refuse
 from local_offer.extensions import db, limiter
+from local_offer.fields import choices
 from local_offer.feedback import comments, council_responses, labels, partnership_report, retention, tags
 from local_offer.i18n import _
 from local_offer.models import (
@@ -66,8 +67,8 @@ def _leave(form, template: str, simple: bool):
     """Show a feedback form, or store the comment it sends and say thank you."""
     listing = _listing_for(request.values.get("listing"))
     if hasattr(form, "priority"):
-        form.priority.choices = [("", _("Not sure, or none of these"))] + [
-            (priority.id, priority.title) for priority in tags.active_priorities()]
+        form.priority.choices = choices([("", _("Not sure, or none of these"))] + [
+            (priority.id, priority.title) for priority in tags.active_priorities()])
     if listing is not None and not form.is_submitted():
         form.listing.data = listing.id
     if form.validate_on_submit():
@@ -167,11 +168,11 @@ def _moderation_page(feedback: Feedback, status: int = 200, **forms):
     publish_form = forms.get("publish_form") or PublishForm(published_text=feedback.published_text or feedback.comment,
                                                             priority=feedback.priority_id or "",
                                                             themes=[theme.id for theme in feedback.themes])
-    publish_form.priority.choices = [("", _("None"))] + [(p.id, p.title) for p in tags.active_priorities()]
+    priorities = [("", _("None"))] + [(p.id, p.title) for p in tags.active_priorities()]
     if feedback.priority is not None and feedback.priority.retired_at is not None:
-        publish_form.priority.choices.append((feedback.priority.id, _("%(title)s (earlier wording)",
-                                                                      title=feedback.priority.title)))
-    publish_form.themes.choices = [(theme.id, theme.name) for theme in tags.all_themes()]
+        priorities.append((feedback.priority.id, _("%(title)s (earlier wording)", title=feedback.priority.title)))
+    publish_form.priority.choices = choices(priorities)
+    publish_form.themes.choices = choices((theme.id, theme.name) for theme in tags.all_themes())
     tag_form = forms.get("tag_form") or TagForm(prefix="tag", priority=feedback.priority_id or "",
                                                 themes=[theme.id for theme in feedback.themes])
     tag_form.priority.choices, tag_form.themes.choices = publish_form.priority.choices, publish_form.themes.choices
@@ -185,8 +186,8 @@ def _moderation_page(feedback: Feedback, status: int = 200, **forms):
 
 def _tagging_choices(form):
     """Offer every priority (earlier wordings too) and every theme, so any a comment has is accepted."""
-    form.priority.choices = [("", "")] + [(p.id, p.title) for p in tags.priority_history()]
-    form.themes.choices = [(theme.id, theme.name) for theme in tags.all_themes()]
+    form.priority.choices = choices([("", "")] + [(p.id, p.title) for p in tags.priority_history()])
+    form.themes.choices = choices((theme.id, theme.name) for theme in tags.all_themes())
     return form
 
 
@@ -315,9 +316,9 @@ def responses():
 
 def _response_form(form: ResponseForm, keep: list[str]) -> ResponseForm:
     """Offer the themes and the published comments a response may answer (``keep`` however old)."""
-    form.theme.choices = [("", _("None"))] + [(theme.id, theme.name) for theme in tags.all_themes()]
-    form.feedback.choices = [(row.id, f"{row.published_at:%d %b %Y}: {row.published_text[:140]}")
-                             for row in council_responses.answerable_comments(keep)]
+    form.theme.choices = choices([("", _("None"))] + [(theme.id, theme.name) for theme in tags.all_themes()])
+    form.feedback.choices = choices((row.id, f"{row.published_at:%d %b %Y}: {row.published_text[:140]}")
+                                    for row in council_responses.answerable_comments(keep))
     return form
 
 

@@ -35,8 +35,6 @@ class Record:
     free: bool
     funding: set[str]
     in_area: bool
-    county_wide: bool
-    closed: bool
     kind: str
     level: str
     delivery: set[str]
@@ -72,8 +70,6 @@ class FacetTable:
         self.review_due = np.fromiter((r.review_due for r in rows), dtype=np.int32, count=n)
         self.free = np.fromiter((r.free for r in rows), dtype=bool, count=n)
         self.in_area = np.fromiter((r.in_area for r in rows), dtype=bool, count=n)
-        self.county_wide = np.fromiter((r.county_wide for r in rows), dtype=bool, count=n)
-        self.closed = np.fromiter((r.closed for r in rows), dtype=bool, count=n)
         self.has_venue = np.fromiter((bool(r.venues) for r in rows), dtype=bool, count=n)
         #: One boolean array per value of each filter group: self.groups["day"]["SA"].
         self.groups = {group: {value: np.fromiter((_has(getattr(r, field), value) for r in rows), dtype=bool, count=n)
