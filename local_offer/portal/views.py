@@ -127,35 +127,35 @@ def new_listing():
 # --- the task list -----------------------------------------------------------------------------
 
 
-def _task_list(item: Listing, revision: ListingRevision | None, submit_form: SubmitForm, ready: bool | None = None,
-               status: int = 200):
+def _render_task_list(listing: Listing, revision: ListingRevision | None, submit_form: SubmitForm,
+                      ready: bool | None = None, status: int = 200):
     """Show a listing's sections and state, with what can be done next."""
-    states = section_states(item, revision)
+    states = section_states(listing, revision)
     return render_template(
-        "portal/listing.html", listing=item, revision=revision, data=current_data(item, revision), states=states,
+        "portal/listing.html", listing=listing, revision=revision, data=current_data(listing, revision), states=states,
         changes=_changes(revision), submit_form=submit_form, confirm_form=ConfirmForm(),
         ready=all(state == "completed" for state in states.values()) if ready is None else ready,
-        review=reviews.review_state(item) if item.is_visible and status == 200 else None), status
+        review=reviews.review_state(listing) if listing.is_visible and status == 200 else None), status
 
 
-@bp.get("/listings/<uuid:listing_id>")
+@bp.get("/listings/<uuid:listing_id>", endpoint="listing")
 @requires(Role.PROVIDER)
-def listing(listing_id):
+def task_list(listing_id):
     """Show a listing's sections and state, with what can be done next."""
-    item = editable_listing(listing_id)
-    revision = workflow.open_revision(item)
-    return _task_list(item, revision, SubmitForm(revision=revision.id if revision else "",
-                                                 version=revision.version if revision else ""))
+    listing = editable_listing(listing_id)
+    revision = workflow.open_revision(listing)
+    return _render_task_list(listing, revision, SubmitForm(revision=revision.id if revision else "",
+                                                           version=revision.version if revision else ""))
 
 
 @bp.post("/listings/<uuid:listing_id>/edit")
 @requires(Role.PROVIDER)
 def start_edit(listing_id):
     """Begin a change to a live listing: it waits beside the published version until approved."""
-    item = editable_listing(listing_id)
-    revision = workflow.begin_change(item, current_user)
+    listing = editable_listing(listing_id)
+    revision = workflow.begin_change(listing, current_user)
     section = request.form.get("section")
-    return redirect(url_for("portal.section", listing_id=item.id,
+    return redirect(url_for("portal.section", listing_id=listing.id,
                             section=section if section in listing_data.SECTIONS else "about", revision=revision.id))
 
 
@@ -189,10 +189,10 @@ def _prepare(form, section: str) -> dict:
 @requires(Role.PROVIDER)
 def section(listing_id, section):
     """Edit one section of the open change; saving keeps it as a draft to come back to."""
-    item = editable_listing(listing_id)
+    listing = editable_listing(listing_id)
     if section not in FORMS:
         abort(404)
-    revision = workflow.open_revision(item)
+    revision = workflow.open_revision(listing)
     form = FORMS[section]()
     extra = _prepare(form, section)
     if isinstance(form, AccessForm):
@@ -200,48 +200,48 @@ def section(listing_id, section):
     if not form.is_submitted():
         if revision is None:
             # Looking before changing anything: the form shows the live listing.
-            form.load(listing_data.listing_data(item))
-            form.version.data = f"live-{item.version}"
+            form.load(listing_data.listing_data(listing))
+            form.version.data = f"live-{listing.version}"
         else:
             form.load(revision.data)
             form.revision.data, form.version.data = revision.id, revision.version
-        return _render_section(item, revision, section, form, extra)
+        return _render_section(listing, revision, section, form, extra)
     if isinstance(form, AccessForm):
         form.read_details(request.form)
     if revision is None:
-        if form.revision.data or form.version.data != f"live-{item.version}":
-            return _stale(item, None, form, section)
+        if form.revision.data or form.version.data != f"live-{listing.version}":
+            return _stale(listing, None, form, section)
     elif form.revision.data != revision.id or str(form.version.data) != str(revision.version):
-        return _stale(item, revision, form, section)
+        return _stale(listing, revision, form, section)
     if not form.validate():
-        return _render_section(item, revision, section, form, extra, status=400)
+        return _render_section(listing, revision, section, form, extra, status=400)
     try:
-        workflow.save_section(item, revision, section, form.dump(), current_user)
+        workflow.save_section(listing, revision, section, form.dump(), current_user)
     except workflow.StaleEdit:
-        return _stale(item, workflow.open_revision(item), form, section)
+        return _stale(listing, workflow.open_revision(listing), form, section)
     flash(_("%(section)s saved.", section=SECTION_TITLES[section]))
-    return redirect(url_for("portal.listing", listing_id=item.id))
+    return redirect(url_for("portal.listing", listing_id=listing.id))
 
 
-def _render_section(item, revision, section, form, extra, status=200):
+def _render_section(listing, revision, section, form, extra, status=200):
     """Show one section's form."""
-    return render_template("portal/section.html", listing=item, revision=revision, section=section,
+    return render_template("portal/section.html", listing=listing, revision=revision, section=section,
                            title=SECTION_TITLES[section], form=form,
                            description_max=listing_data.DESCRIPTION_MAX, **extra), status
 
 
-def _stale(item, revision, form, section):
+def _stale(listing, revision, form, section):
     """Someone else saved this change (or approved it) since the form was opened: show both versions."""
     db.session.rollback()
     mine = None
     if form.validate():
-        base = dict(revision.data) if revision is not None else listing_data.listing_data(item)
+        base = dict(revision.data) if revision is not None else listing_data.listing_data(listing)
         mine = {**base, **form.dump()}
         changes = listing_data.diff(base, mine)
     else:
         changes = []
-    return render_template("portal/stale.html", listing=item, revision=revision, section=section,
-                           title=SECTION_TITLES[section], changes=changes, theirs=current_data(item, revision),
+    return render_template("portal/stale.html", listing=listing, revision=revision, section=section,
+                           title=SECTION_TITLES[section], changes=changes, theirs=current_data(listing, revision),
                            form=form, submitted=mine is not None), 409
 
 
@@ -257,85 +257,85 @@ def _unchanged_since_opened(revision: ListingRevision | None, form) -> bool:
 @requires(Role.PROVIDER)
 def submit(listing_id):
     """Send the open change for a coordinator to check."""
-    item = editable_listing(listing_id)
-    revision = workflow.open_revision(item)
+    listing = editable_listing(listing_id)
+    revision = workflow.open_revision(listing)
     form = SubmitForm()
     if not _unchanged_since_opened(revision, form):
         flash(_("This listing changed while you were looking at it. Check it again, then send it."))
-        return redirect(url_for("portal.listing", listing_id=item.id)), 303
-    complete = all(state == "completed" for state in section_states(item, revision).values())
+        return redirect(url_for("portal.listing", listing_id=listing.id)), 303
+    complete = all(state == "completed" for state in section_states(listing, revision).values())
     if not form.validate() or not complete:
         if not complete:
             form.note.errors = list(form.note.errors) + [_("Complete every section before sending it for checking")]
-        return _task_list(item, revision, form, ready=False, status=400)
+        return _render_task_list(listing, revision, form, ready=False, status=400)
     if revision.base_data is not None and not _changes(revision):
         flash(_("You have not changed anything yet."))
-        return redirect(url_for("portal.listing", listing_id=item.id)), 303
+        return redirect(url_for("portal.listing", listing_id=listing.id)), 303
     try:
-        workflow.submit(item, revision, form.note.data, current_user, ip_address=client_ip())
+        workflow.submit(listing, revision, form.note.data, current_user, ip_address=client_ip())
     except workflow.StaleEdit:
         flash(_("This listing changed while you were looking at it. Check it again, then send it."))
-        return redirect(url_for("portal.listing", listing_id=item.id)), 303
+        return redirect(url_for("portal.listing", listing_id=listing.id)), 303
     flash(_("Sent for checking. The Local Offer team will look at it soon; we will email you when they have."))
-    return redirect(url_for("portal.listing", listing_id=item.id))
+    return redirect(url_for("portal.listing", listing_id=listing.id))
 
 
 @bp.post("/listings/<uuid:listing_id>/withdraw")
 @requires(Role.PROVIDER)
 def withdraw(listing_id):
     """Throw away the open change; the live listing (if any) is untouched."""
-    item = editable_listing(listing_id)
-    revision = workflow.open_revision(item)
+    listing = editable_listing(listing_id)
+    revision = workflow.open_revision(listing)
     form = SubmitForm()
     if revision is not None and not _unchanged_since_opened(revision, form):
         flash(_("This listing changed while you were looking at it. Check it again."))
-        return redirect(url_for("portal.listing", listing_id=item.id)), 303
+        return redirect(url_for("portal.listing", listing_id=listing.id)), 303
     if revision is not None:
-        workflow.withdraw(item, revision, current_user, ip_address=client_ip())
+        workflow.withdraw(listing, revision, current_user, ip_address=client_ip())
         flash(_("Your changes have been thrown away."))
-    return redirect(url_for("portal.listing", listing_id=item.id))
+    return redirect(url_for("portal.listing", listing_id=listing.id))
 
 
 @bp.route("/listings/<uuid:listing_id>/status", methods=["GET", "POST"])
 @requires(Role.PROVIDER)
 def change_status(listing_id):
     """Ask to close temporarily, archive, or reopen; a coordinator approves it like any change."""
-    item = editable_listing(listing_id)
+    listing = editable_listing(listing_id)
     offered = {
         ListingStatus.PUBLISHED: [("temporarily_closed", _("Close it for a while (families still see it, marked closed)")),
                                   ("archived", _("Archive it: it has stopped and families should no longer see it"))],
         ListingStatus.TEMPORARILY_CLOSED: [("published", _("Reopen it")), ("archived", _("Archive it"))],
         ListingStatus.ARCHIVED: [("published", _("Bring it back"))],
-    }.get(item.status)
+    }.get(listing.status)
     if not offered:
         flash(_("A listing that has not been published yet cannot be closed or archived."))
-        return redirect(url_for("portal.listing", listing_id=item.id))
-    if workflow.open_revision(item) is not None:
+        return redirect(url_for("portal.listing", listing_id=listing.id))
+    if workflow.open_revision(listing) is not None:
         flash(_("This listing has changes that are not published yet. Send them for checking (or throw them "
                 "away) and wait for them to be checked before asking to close, archive or reopen it."))
-        return redirect(url_for("portal.listing", listing_id=item.id)), 303
+        return redirect(url_for("portal.listing", listing_id=listing.id)), 303
     form = StatusForm()
     form.status.choices = choices(offered)
     if form.validate_on_submit():
-        workflow.request_status_change(item, form.status.data, form.note.data, current_user, ip_address=client_ip())
+        workflow.request_status_change(listing, form.status.data, form.note.data, current_user, ip_address=client_ip())
         flash(_("Request sent. The Local Offer team will check it soon."))
-        return redirect(url_for("portal.listing", listing_id=item.id))
-    return render_template("portal/status.html", listing=item, form=form), 400 if form.errors else 200
+        return redirect(url_for("portal.listing", listing_id=listing.id))
+    return render_template("portal/status.html", listing=listing, form=form), 400 if form.errors else 200
 
 
 @bp.post("/listings/<uuid:listing_id>/confirm")
 @requires(Role.PROVIDER)
 def confirm(listing_id):
     """Confirm in one click that a live listing is still accurate: moves its review date on."""
-    item = editable_listing(listing_id)
+    listing = editable_listing(listing_id)
     form = ConfirmForm()
-    if not form.validate() or not item.is_visible:
+    if not form.validate() or not listing.is_visible:
         abort(400)
     try:
-        workflow.confirm_accurate(item, current_user, ip_address=client_ip())
+        workflow.confirm_accurate(listing, current_user, ip_address=client_ip())
     except workflow.StaleEdit:
         pass  # a second click at the same moment: the first one counted
-    flash(_("Thank you. %(name)s is marked as checked today.", name=item.name))
+    flash(_("Thank you. %(name)s is marked as checked today.", name=listing.name))
     target = request.form.get("next")
     return redirect(url_for("portal.dashboard") if target == "dashboard"
-                    else url_for("portal.listing", listing_id=item.id))
+                    else url_for("portal.listing", listing_id=listing.id))
