@@ -7,7 +7,6 @@ Real council feeds and the standard's examples are read from ../shared/oruk-samp
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -15,9 +14,9 @@ from sqlalchemy import func, select
 from local_offer import interchange
 from local_offer.extensions import db
 from local_offer.models import Listing, ListingRevision, ListingStatus, Organisation, RevisionStatus
+from local_offer.search import get_service
 
-from conftest import module_app
-from test_api import SAMPLES, errors, needs_samples
+from support import SAMPLES, errors, make_user, needs_samples, sign_in
 
 
 def listing_count() -> int:
@@ -143,25 +142,16 @@ def test_unreadable_files_exit_non_zero_with_a_message(vocabularies, runner, tmp
     assert missing.exit_code != 0 and "Cannot read" in missing.output
 
 
-def test_round_trip_export_import_export_is_identical(tmp_path_factory, tmp_path):
+def test_round_trip_export_import_export_is_identical(directory_site, app, runner, tmp_path):
     """Export the demo directory, import it into an empty instance, export again: the same JSON."""
-    from local_offer import geo
-    from local_offer.search import get_service
-
-    with module_app(tmp_path_factory, "export_from") as source:
-        geo.build(["ST", "WS", "DE", "B"])
-        assert source.test_cli_runner().invoke(args=["content", "load", "--demo"]).exit_code == 0
-        get_service().rebuild()
+    with directory_site.app.app_context():
         first = interchange.to_json(interchange.export_oruk())
     (tmp_path / "export.json").write_text(first, encoding="utf-8")
-    with module_app(tmp_path_factory, "import_into") as target:
-        geo.build(["ST", "WS", "DE", "B"])
-        assert target.test_cli_runner().invoke(args=["content", "load", "--no-demo"]).exit_code == 0
-        get_service().rebuild()
-        result = target.test_cli_runner().invoke(args=["oruk", "import", str(tmp_path / "export.json"),
-                                                       "--apply", "--publish"])
-        assert result.exit_code == 0 and "0 rejected" in result.output, result.output[-2000:]
-        second = interchange.to_json(interchange.export_oruk())
+    assert runner.invoke(args=["content", "load", "--no-demo"]).exit_code == 0
+    get_service().rebuild()
+    result = runner.invoke(args=["oruk", "import", str(tmp_path / "export.json"), "--apply", "--publish"])
+    assert result.exit_code == 0 and "0 rejected" in result.output, result.output[-2000:]
+    second = interchange.to_json(interchange.export_oruk())
     assert len(json.loads(first)) > 300
     if first != second:
         a, b = json.loads(first), json.loads(second)
@@ -174,28 +164,20 @@ def test_round_trip_export_import_export_is_identical(tmp_path_factory, tmp_path
 # --- the CSV layout ------------------------------------------------------------------------------------
 
 
-def test_csv_round_trip_and_update(tmp_path_factory, tmp_path):
+def test_csv_round_trip_and_update(directory_site, app, runner, tmp_path):
     """Export the demo directory as CSV, import it into an empty instance, export again: identical."""
-    from local_offer import geo
-    from local_offer.search import get_service
-
-    with module_app(tmp_path_factory, "csv_from") as source:
-        geo.build(["ST", "WS", "DE", "B"])
-        assert source.test_cli_runner().invoke(args=["content", "load", "--demo"]).exit_code == 0
+    with directory_site.app.app_context():
         first = interchange.export_csv()
     (tmp_path / "export.csv").write_text(first, encoding="utf-8")
-    with module_app(tmp_path_factory, "csv_into") as target:
-        geo.build(["ST", "WS", "DE", "B"])
-        runner = target.test_cli_runner()
-        assert runner.invoke(args=["content", "load", "--no-demo"]).exit_code == 0
-        get_service().rebuild()
-        dry = runner.invoke(args=["import", "csv", str(tmp_path / "export.csv")])
-        assert dry.exit_code == 0 and "Dry run" in dry.output and listing_count() == 0
-        result = runner.invoke(args=["import", "csv", str(tmp_path / "export.csv"), "--apply", "--publish"])
-        assert result.exit_code == 0 and "0 rejected" in result.output, result.output[-1500:]
-        second = interchange.export_csv()
-        again = runner.invoke(args=["import", "csv", str(tmp_path / "export.csv"), "--apply", "--publish"])
-        assert "0 created, 0 updated" in again.output
+    assert runner.invoke(args=["content", "load", "--no-demo"]).exit_code == 0
+    get_service().rebuild()
+    dry = runner.invoke(args=["import", "csv", str(tmp_path / "export.csv")])
+    assert dry.exit_code == 0 and "Dry run" in dry.output and listing_count() == 0
+    result = runner.invoke(args=["import", "csv", str(tmp_path / "export.csv"), "--apply", "--publish"])
+    assert result.exit_code == 0 and "0 rejected" in result.output, result.output[-1500:]
+    second = interchange.export_csv()
+    again = runner.invoke(args=["import", "csv", str(tmp_path / "export.csv"), "--apply", "--publish"])
+    assert "0 created, 0 updated" in again.output
     assert interchange.count_csv_rows(first) > 300
     if first != second:
         a, b = first.splitlines(), second.splitlines()
@@ -254,7 +236,6 @@ def test_coordinators_upload_check_then_apply_and_download(vocabularies, app):
     import io as stdlib_io
 
     from local_offer.models import Role
-    from test_accounts import make_user, sign_in
 
     make_user("coordinator@example.gov.uk", Role.COORDINATOR)
     make_user("provider@example.org", Role.PROVIDER)

@@ -13,9 +13,7 @@ from local_offer.extensions import db
 from local_offer.models import AuditEvent, Listing, Role, SiteSetting
 from local_offer.search import SearchRequest, get_service, record_change
 
-from conftest import CHILDMINDER, FORUM, SWIM
-from test_accounts import make_user, sign_in
-from test_pages import text_of
+from support import CHILDMINDER, FORUM, SWIM, make_user, sign_in, text_of
 
 TODAY = date.today()
 
