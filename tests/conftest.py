@@ -121,6 +121,22 @@ def full_demo(directory_site, main_site, app, instance_path):
 
 
 @pytest.fixture
+def small_content(app, tmp_path):
+    """Point CONTENT_PATH at content/ with one demo file, the six worked listings (and the feedback on them).
+
+    Loading all 300 demo listings takes seconds and is done once per run (``directory``);
+    tests of what loading does, twice over, prove it on these six.
+    """
+    source, folder = Path(app.config["CONTENT_PATH"]), tmp_path / "content"
+    (folder / "demo").mkdir(parents=True)
+    for name in ("vocabularies", "synonyms.yaml", "priorities.yaml", "pages", "demo/directory.yaml",
+                 "demo/feedback.yaml"):
+        (folder / name).symlink_to(source / name)
+    app.config["CONTENT_PATH"] = str(folder)
+    return folder
+
+
+@pytest.fixture
 def directory(directory_site):
     """The whole demo directory's app, in a fresh app context; its tests only read."""
     with directory_site.read() as app:

@@ -371,7 +371,7 @@ def test_every_route_gives_each_visitor_the_right_status(people, app, visitor):
             assert response.status_code not in (401, 403), where
 
 
-def test_demo_content_has_one_account_of_each_role(runner):
+def test_demo_content_has_one_account_of_each_role(small_content, runner):
     """`flask content load --demo` adds the documented demo accounts, once."""
     from local_offer.content_loader import DEMO_PASSWORD
 
