@@ -86,10 +86,11 @@ chromium:
 test: $(STAMPS)/install-test assets translations chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Search benchmark (not part of the tests): a large council and a region.
+# Benchmarks (not part of the tests): search for a large council and a region; a 100,000-row CSV import dry run.
 bench: $(STAMPS)/install
 	$(BIN)/python bench/search.py --count 5000
 	$(BIN)/python bench/search.py --count 50000
+	$(BIN)/python bench/imports.py --rows 100000
 
 clean:
 	rm -rf $(STAMPS) static/dist $(MO_FILES)

@@ -87,6 +87,12 @@ class DemandLog:
             except Exception:  # never let logging take a worker down; rows are retried next time
                 self.app.logger.exception("Could not write the search demand log")
 
+    def stop(self) -> None:
+        """Stop the background writer (queued rows not yet written stay in the queue)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
     def flush(self) -> int:
         """Write every queued row now, in one transaction; return how many."""
         rows = []

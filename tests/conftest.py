@@ -1,123 +1,71 @@
-"""Shared fixtures: an isolated app, client and CLI runner on a migrated test database.
+"""Shared fixtures: apps and databases built once per run, reset cheaply before every test.
 
-The database is SQLite in a temporary folder, or PostgreSQL when
-``LOCAL_OFFER_TEST_DATABASE_URL`` is set: each run then works in a schema of
-its own, dropped at the end.  Migrations run once per session; after every
-test all rows are deleted, so tests never see each other's data.
+* ``app``, ``client``, ``runner``: the main app, on a migrated database whose
+  content tables are emptied before each test (its gazetteer keeps the areas
+  tests looked up; see ``SharedApp.empty``), with the settings, instance
+  folder and services of a new app (``sites.py``).
+* ``demo``: the vocabularies, synonyms and six demo listings with their search
+  index, loaded and indexed once, then copied in per test.
+* ``full_demo``: every demo file, as ``make run`` loads it, copied in the same way.
+* ``directory``: the whole demo directory with a gazetteer for Staffordshire and
+  around, in a database of its own that its tests only read.
+
+Databases are SQLite files, or PostgreSQL schemas when
+``LOCAL_OFFER_TEST_DATABASE_URL`` is set (``databases.py``).
 """
 
 from __future__ import annotations
 
-import contextvars
-import os
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-import sqlalchemy as sa
-from flask.testing import FlaskClient
-from flask_migrate import upgrade
 
-from local_offer import create_app
 from local_offer.content_loader import LoadReport, load_demo, load_synonyms, load_vocabularies
-from local_offer.search import get_service
 from local_offer.extensions import db
+from local_offer.search import get_service
 
-POSTGRES_URL = os.environ.get("LOCAL_OFFER_TEST_DATABASE_URL")
-
-
-def with_search_path(url: str, schema: str) -> str:
-    """Return a PostgreSQL URL whose connections use the given schema."""
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
-
-
-@contextmanager
-def empty_database(folder, prefix: str):
-    """Yield the URL of a new, empty database: a SQLite file in folder, or a PostgreSQL schema."""
-    if not POSTGRES_URL:
-        yield "sqlite:///" + str(folder / f"{prefix}.sqlite3")
-        return
-    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(POSTGRES_URL)
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield with_search_path(POSTGRES_URL, schema)
-    finally:
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
-
-
-@contextmanager
-def module_app(tmp_path_factory, name: str):
-    """Yield an app, inside its context, on a migrated database and instance of its own."""
-    folder = tmp_path_factory.mktemp(name)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LOCAL_OFFER_INSTANCE_PATH", str(folder / "instance"))
-        with empty_database(folder, f"lo_{name}") as url:
-            app = create_app(make_test_config(url))
-            with app.app_context():
-                upgrade()
-                yield app
-                get_service().engine.close()
-                db.session.remove()
-                db.engine.dispose()
+from sites import SharedApp, build_app, load_directory, shared_app
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
-    """Yield the URL of an empty database for this test run, removing it afterwards."""
-    with empty_database(tmp_path_factory.mktemp("db"), "lo_test") as url:
-        yield url
+def main_site(tmp_path_factory):
+    """Build the main app on a migrated database once per run."""
+    with shared_app(tmp_path_factory.mktemp("main"), "lo_test") as site:
+        yield site
 
 
 @pytest.fixture(scope="session")
-def migrated_database(database_url, tmp_path_factory):
-    """Migrate the test database to the latest revision once per run."""
-    os.environ["LOCAL_OFFER_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "migrate"})
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
-    return database_url
+def migrated_database(main_site) -> str:
+    """Return the URL of the migrated main database, for tests that build an app of their own."""
+    return main_site.database.url
 
 
-def make_test_config(database_url: str, **overrides) -> dict:
-    """Return the settings every test app starts from."""
-    config = {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-key",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "SESSION_COOKIE_SECURE": False,
-        "REMEMBER_COOKIE_SECURE": False,
-        "RATELIMIT_ENABLED": False,
-        "MAP_TILE_URL": "",  # tests never fetch map tiles
-        "SEARCH_LOG_FLUSH_SECONDS": 0.2,
-        "SEARCH_WARM": False,
-        "VOCABULARY_CACHE_SECONDS": 0,
-        "SEARCH_INDEX_PROCS": 1,
-        "CARD_PRERENDER": False,  # no forking inside the test process (threads, browsers)
-        "WTF_CSRF_ENABLED": False,  # CSRF has its own tests, which turn it on  # one test turns it on; elsewhere it would race the assertions
-    }
-    config.update(overrides)
-    return config
+@pytest.fixture(scope="session")
+def demo_state(main_site, tmp_path_factory):
+    """Load the vocabularies, synonyms and six demo listings once, index them, and keep both."""
+    folder = tmp_path_factory.mktemp("demo")
+    main_site.empty()
+    with main_site.test(folder / "instance") as app:
+        content = Path(app.config["CONTENT_PATH"])
+        report = LoadReport()
+        load_vocabularies(content / "vocabularies", report)
+        load_synonyms(content / "synonyms.yaml", report)
+        load_demo(content / "demo" / "directory.yaml", report)
+        db.session.commit()
+        get_service().rebuild()
+    return main_site.save("demo", folder)
 
 
-class IsolatedClient(FlaskClient):
-    """A test client whose every request gets a fresh app context, as in production.
-
-    The ``app`` fixture keeps an app context pushed so tests can use the
-    database; without this, requests would share its ``g`` (and with it the
-    chosen language, the CSP nonce and, later, the signed-in user).
-    """
-
-    def open(self, *args, **kwargs):
-        """Send the request from an empty context, so Flask pushes a new app context."""
-        return contextvars.Context().run(super().open, *args, **kwargs)
+@pytest.fixture(scope="session")
+def directory_site(tmp_path_factory):
+    """Build the whole demo directory, its gazetteer and its index once, in a database of its own."""
+    folder = tmp_path_factory.mktemp("directory")
+    with shared_app(folder, "lo_directory") as site:
+        with site.app.app_context():
+            load_directory()
+            db.session.remove()
+        site.pristine = site.save("pristine", folder)
+        yield site
 
 
 @pytest.fixture
@@ -129,18 +77,21 @@ def instance_path(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def app(migrated_database, instance_path):
-    """Create an app on the migrated database; empty every table afterwards."""
-    app = create_app(make_test_config(migrated_database))
-    app.test_client_class = IsolatedClient
-    with app.app_context():
+def app(main_site, instance_path, request):
+    """Hand out the main app on an emptied database, as a newly created app would be.
+
+    A test marked ``own_app`` changes what ``create_app`` wired (it adds a route, which
+    Flask refuses once an app has served a request): it gets an app of its own.
+    """
+    main_site.empty()
+    if request.node.get_closest_marker("own_app") is None:
+        with main_site.test(instance_path) as app:
+            yield app
+        return
+    own = SharedApp(build_app(main_site.database.url, instance_path), main_site.database)
+    with own.test(instance_path) as app:
         yield app
-        get_service().engine.close()
-        db.session.remove()
-        with db.engine.begin() as connection:
-            for table in reversed(db.metadata.sorted_tables):
-                connection.execute(table.delete())
-        db.engine.dispose()
+    own.close()
 
 
 @pytest.fixture
@@ -156,31 +107,37 @@ def runner(app):
 
 
 @pytest.fixture
-def demo(app):
-    """Load the vocabularies and the six worked demo listings in content/demo/directory.yaml."""
-    content = Path(app.config["CONTENT_PATH"])
-    report = LoadReport()
-    load_vocabularies(content / "vocabularies", report)
-    load_synonyms(content / "synonyms.yaml", report)
-    load_demo(content / "demo" / "directory.yaml", report)
-    db.session.commit()
-    get_service().rebuild()
+def demo(demo_state, main_site, app, instance_path):
+    """Copy in the vocabularies, synonyms and six demo listings (content/demo/directory.yaml), indexed."""
+    main_site.restore(demo_state, instance_path)
     return app
 
 
 @pytest.fixture
-def full_demo(app):
-    """Load the vocabularies and every demo file, as `make run` does."""
-    result = app.test_cli_runner().invoke(args=["content", "load", "--demo"])
-    assert result.exit_code == 0, result.output
-    get_service().rebuild()
+def full_demo(directory_site, main_site, app, instance_path):
+    """Copy in the vocabularies and every demo file, as `make run` loads them, indexed."""
+    main_site.restore(directory_site.pristine, instance_path)
     return app
 
 
-#: Ids of demo listings the tests look at (content/demo/directory.yaml).
-SWIM = "2b7e9c10-5a4d-4e0a-8f3c-7d1e6a2b0001"
-FORUM = "2b7e9c10-5a4d-4e0a-8f3c-7d1e6a2b0002"
-CHILDMINDER = "2b7e9c10-5a4d-4e0a-8f3c-7d1e6a2b0003"
-SCHOOL = "2b7e9c10-5a4d-4e0a-8f3c-7d1e6a2b0004"
-PHONE_LINE = "2b7e9c10-5a4d-4e0a-8f3c-7d1e6a2b0005"
-COLLEGE = "2b7e9c10-5a4d-4e0a-8f3c-7d1e6a2b0006"
+@pytest.fixture
+def small_content(app, tmp_path):
+    """Point CONTENT_PATH at content/ with one demo file, the six worked listings (and the feedback on them).
+
+    Loading all 300 demo listings takes seconds and is done once per run (``directory``);
+    tests of what loading does, twice over, prove it on these six.
+    """
+    source, folder = Path(app.config["CONTENT_PATH"]), tmp_path / "content"
+    (folder / "demo").mkdir(parents=True)
+    for name in ("vocabularies", "synonyms.yaml", "priorities.yaml", "pages", "demo/directory.yaml",
+                 "demo/feedback.yaml"):
+        (folder / name).symlink_to(source / name)
+    app.config["CONTENT_PATH"] = str(folder)
+    return folder
+
+
+@pytest.fixture
+def directory(directory_site):
+    """The whole demo directory's app, in a fresh app context; its tests only read."""
+    with directory_site.read() as app:
+        yield app

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
 from local_offer import mail
 from local_offer.extensions import db, limiter
@@ -24,23 +23,7 @@ from local_offer.models import (
     User,
 )
 
-from test_pages import text_of
-
-PASSWORD = "a long enough password"
-
-
-def make_user(email: str, role: Role, organisations=(), active=True) -> User:
-    """Add an account with the test password."""
-    user = User(email=email, role=role, organisations=list(organisations), active=active,
-                password_hash=generate_password_hash(PASSWORD))
-    db.session.add(user)
-    db.session.commit()
-    return user
-
-
-def sign_in(client, email: str, password: str = PASSWORD, **kwargs):
-    """Post the sign-in form."""
-    return client.post("/account/sign-in", data={"email": email, "password": password}, **kwargs)
+from support import PASSWORD, make_test_config, make_user, sign_in, text_of
 
 
 def last_link(path_prefix: str) -> str:
@@ -146,8 +129,6 @@ def test_forms_without_a_csrf_token_are_refused(people, client, app):
 def test_sign_in_is_throttled_per_email_whether_or_not_it_exists(people, migrated_database):
     """Repeated attempts are slowed per email address, with the same answer for unknown ones."""
     from local_offer import create_app
-
-    from conftest import make_test_config
 
     throttled = create_app(make_test_config(migrated_database, RATELIMIT_ENABLED=True,
                                             SIGN_IN_LIMIT="3 per minute"))
@@ -390,7 +371,7 @@ def test_every_route_gives_each_visitor_the_right_status(people, app, visitor):
             assert response.status_code not in (401, 403), where
 
 
-def test_demo_content_has_one_account_of_each_role(runner):
+def test_demo_content_has_one_account_of_each_role(small_content, runner):
     """`flask content load --demo` adds the documented demo accounts, once."""
     from local_offer.content_loader import DEMO_PASSWORD
 
@@ -483,8 +464,6 @@ def test_limits_hold_across_workers_through_redis(people, migrated_database):
     import socket
 
     from local_offer import create_app
-
-    from conftest import make_test_config
 
     try:
         socket.create_connection(("127.0.0.1", 6379), timeout=1).close()

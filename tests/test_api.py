@@ -7,62 +7,20 @@ into the project); the schema checks skip when that folder is absent.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from local_offer import geo
-from local_offer.config import PROJECT_ROOT
 from local_offer.extensions import db
 from local_offer.models import Contact, Listing, Term, Vocabulary
 
-from conftest import CHILDMINDER, SWIM, module_app
-
-
-def samples_folder() -> Path | None:
-    """Find the shared ORUK samples: $LOCAL_OFFER_ORUK_SAMPLES, or ../shared/oruk-samples beside the project."""
-    for candidate in (os.environ.get("LOCAL_OFFER_ORUK_SAMPLES"), PROJECT_ROOT.parent / "shared" / "oruk-samples",
-                      Path("/work/shared/oruk-samples")):
-        if candidate and Path(candidate, "spec", "v1").is_dir():
-            return Path(candidate)
-    return None
-
-
-SAMPLES = samples_folder()
-needs_samples = pytest.mark.skipif(SAMPLES is None, reason="../shared/oruk-samples is not here")
-
-
-def validator(name: str):
-    """Return a Draft 7 validator, with formats checked, for one of the standard's v1 schemas."""
-    from jsonschema import Draft7Validator, FormatChecker
-
-    schema = json.loads((SAMPLES / "spec" / "v1" / name).read_text(encoding="utf-8"))
-    return Draft7Validator(schema, format_checker=FormatChecker())
-
-
-def errors(name: str, document) -> list[str]:
-    return [f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
-            for error in validator(name).iter_errors(document)]
-
-
-@pytest.fixture(scope="module")
-def directory(tmp_path_factory):
-    """The whole demo directory and its index, built once for the module (the API only reads)."""
-    from local_offer import geo
-    from local_offer.search import get_service
-
-    with module_app(tmp_path_factory, "api") as app:
-        geo.build(["ST", "WS", "DE", "B"])
-        result = app.test_cli_runner().invoke(args=["content", "load", "--demo"])
-        assert result.exit_code == 0, result.output
-        get_service().rebuild()
-        yield app
+from support import CHILDMINDER, SWIM, errors, needs_samples
 
 
 @pytest.fixture
 def api(directory):
+    """A client of the whole demo directory (see conftest), which the API only reads."""
     return directory.test_client()
 
 

@@ -6,8 +6,7 @@ from sqlalchemy import func, select
 from local_offer.extensions import db
 from local_offer.models import AuditEvent, Listing, Term
 
-from conftest import SWIM
-from test_pages import text_of
+from support import SWIM, text_of
 
 
 def stored_counts() -> tuple[int, int, int]:
@@ -80,6 +79,7 @@ def test_post_without_csrf_token_is_refused(demo, client, app):
     assert response.status_code in (400, 405)
 
 
+@pytest.mark.own_app
 def test_unexpected_errors_show_the_500_page_and_roll_back(app, client):
     """An unexpected failure shows a styled 500 page and leaves the session usable."""
     @app.get("/boom-for-test")

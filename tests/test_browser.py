@@ -6,21 +6,17 @@ skip quietly: if Chromium or axe-core is missing the tests fail and say why.
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
-from local_offer import create_app, geo
-from local_offer.search import get_service
 from local_offer.config import PROJECT_ROOT
-from local_offer.extensions import db
 
-from conftest import CHILDMINDER, SWIM, make_test_config
+from sites import load_directory, shared_app
+from support import CHILDMINDER, SWIM
 
 pytestmark = pytest.mark.browser
 
@@ -35,30 +31,29 @@ WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
-    """Serve the app with the demo content on a free local port for the module."""
+def live_site(tmp_path_factory, directory_site):
+    """Serve the whole demo directory, from a SQLite copy of its own, on a free local port for the module."""
     folder = tmp_path_factory.mktemp("browser")
-    previous = os.environ.get("LOCAL_OFFER_INSTANCE_PATH")
-    os.environ["LOCAL_OFFER_INSTANCE_PATH"] = str(folder / "instance")
-    app = create_app(make_test_config("sqlite:///" + str(folder / "browser.sqlite3")))
-    with app.app_context():
-        upgrade()
-        geo.build(["ST"])
-    result = app.test_cli_runner().invoke(args=["content", "load", "--demo"])
-    assert result.exit_code == 0, result.output
-    with app.app_context():
-        get_service().rebuild()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    with app.app_context():
-        db.engine.dispose()
-    if previous is None:
-        os.environ.pop("LOCAL_OFFER_INSTANCE_PATH", None)
-    else:
-        os.environ["LOCAL_OFFER_INSTANCE_PATH"] = previous
+    # The directory's pristine snapshot on SQLite is a whole database: copy it rather than build again.
+    pristine = directory_site.pristine if directory_site.database.is_sqlite else None
+    with shared_app(folder, "browser", sqlite=True, copy_of=pristine and pristine.rows.path) as site:
+        if pristine is None:
+            with site.app.app_context():
+                load_directory()
+            pristine = site.save("pristine", folder)
+        site.pristine = pristine
+        server = make_server("127.0.0.1", 0, site.app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        yield site, f"http://127.0.0.1:{server.server_port}"
+        server.shutdown()
+
+
+@pytest.fixture
+def live_server(live_site):
+    """Return the live site's address, its demo content as built: what a test changes, the next never sees."""
+    site, address = live_site
+    site.reset_to(site.pristine)
+    return address
 
 
 @pytest.fixture(scope="module")

@@ -59,7 +59,7 @@ def count(model) -> int:
     return db.session.execute(select(func.count()).select_from(model)).scalar_one()
 
 
-def test_content_load_is_idempotent(runner):
+def test_content_load_is_idempotent(small_content, runner):
     """A second load duplicates nothing and reports what was already there."""
     first = runner.invoke(args=["content", "load"])
     assert first.exit_code == 0, first.output
@@ -71,7 +71,7 @@ def test_content_load_is_idempotent(runner):
     assert (count(Term), count(Listing), count(Organisation)) == counts
 
 
-def test_content_load_never_overwrites_a_coordinators_edit(runner):
+def test_content_load_never_overwrites_a_coordinators_edit(small_content, runner):
     """Reloading seeds keeps changes made in the site."""
     runner.invoke(args=["content", "load"])
     term = db.session.execute(select(Term).where(Term.code == "swimming-x")).scalar_one_or_none()

@@ -3,6 +3,7 @@
 import re
 from collections import Counter
 from datetime import date
+from functools import cache
 
 import yaml
 from geopy.distance import great_circle
@@ -19,12 +20,13 @@ TOWNS = ["Stafford", "Stoke-on-Trent", "Newcastle-under-Lyme", "Leek", "Cannock"
          "Cheadle"]
 
 
-def demo_listings() -> list[dict]:
-    """Read every listing in the demo files."""
+@cache
+def demo_listings() -> tuple[dict, ...]:
+    """Read every listing in the demo files, once (libyaml's safe loader reads them ten times faster)."""
     listings = []
     for path in sorted(DEMO.glob("*.yaml")):
-        listings.extend((yaml.safe_load(path.read_text()) or {}).get("listings", []))
-    return listings
+        listings.extend((yaml.load(path.read_text(), Loader=yaml.CSafeLoader) or {}).get("listings", []))
+    return tuple(listings)
 
 
 def sentences(markdown: str) -> list[str]:

@@ -7,7 +7,7 @@ import pytest
 from local_offer import create_app
 from local_offer.config import PROJECT_ROOT, ConfigError
 
-from conftest import make_test_config
+from support import make_test_config
 
 
 def test_top_level_folders_are_wired_absolutely(app):

@@ -27,9 +27,7 @@ from local_offer.models import (
     User,
 )
 
-from conftest import SWIM
-from test_accounts import make_user, sign_in
-from test_pages import text_of
+from support import SWIM, make_test_config, make_user, sign_in, text_of
 
 LEEK = ("There is nothing for teenagers with autism near Leek. My son Tom Baxter at Westwood High "
         "has nowhere to go on Saturdays.")
@@ -228,7 +226,6 @@ def test_a_flood_from_one_address_is_throttled(setup, migrated_database):
     """Many submissions from one address get 429 after the limit, and no more are stored."""
     from local_offer import create_app
 
-    from conftest import make_test_config
 
     throttled = create_app(make_test_config(migrated_database, RATELIMIT_ENABLED=True,
                                             FEEDBACK_LIMIT="3 per minute"))
@@ -353,7 +350,6 @@ def test_both_forms_share_one_allowance_and_errors_are_free(setup, migrated_data
     """An address cannot double its allowance by using both forms; refused submissions do not count."""
     from local_offer import create_app
 
-    from conftest import make_test_config
 
     throttled = create_app(make_test_config(migrated_database, RATELIMIT_ENABLED=True,
                                             FEEDBACK_LIMIT="2 per minute"))

@@ -8,7 +8,6 @@ from local_offer import geo
 from local_offer.extensions import db
 from local_offer.models import GazetteerArea, Location
 
-from conftest import module_app
 
 #: Published positions (Code-Point Open via the ONS postcode directory), for checking conversion.
 KNOWN = {
@@ -18,13 +17,11 @@ KNOWN = {
 }
 
 
-@pytest.fixture(scope="module")
-def gazetteer(tmp_path_factory):
-    """Build the ST area and GB places once for this module, in a database of its own."""
-    with module_app(tmp_path_factory, "geo") as app:
-        app.config["POSTCODE_AREAS"] = ["ST"]
-        geo.build(["ST"])
-        yield app
+@pytest.fixture
+def gazetteer(directory):
+    """The directory's gazetteer (ST and the areas around it, and GB places), for a council of ST alone."""
+    directory.config["POSTCODE_AREAS"] = ["ST"]
+    return directory
 
 
 @pytest.mark.parametrize("postcode", sorted(KNOWN))

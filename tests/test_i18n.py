@@ -5,8 +5,7 @@ import pytest
 
 from local_offer.config import PROJECT_ROOT
 
-from conftest import SWIM
-from test_pages import text_of
+from support import SWIM, text_of
 
 POLISH_MO = PROJECT_ROOT / "translations" / "pl" / "LC_MESSAGES" / "messages.mo"
 

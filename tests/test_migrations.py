@@ -11,7 +11,8 @@ from flask_migrate import downgrade, upgrade
 from local_offer import create_app
 from local_offer.extensions import db
 
-from conftest import empty_database, make_test_config
+from databases import empty_database
+from support import make_test_config
 
 
 @pytest.fixture

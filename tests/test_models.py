@@ -17,7 +17,7 @@ from local_offer.models import (
     record_audit,
 )
 
-from conftest import SWIM
+from support import SWIM
 
 
 def make_listing(**fields) -> Listing:

@@ -1,21 +1,11 @@
 """Home, category, listing and information pages show what families need."""
 
-import re
-from html import unescape
-
 from sqlalchemy import select
 
 from local_offer.extensions import db
 from local_offer.models import Listing, ListingStatus
 
-from conftest import CHILDMINDER, COLLEGE, PHONE_LINE, SCHOOL, SWIM
-
-
-def text_of(response) -> str:
-    """Return a page's visible text with tags removed and spaces collapsed."""
-    html = response.get_data(as_text=True)
-    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+from support import CHILDMINDER, COLLEGE, PHONE_LINE, SCHOOL, SWIM, text_of
 
 
 def test_home_has_the_search_boxes_categories_and_key_pages(demo, client):

@@ -22,9 +22,7 @@ from local_offer.models import (
     User,
 )
 
-from conftest import CHILDMINDER, FORUM, SWIM
-from test_accounts import make_user, sign_in
-from test_pages import text_of
+from support import CHILDMINDER, FORUM, SWIM, make_user, sign_in, text_of
 
 OTTERS = "6f1c2a40-1d0b-4c51-9a57-0d2f0c1a0001"  # runs SWIM
 

@@ -14,9 +14,7 @@ from local_offer.listings import workflow
 from local_offer.models import AuditEvent, Listing, Role, SiteSetting, record_change
 from local_offer.search import SearchRequest, get_service
 
-from conftest import CHILDMINDER, FORUM, SWIM
-from test_accounts import make_user, sign_in
-from test_pages import text_of
+from support import CHILDMINDER, FORUM, SWIM, make_user, sign_in, text_of
 
 TODAY = date.today()
 

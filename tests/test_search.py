@@ -8,26 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from local_offer import geo
 from local_offer.extensions import db
 from local_offer.models import Listing, SearchChange, SearchLog, SynonymGroup, record_change
 from local_offer.search import SearchRequest, get_service
 from local_offer.demand import prune, scrub
 from local_offer.search.understanding import concepts, understand
 
-from conftest import SWIM, module_app
-from test_pages import text_of
-
-
-@pytest.fixture(scope="module")
-def directory(tmp_path_factory):
-    """The whole demo directory, a gazetteer for Staffordshire and an index, built once."""
-    with module_app(tmp_path_factory, "search") as app:
-        geo.build(["ST", "WS", "DE", "B"])
-        result = app.test_cli_runner().invoke(args=["content", "load", "--demo"])
-        assert result.exit_code == 0, result.output
-        get_service().rebuild()
-        yield app
+from support import SWIM, text_of
 
 
 def first_names(text: str, where: str = "", count: int = 3, **filters) -> list[str]:

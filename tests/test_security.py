@@ -4,7 +4,7 @@ import re
 
 from local_offer import create_app
 
-from conftest import make_test_config
+from support import make_test_config
 
 
 def test_every_response_has_the_security_headers(demo, client):

@@ -75,6 +75,12 @@ def prerender_cards(app: Flask, limit: int = CARD_CACHE_SIZE) -> int:
     return done
 
 
+def forget_cards() -> None:
+    """Drop every rendered card (cards are keyed by listing id and version, which a restored database repeats)."""
+    with _cards_lock:
+        _cards.clear()
+
+
 def init_app(app: Flask) -> None:
     """Let templates render card bodies."""
     app.add_template_global(card_body)
