@@ -580,7 +580,7 @@ def _same(listing: Listing, data: dict) -> bool:
 def export_oruk(progress: Callable[[Iterable], Iterable] | None = None) -> list[dict]:
     """Return every public listing as an ORUK v1 service (a bare array, as feeds are often shared)."""
     from local_offer.api import oruk
-    from local_offer.listings import PUBLIC_STATUSES, _LISTING_LOAD
+    from local_offer.listings import PUBLIC_STATUSES, LISTING_LOAD
 
     ids = db.session.execute(select(Listing.id).where(Listing.status.in_(PUBLIC_STATUSES)).order_by(Listing.id)
                              ).scalars().all()
@@ -588,7 +588,7 @@ def export_oruk(progress: Callable[[Iterable], Iterable] | None = None) -> list[
     chunks = range(0, len(ids), 500)
     for start in (progress(chunks) if progress else chunks):
         batch = db.session.execute(select(Listing).where(Listing.id.in_(ids[start:start + 500]))
-                                   .options(*_LISTING_LOAD).order_by(Listing.id)).scalars().all()
+                                   .options(*LISTING_LOAD).order_by(Listing.id)).scalars().all()
         services.extend(oruk.service(listing) for listing in batch)
     return services
 
@@ -703,7 +703,7 @@ def listing_row(listing: Listing) -> dict:
 
 def export_csv(progress: Callable[[Iterable], Iterable] | None = None) -> str:
     """Return every public listing in the CSV layout (formula-looking cells neutralised for spreadsheets)."""
-    from local_offer.listings import PUBLIC_STATUSES, _LISTING_LOAD
+    from local_offer.listings import PUBLIC_STATUSES, LISTING_LOAD
 
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
@@ -713,7 +713,7 @@ def export_csv(progress: Callable[[Iterable], Iterable] | None = None) -> str:
     chunks = range(0, len(ids), 500)
     for start in (progress(chunks) if progress else chunks):
         batch = db.session.execute(select(Listing).where(Listing.id.in_(ids[start:start + 500]))
-                                   .options(*_LISTING_LOAD).order_by(Listing.id)).scalars().all()
+                                   .options(*LISTING_LOAD).order_by(Listing.id)).scalars().all()
         for listing in batch:
             writer.writerow({key: spreadsheet_safe(value) for key, value in listing_row(listing).items()})
     return buffer.getvalue()

@@ -36,7 +36,7 @@ CARD_LOAD = (
     selectinload(Listing.cost_options),
 )
 #: Loaded with a listing page: the card's relationships and the contacts.
-_LISTING_LOAD = CARD_LOAD + (selectinload(Listing.contacts),)
+LISTING_LOAD = CARD_LOAD + (selectinload(Listing.contacts),)
 
 
 @dataclass
@@ -61,7 +61,7 @@ def public_listings() -> Select:
 
 def get_public_listing(listing_id: str) -> Listing | None:
     """Return a listing families may see, with everything its page shows, or None."""
-    query = public_listings().where(Listing.id == listing_id).options(*_LISTING_LOAD)
+    query = public_listings().where(Listing.id == listing_id).options(*LISTING_LOAD)
     return db.session.execute(query).scalar_one_or_none()
 
 
@@ -162,7 +162,7 @@ def paginate(query: Select, page: int, per_page: int) -> Page:
     ).scalar_one()
     items = db.session.execute(
         query.order_by(Listing.name, Listing.id)
-        .options(*_LISTING_LOAD)
+        .options(*LISTING_LOAD)
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).scalars().all()

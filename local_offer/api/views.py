@@ -21,7 +21,7 @@ from local_offer import geo
 from local_offer.api import bp, oruk
 from local_offer.auth import public
 from local_offer.extensions import db
-from local_offer.listings import PUBLIC_STATUSES, _LISTING_LOAD
+from local_offer.listings import PUBLIC_STATUSES, LISTING_LOAD
 from local_offer.models import (
     Listing,
     ListingTerm,
@@ -256,7 +256,7 @@ def services():
     chosen = ids[(number - 1) * per_page: number * per_page]
     loaded = {listing.id: listing for listing in db.session.execute(
         select(Listing).where(Listing.id.in_(chosen), Listing.status.in_(PUBLIC_STATUSES))
-        .options(*_LISTING_LOAD)).scalars()}
+        .options(*LISTING_LOAD)).scalars()}
     return jsonify(page([oruk.service(loaded[i]) for i in chosen if i in loaded], len(ids), number, per_page))
 
 
@@ -267,7 +267,7 @@ def service(service_id: str):
     _check_parameters(set())
     listing = db.session.execute(select(Listing).where(Listing.id == service_id[:36],
                                                        Listing.status.in_(PUBLIC_STATUSES))
-                                 .options(*_LISTING_LOAD)).scalar_one_or_none()
+                                 .options(*LISTING_LOAD)).scalar_one_or_none()
     if listing is None:
         raise ApiError(f"There is no published service with id '{service_id[:40]}'.", 404)
     return jsonify(oruk.service(listing))

@@ -28,7 +28,7 @@ from sqlalchemy import func, select, update
 from local_offer import geo, reviews
 from local_offer.extensions import db
 from local_offer.i18n import _
-from local_offer.listings import PUBLIC_STATUSES, _LISTING_LOAD
+from local_offer.listings import PUBLIC_STATUSES, LISTING_LOAD
 from local_offer.models import (
     Listing,
     SearchChange,
@@ -300,7 +300,7 @@ class SearchService:
         listing_ids = [i for i in ids if not i.startswith(PAGE_PREFIX)]
         listings = {listing.id: listing for listing in db.session.execute(
             select(Listing).where(Listing.id.in_(listing_ids), Listing.status.in_(PUBLIC_STATUSES))
-            .options(*_LISTING_LOAD)).scalars()} if listing_ids else {}
+            .options(*LISTING_LOAD)).scalars()} if listing_ids else {}
         documents, deletions = [], []
         for document_id in ids:
             if document_id.startswith(PAGE_PREFIX):
@@ -321,7 +321,7 @@ class SearchService:
         chunks = range(0, len(ids), 500)
         for start in (progress(chunks) if progress else chunks):
             batch = db.session.execute(select(Listing).where(Listing.id.in_(ids[start:start + 500]))
-                                       .options(*_LISTING_LOAD)).scalars().all()
+                                       .options(*LISTING_LOAD)).scalars().all()
             for listing in batch:
                 yield listing_document(listing)
             db.session.expunge_all()
