@@ -18,7 +18,14 @@ from collections.abc import Callable, Iterable
 from local_offer import publishing
 from local_offer.formats import spreadsheet_safe, spreadsheet_unsafe
 from local_offer.interchange.exports import public_listings_by_id
-from local_offer.interchange.fields import age, email_address, organisation_details, plain_text, web_address
+from local_offer.interchange.fields import (
+    age,
+    email_address,
+    organisation_details,
+    plain_text,
+    venue_postcode,
+    web_address,
+)
 from local_offer.interchange.oruk import ACCESS, DELIVERY
 from local_offer.interchange.sources import UnreadableImport
 from local_offer.models import Listing, ListingKind, ListingLevel
@@ -227,11 +234,9 @@ def _venues(row: dict, warnings: list[str]) -> list[dict]:
     """Read the venues cell, leaving out (with a warning) any the gazetteer cannot place."""
     venues = []
     for venue in _json_rows(row.get("venues"), "venues", _VENUE_KEYS):
-        try:
-            point = publishing.resolve_postcode(str(venue.get("postcode") or ""), masked=bool(venue.get("mask_address")))
-        except publishing.PublishError as error:
-            warnings.append(f"venue {plain_text(venue.get('name'), 60)!r} left out: {error}")
-            continue
-        venues.append({**{key: venue.get(key) or "" for key in _VENUE_KEYS if key not in ("id", "mask_address")},
-                       "id": venue.get("id"), "postcode": point.label, "mask_address": bool(venue.get("mask_address"))})
+        masked = bool(venue.get("mask_address"))
+        label = venue_postcode(str(venue.get("postcode") or ""), masked, venue.get("name"), warnings)
+        if label is not None:
+            venues.append({**{key: venue.get(key) or "" for key in _VENUE_KEYS if key not in ("id", "mask_address")},
+                           "id": venue.get("id"), "postcode": label, "mask_address": masked})
     return venues

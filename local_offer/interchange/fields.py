@@ -4,14 +4,17 @@ Every mapper (Open Referral, the CSV layout, the demo content) reads text, ages,
 web addresses and emails through these functions, so a value is cleaned once
 on the way in with the one sanitiser and the one set of address patterns.  A
 value that cannot be used is left out with a warning the import report shows,
-never a failure of the whole record.
+never a failure of the whole record.  Venue postcodes are placed in the
+gazetteer here too, so a venue that cannot be placed is left out the same way.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 
+from local_offer import publishing
 from local_offer.formats import is_email, is_web_address
 from local_offer.sanitise import clean_text
 
@@ -50,26 +53,38 @@ def age(value, warnings: list[str], which: str) -> int | None:
     return number
 
 
-def web_address(value, warnings: list[str], what: str) -> str | None:
-    """Return a web address, or None (with a warning when something else was given)."""
+def _checked(value, warnings: list[str], what: str, valid: Callable[[str], bool], noun: str) -> str | None:
+    """Return a value that passes ``valid``, or None (with a warning when something else was given)."""
     text = str(value or "").strip()
     if not text:
         return None
-    if is_web_address(text):
+    if valid(text):
         return text
-    warnings.append(f"{what} {text[:60]!r} is not a web address: left out")
+    warnings.append(f"{what} {text[:60]!r} is not {noun}: left out")
     return None
+
+
+def web_address(value, warnings: list[str], what: str) -> str | None:
+    """Return a web address, or None (with a warning when something else was given)."""
+    return _checked(value, warnings, what, is_web_address, "a web address")
 
 
 def email_address(value, warnings: list[str], what: str) -> str | None:
     """Return an email address, or None (with a warning when something else was given)."""
-    text = str(value or "").strip()
-    if not text:
+    return _checked(value, warnings, what, is_email, "an email address")
+
+
+def venue_postcode(postcode: str, masked: bool, name, warnings: list[str]) -> str | None:
+    """Return a venue's postcode as the gazetteer writes it, or None (with a warning) when it cannot place it.
+
+    Placing it here, while mapping, also builds the gazetteer's area on first use, before
+    anything is written.
+    """
+    try:
+        return publishing.resolve_postcode(postcode, masked=masked).label
+    except publishing.PublishError as error:
+        warnings.append(f"venue {plain_text(name, 60)!r} left out: {error}")
         return None
-    if is_email(text):
-        return text
-    warnings.append(f"{what} {text[:60]!r} is not an email address: left out")
-    return None
 
 
 def organisation_details(identifier, name, description, website, email, warnings: list[str]) -> dict:

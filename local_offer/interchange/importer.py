@@ -27,18 +27,8 @@ from local_offer.extensions import db
 from local_offer.interchange import csv_layout, oruk
 from local_offer.interchange.fields import plain_text, stable_id
 from local_offer.interchange.report import ImportReport, Outcome
-from local_offer.models import (
-    Listing,
-    ListingKind,
-    ListingLevel,
-    ListingRevision,
-    ListingStatus,
-    Organisation,
-    RevisionStatus,
-    Term,
-    record_audit,
-    utcnow,
-)
+from local_offer.models import Listing, ListingKind, ListingLevel, ListingRevision, ListingStatus, Organisation
+from local_offer.models import RevisionStatus, Term, record_audit, utcnow
 from local_offer.sanitise import clean_html
 from local_offer.search import get_service
 
@@ -90,6 +80,9 @@ def run_import(records: Iterable, mapper: Mapper, *, apply: bool, publish: bool,
     changed = False
     for position, record in enumerate(progress(records) if progress else records, start=1):
         source_id, name = mapper.identify(record)
+        if mapper.only_new and source_id and db.session.get(Listing, stable_id(source_id, "service")) is not None:
+            report.outcomes.append(Outcome(source_id, name, "skipped", "already there"))
+            continue
         try:
             data, organisation, warnings = mapper.to_listing(record)
         except REJECTIONS as error:
@@ -182,8 +175,6 @@ def _write_unguarded(listing_id: str, data: dict, organisation: dict, warnings: 
                      mapper: Mapper, *, apply: bool, publish: bool) -> Outcome:
     """Write one record (or say what would happen), raising whatever goes wrong."""
     listing = db.session.get(Listing, listing_id)
-    if listing is not None and mapper.only_new:
-        return Outcome(source_id, data["name"], "skipped", "already there", warnings)
     assured = _assured_date(data, warnings)
     if listing is not None and mapper.partial:
         _keep_what_the_feed_lacks(listing, data)
@@ -199,23 +190,25 @@ def _write_unguarded(listing_id: str, data: dict, organisation: dict, warnings: 
     if not apply:
         return Outcome(source_id, data["name"], action, "dry run", warnings)
     try:
-        known = db.session.get(Organisation, organisation["id"])
         # Organisation details change with a published import; pending ones leave them to coordinators.
+        known = None if mapper.only_new else db.session.get(Organisation, organisation["id"])
         refresh = not mapper.only_new and (publish or known is None or not known.listings)
         owner, _created = organisation_for(organisation, refresh=refresh)
         if listing is not None and listing.organisation_id != owner.id and not publish:
             warnings.append("the feed gives another organisation: kept the current one until a coordinator checks")
             owner = listing.organisation
         if listing is None:
+            # Empty collections, not unloaded ones: writing the data then asks the database nothing about them.
             listing = Listing(id=listing_id, organisation=owner, name=data["name"], kind=ListingKind.SUPPORT_SERVICE,
-                              level=ListingLevel.UNIVERSAL, status=ListingStatus.DRAFT)
+                              level=ListingLevel.UNIVERSAL, status=ListingStatus.DRAFT, listing_terms=[],
+                              service_at_locations=[], schedules=[], cost_options=[], contacts=[])
             db.session.add(listing)
         listing.organisation = owner
-        db.session.flush()
         if publish:
             publishing.publish(listing, data, actor=None, action=mapper.audit_action, assured=assured,
                                extra=mapper.audit_note(source_id), sync=False)
         else:
+            db.session.flush()  # a new listing gets its version, which the pending change is based on
             _wait_for_a_coordinator(listing, data, source_id)
     except publishing.PublishError as error:
         db.session.rollback()

@@ -33,6 +33,7 @@ from local_offer.interchange.fields import (
     organisation_details,
     plain_text,
     stable_id,
+    venue_postcode,
     web_address,
 )
 from local_offer.models import Listing, ListingStatus, Location, Organisation, Term, Vocabulary, Weekday
@@ -282,10 +283,8 @@ def _locations(item: dict, warnings: list[str]) -> tuple[list[dict], list[tuple[
         postcode = str(address.get("postal_code") or "").strip().upper()
         parsed = geo.parse_postcode(postcode)
         masked = bool(parsed and parsed[0] == "sector")  # a home-based provider published by its sector only
-        try:
-            point = publishing.resolve_postcode(postcode, masked=masked)
-        except publishing.PublishError as error:
-            warnings.append(f"venue {plain_text(place.get('name'), 60)!r} left out: {error}")
+        label = venue_postcode(postcode, masked, place.get("name"), warnings)
+        if label is None:
             continue
         venues.append({"id": stable_id(place.get("id") or f"{item['id']}:{postcode}:{len(venues)}", "location"),
                        "link_id": stable_id(link.get("id"), "link") if link.get("id") else None,
@@ -293,7 +292,7 @@ def _locations(item: dict, warnings: list[str]) -> tuple[list[dict], list[tuple[
                        "address_1": plain_text(address.get("address_1"), 255),
                        "address_2": "", "town": plain_text(address.get("city"), 120),
                        "county": plain_text(address.get("state_province") or address.get("region"), 120),
-                       "postcode": point.label, "mask_address": masked,
+                       "postcode": label, "mask_address": masked,
                        "latitude": place.get("latitude"), "longitude": place.get("longitude")})
         for feature in place.get("accessibility_for_disabilities") or place.get("accessibility") or []:
             if isinstance(feature, dict) and plain_text(feature.get("accessibility")):
