@@ -18,12 +18,12 @@ from local_offer.interchange.csv_layout import count_csv_rows, export_csv, read_
 from local_offer.interchange.exports import export_oruk, to_json
 from local_offer.interchange.fields import stable_id
 from local_offer.interchange.importer import import_csv, import_records
-from local_offer.interchange.report import ImportReport, Outcome, report_lines
+from local_offer.interchange.report import ImportReport, report_lines
 from local_offer.interchange.sources import UnreadableImport, read_bytes, read_source
 from local_offer.interchange.uploads import apply_upload, check_upload
 
 __all__ = [
-    "ImportReport", "Outcome", "UnreadableImport", "apply_upload", "check_upload", "count_csv_rows", "export_csv",
+    "ImportReport", "UnreadableImport", "apply_upload", "check_upload", "count_csv_rows", "export_csv",
     "export_oruk", "import_csv", "import_records", "read_bytes", "read_csv", "read_source", "report_lines",
     "stable_id", "to_json",
 ]
