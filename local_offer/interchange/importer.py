@@ -39,7 +39,7 @@ KEPT_ON_UPDATE = ("kind", "level", "how_to_access", "ofsted_urn", "sen_informati
 
 
 def _nameless(position: int) -> str:
-    """Call a record without an id nothing: the report shows its name and reason."""
+    """Leave the id of a record without one blank: the report still gives its name and reason."""
     return ""
 
 
