@@ -21,6 +21,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
+from local_offer import interchange
 from local_offer.config import PROJECT_ROOT
 from local_offer.content_loader import (
     ContentError,
@@ -375,13 +376,11 @@ oruk_cli = AppGroup("oruk", help="Open Referral UK: import services from other d
 @click.option("--publish", is_flag=True, help="Publish at once (without it, each waits for a coordinator's check).")
 def oruk_import(source: str, apply_: bool, publish: bool) -> None:
     """Import ORUK services from a file or URL: a v1 page or feed, an array of services, or v3 services."""
-    from local_offer import interchange
-
     if publish and not apply_:
         raise click.UsageError("--publish needs --apply.")
     try:
         records = list(interchange.read_source(source))
-    except interchange.ImportError_ as error:
+    except interchange.UnreadableImport as error:
         raise click.ClickException(str(error)) from error
     report = interchange.import_records(records, apply=apply_, publish=publish,
                                         progress=_progress(f"Checking {len(records)} services"))
@@ -395,8 +394,6 @@ def oruk_import(source: str, apply_: bool, publish: bool) -> None:
 @click.argument("target", type=click.Path(dir_okay=False, allow_dash=True))
 def oruk_export(target: str) -> None:
     """Write every public listing as ORUK JSON to a file (or - for the screen)."""
-    from local_offer import interchange
-
     services = interchange.export_oruk(progress=_progress("Exporting"))
     text = interchange.to_json(services)
     if target == "-":
@@ -416,8 +413,6 @@ import_cli = AppGroup("import", help="Import listings from other formats.")
 @click.option("--publish", is_flag=True, help="Publish at once (without it, each waits for a coordinator's check).")
 def import_csv(path: str, apply_: bool, publish: bool) -> None:
     """Import listings from a CSV file in the documented layout (see the README)."""
-    from local_offer import interchange
-
     if publish and not apply_:
         raise click.UsageError("--publish needs --apply.")
     try:
@@ -425,7 +420,7 @@ def import_csv(path: str, apply_: bool, publish: bool) -> None:
             rows = interchange.read_csv(handle.read(), path)
     except OSError as error:
         raise click.ClickException(f"Cannot read {path}: {error.strerror or error}") from error
-    except interchange.ImportError_ as error:
+    except interchange.UnreadableImport as error:
         raise click.ClickException(str(error)) from error
     report = interchange.import_csv(rows, apply=apply_, publish=publish,
                                     progress=_progress(f"Checking {len(rows)} rows"))
@@ -439,8 +434,6 @@ def import_csv(path: str, apply_: bool, publish: bool) -> None:
 @click.argument("target", type=click.Path(dir_okay=False, allow_dash=True))
 def export_csv(target: str) -> None:
     """Write every published listing in the CSV import layout (with private contacts and exact addresses)."""
-    from local_offer import interchange
-
     text = interchange.export_csv(progress=_progress("Exporting"))
     if target == "-":
         click.echo(text, nl=False)

@@ -18,8 +18,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from local_offer import geo
-from local_offer.content_loader import REVIEW_PERIOD
+from local_offer import geo, reviews
 from local_offer.extensions import db
 from local_offer.models import (
     CostOption,
@@ -236,7 +235,7 @@ def generate(count: int, seed: int = 1, progress: Callable | None = None,
                 "accepts_personal_budget": rng.random() < 0.3,
                 "accepts_direct_payments": rng.random() < 0.3,
                 "free_carer_entry": rng.random() < 0.4, "languages": ["English"],
-                "assured_date": assured, "review_due": assured + REVIEW_PERIOD, "version": 1})
+                "assured_date": assured, "review_due": reviews.next_review(assured), "version": 1})
             if "venue" in delivery:
                 location_id = str(uuid.uuid4())
                 rows[Location].append({

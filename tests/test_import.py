@@ -142,7 +142,7 @@ def test_a_remote_feed_is_followed_page_by_page_and_bounded(vocabularies, monkey
 
     records = list(interchange.read_source("https://feed.example.org/services?per_page=1", fetch=fetch))
     assert [r["id"] for r in records] == ["remote-1", "remote-2", "remote-3"] and len(asked) == 3
-    monkeypatch.setattr(interchange, "MAX_PAGES", 5)
+    monkeypatch.setattr(interchange.sources, "MAX_PAGES", 5)
     endless = list(interchange.read_source("https://feed.example.org/services",
                                            fetch=lambda url: page(int(url.rsplit("page=", 1)[1]), False)))
     assert len(endless) == 5

@@ -6,7 +6,7 @@ errors there), and checked against them by schemathesis in the test suite.
 
 from __future__ import annotations
 
-from local_offer.api import oruk
+from local_offer.interchange import oruk
 
 _STRING = {"type": "string"}
 _NULLABLE_STRING = {"type": "string", "nullable": True}

@@ -18,10 +18,10 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from local_offer import geo
-from local_offer.postcodes import parse_postcode
-from local_offer.api import oruk
 from local_offer.auth import public
 from local_offer.extensions import db
+from local_offer.interchange import oruk
+from local_offer.postcodes import parse_postcode
 from local_offer.listings.queries import LISTING_LOAD
 from local_offer.models import (
     PUBLIC_STATUSES,

@@ -8,16 +8,17 @@ field, the coordinator is shown both versions and must choose.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from local_offer import interchange
 from local_offer.auth import requires, second_factor_first
 from local_offer.extensions import db
 from local_offer.i18n import _
 from local_offer.listings import data as listing_data, workflow
 from local_offer.listings.labels import AUDIT_LABELS
 from local_offer.listings.queries import count_waiting_changes, find_listings, listing_history, waiting_changes
-from local_offer.models import Listing, ListingRevision, RevisionStatus, Role, record_audit, utcnow
+from local_offer.models import Listing, ListingRevision, RevisionStatus, Role, utcnow
 from local_offer.moderation.forms import DecideForm, ImportForm, ReturnForm
 from local_offer.users import client_ip
 
@@ -164,57 +165,18 @@ def publish_now(listing_id):
 # --- open data: imports and exports for coordinators -------------------------------------------------------
 
 
-def _upload_folder():
-    from pathlib import Path
-
-    from flask import current_app
-
-    folder = Path(current_app.instance_path) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _read_upload(path):
-    """Read an uploaded file as ORUK records or CSV rows; raise interchange.ImportError_ when it cannot be."""
-    from local_offer import interchange
-
-    raw = path.read_bytes()
-    if path.suffix == ".csv":
-        return "csv", interchange.read_csv(raw, "The file")
-    return "oruk", interchange.read_bytes(raw)
-
-
-def _run_import(kind: str, records, apply: bool, publish: bool):
-    from local_offer import interchange
-
-    if kind == "csv":
-        return interchange.import_csv(records, apply=apply, publish=publish)
-    return interchange.import_records(records, apply=apply, publish=publish)
-
-
 @bp.route("/data", methods=["GET", "POST"])
 @requires(Role.COORDINATOR)
 def data():
     """Exports, and an upload that is checked (a dry run) before anything is written."""
-    import secrets
-
-    from local_offer import interchange
-
     form = ImportForm()
     if form.validate_on_submit():
-        upload = form.file.data
-        suffix = ".csv" if upload.filename.lower().endswith(".csv") else ".json"
-        token = secrets.token_hex(16)
-        path = _upload_folder() / f"{token}{suffix}"
-        upload.save(path)
         try:
-            kind, records = _read_upload(path)
-        except interchange.ImportError_ as error:  # not JSON, wrong columns, not UTF-8
-            path.unlink(missing_ok=True)
+            token, report = interchange.check_upload(form.file.data)
+        except interchange.UnreadableImport as error:  # not JSON, wrong columns, not UTF-8
             form.file.errors.append(str(error))
             return render_template("moderation/data.html", form=form), 400
-        report = _run_import(kind, records, apply=False, publish=False)
-        return render_template("moderation/import_report.html", report=report, token=token + suffix,
+        return render_template("moderation/import_report.html", report=report, token=token,
                                publish=bool(form.publish.data), applied=False, form=None)
     return render_template("moderation/data.html", form=form), 400 if form.errors else 200
 
@@ -223,23 +185,12 @@ def data():
 @requires(Role.COORDINATOR)
 def data_apply():
     """Apply an upload that was checked: pending changes for moderation, or published at once."""
-    import re
-
-    token = request.form.get("token", "")
-    if not re.fullmatch(r"[0-9a-f]{32}\.(csv|json)", token):
-        flash(_("That upload was not found. Upload the file again."))
-        return redirect(url_for("moderation.data")), 303
-    path = _upload_folder() / token
-    if not path.is_file():
-        flash(_("That upload was not found. Upload the file again."))
-        return redirect(url_for("moderation.data")), 303
-    kind, records = _read_upload(path)
     publish = request.form.get("publish") == "yes"
-    report = _run_import(kind, records, apply=True, publish=publish)
-    path.unlink(missing_ok=True)
-    record_audit("import.applied", "import", None, actor=current_user, ip_address=client_ip(),
-                 changes={"format": kind, "published": publish, **dict(report.counts)})
-    db.session.commit()
+    report = interchange.apply_upload(request.form.get("token", ""), publish=publish, actor=current_user,
+                                      ip_address=client_ip())
+    if report is None:
+        flash(_("That upload was not found. Upload the file again."))
+        return redirect(url_for("moderation.data")), 303
     return render_template("moderation/import_report.html", report=report, token=None, publish=publish,
                            applied=True, form=None)
 
@@ -248,10 +199,6 @@ def data_apply():
 @requires(Role.COORDINATOR)
 def export_json():
     """Download the public directory as Open Referral UK JSON."""
-    from flask import Response
-
-    from local_offer import interchange
-
     return Response(interchange.to_json(interchange.export_oruk()), mimetype="application/json",
                     headers={"Content-Disposition": "attachment; filename=directory-oruk.json"})
 
@@ -260,9 +207,5 @@ def export_json():
 @requires(Role.COORDINATOR)
 def export_csv():
     """Download the public directory in the CSV import layout."""
-    from flask import Response
-
-    from local_offer import interchange
-
     return Response(interchange.export_csv(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=directory.csv"})

@@ -61,7 +61,7 @@ def _line(value) -> str:
 class SectionForm(FlaskForm):
     """A section of a listing, saved into the change being written."""
 
-    #: The change this form was filled in against, and its version (see publishing.StaleEdit).
+    #: The change this form was filled in against, and its version (see listings.workflow.StaleEdit).
     revision = HiddenField()
     version = HiddenField()
     save = SubmitField(_l("Save and continue"), widget=GovSubmitInput())
