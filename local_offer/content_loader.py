@@ -20,10 +20,10 @@ import yaml
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from local_offer.listings import data as listing_data
 from local_offer.extensions import db
 from local_offer.interchange import fields
 from local_offer.interchange.importer import Mapper, organisation_for, run_import
+from local_offer.listings import data as listing_data
 from local_offer.models import Organisation, Role, SynonymGroup, Term, User, Vocabulary, record_audit
 from local_offer.sanitise import clean_text
 
@@ -61,7 +61,7 @@ def term_id(vocabulary: Vocabulary, code: str) -> str:
     return str(uuid.uuid5(TERM_NAMESPACE, f"{vocabulary.value}:{code}"))
 
 
-def _read_yaml(path: Path):
+def read_yaml(path: Path):
     """Parse a YAML file, naming it in any error."""
     try:
         return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
@@ -74,7 +74,7 @@ def load_vocabularies(folder: Path, report: LoadReport) -> None:
     for vocabulary, filename in VOCABULARY_FILES.items():
         path = folder / filename
         if path.is_file():
-            _load_terms(vocabulary, _read_yaml(path) or [], None, report, str(path))
+            _load_terms(vocabulary, read_yaml(path) or [], None, report, str(path))
 
 
 def _load_terms(vocabulary: Vocabulary, entries: list, parent: Term | None,
@@ -121,7 +121,7 @@ def load_synonyms(path: Path, report: LoadReport) -> None:
     """Add the synonym groups from the seed file when there are none yet (coordinators own them after)."""
     if not path.is_file():
         return
-    groups = _read_yaml(path) or []
+    groups = read_yaml(path) or []
     if db.session.execute(select(SynonymGroup.id).limit(1)).first() is not None:
         report.count("synonym groups", False)
         return
@@ -139,7 +139,7 @@ def load_demo(path: Path, report: LoadReport, today: date | None = None,
     Listings go through the import pipeline and are published at once, so they are cleaned,
     audited (``listing.seeded``) and given a review date exactly as imported ones are.
     """
-    data = _read_yaml(path) or {}
+    data = read_yaml(path) or {}
     today = today or date.today()
     for entry in data.get("organisations", []):
         try:

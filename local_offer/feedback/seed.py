@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from local_offer.content_loader import ContentError, LoadReport, _read_yaml
+from local_offer.content_loader import ContentError, LoadReport, read_yaml
 from local_offer.extensions import db
 from local_offer.models import (
     CouncilResponse,
@@ -39,7 +39,7 @@ def load_priorities(path: Path, report: LoadReport) -> None:
     if db.session.execute(select(Priority.id).limit(1)).first() is not None:
         report.count("priorities", False)
         return
-    for position, entry in enumerate(_read_yaml(path) or []):
+    for position, entry in enumerate(read_yaml(path) or []):
         if not isinstance(entry, dict) or not entry.get("code") or not entry.get("title"):
             raise ContentError(f"{path}: each priority needs a code and a title ({entry!r})")
         db.session.add(Priority(code=entry["code"], title=clean_text(entry["title"]),
@@ -57,7 +57,7 @@ def load_demo_feedback(path: Path, report: LoadReport, now: datetime | None = No
     if not path.is_file():
         return
     now = now or datetime.now(timezone.utc)
-    data = _read_yaml(path) or {}
+    data = read_yaml(path) or {}
     db.session.flush()
     themes = {}
     for entry in data.get("themes", []):
