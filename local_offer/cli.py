@@ -26,6 +26,7 @@ from local_offer.config import PROJECT_ROOT
 from local_offer.content_loader import (
     ContentError,
     LoadReport,
+    build_demo_areas,
     load_demo,
     load_demo_accounts,
     load_synonyms,
@@ -64,14 +65,16 @@ def content_load(demo: bool) -> None:
     """Add vocabularies (and demo listings) that are not in the database yet; safe to re-run."""
     folder = Path(current_app.config["CONTENT_PATH"])
     report = LoadReport()
+    demo_files = [path for path in sorted((folder / "demo").glob("*.yaml")) if path.name != FEEDBACK_FILE]
     try:
+        if demo:
+            build_demo_areas(demo_files)
         load_vocabularies(folder / "vocabularies", report)
         load_synonyms(folder / "synonyms.yaml", report)
         load_priorities(folder / "priorities.yaml", report)
         if demo:
-            for demo_file in sorted((folder / "demo").glob("*.yaml")):
-                if demo_file.name != FEEDBACK_FILE:
-                    load_demo(demo_file, report, progress=_progress(f"Loading {demo_file.name}"))
+            for demo_file in demo_files:
+                load_demo(demo_file, report, progress=_progress(f"Loading {demo_file.name}"))
             load_demo_accounts(report)
             load_demo_feedback(folder / "demo" / FEEDBACK_FILE, report)
         db.session.commit()

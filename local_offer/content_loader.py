@@ -20,11 +20,12 @@ import yaml
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from local_offer import geo
 from local_offer.extensions import db
 from local_offer.interchange import fields
 from local_offer.interchange.importer import Mapper, organisation_for, run_import
 from local_offer.listings import data as listing_data
-from local_offer.models import Organisation, Role, SynonymGroup, Term, User, Vocabulary, record_audit
+from local_offer.models import Listing, Organisation, Role, SynonymGroup, Term, User, Vocabulary, record_audit
 from local_offer.sanitise import clean_text
 
 #: Namespace for ids derived from vocabulary codes, so every install agrees on them.
@@ -132,6 +133,17 @@ def load_synonyms(path: Path, report: LoadReport) -> None:
         report.count("synonym groups", True)
 
 
+def build_demo_areas(paths: Iterable[Path]) -> None:
+    """Build the gazetteer areas the demo venues are in, before anything else is loaded.
+
+    Building an area commits, so it is done first: a mistake found later in a demo file
+    then leaves nothing of the load behind but the gazetteer (data from packaged files).
+    """
+    geo.ensure_areas(str(place.get("postcode") or "") for path in paths
+                     for entry in (read_yaml(path) or {}).get("listings", []) if isinstance(entry, dict)
+                     for place in entry.get("locations") or [] if isinstance(place, dict))
+
+
 def load_demo(path: Path, report: LoadReport, today: date | None = None,
               progress: Callable[[Iterable], Iterable] | None = None) -> None:
     """Add the demo organisations and listings that are not in the database yet.
@@ -149,16 +161,47 @@ def load_demo(path: Path, report: LoadReport, today: date | None = None,
         _organisation, added = organisation_for(details, refresh=False)
         report.count("organisations", added)
     db.session.flush()
-    mapper = Mapper(to_listing=lambda entry: _demo_listing(entry, today), identify=_identify_demo,
-                    partial=False, only_new=True, audit_action="listing.seeded", audit_note=_demo_note)
+    # Every new listing is read and checked before any is written, so a mistake in the file
+    # leaves the database as it was (each listing is published, and committed, on its own).
+    prepared = _checked_demo_listings(path, data.get("listings", []), today)
+    mapper = Mapper(to_listing=lambda entry: prepared[entry["id"]], identify=_identify_demo, partial=False,
+                    only_new=True, audit_action="listing.seeded", audit_note=_demo_note, audit_fields=False)
     # The caller syncs search once, after everything it loads.
     outcome = run_import(data.get("listings", []), mapper, apply=True, publish=True, progress=progress, sync=False)
     for result in outcome.outcomes:
-        # Demo content is ours: anything an import would only warn about is a mistake to fix in the file.
-        problems = ([result.reason] if result.action == "rejected" else []) + result.warnings
-        if problems:
-            raise ContentError(f"{path}: listing {result.source_id or '?'}: {'; '.join(problems)}")
+        if result.action == "rejected":
+            raise ContentError(f"{path}: listing {result.source_id or '?'}: {result.reason}")
         report.count("listings", result.action == "created")
+
+
+def _checked_demo_listings(path: Path, entries: list, today: date) -> dict[str, tuple[dict, dict, list[str]]]:
+    """Map every demo listing not in the database yet, refusing the file at its first mistake.
+
+    Demo content is ours: anything an import would only warn about is a mistake to fix in the file.
+    """
+    known = {vocabulary: set(db.session.execute(select(Term.code).where(Term.vocabulary == vocabulary)).scalars())
+             for vocabulary in Vocabulary}
+    prepared = {}
+    for entry in entries:
+        if not isinstance(entry, dict) or not entry.get("id"):
+            raise ContentError(f"{path}: every listing needs an id ({str(entry)[:80]!r})")
+        if db.session.get(Listing, fields.stable_id(entry["id"], "service")) is not None:
+            continue
+        try:
+            mapped = _demo_listing(entry, today)
+            data, _organisation, warnings = mapped
+            for vocabulary, key in ((Vocabulary.CATEGORY, "categories"), (Vocabulary.NEED, "needs"),
+                                    (Vocabulary.ACCESSIBILITY, "accessibility")):
+                for item in data[key]:
+                    code = item if isinstance(item, str) else item["code"]
+                    if code not in known[vocabulary]:
+                        raise ValueError(f"unknown {vocabulary.value} {code!r}")
+            if warnings:
+                raise ValueError("; ".join(warnings))
+        except (KeyError, ValueError, TypeError) as error:
+            raise ContentError(f"{path}: listing {entry.get('id', '?')}: {error}") from error
+        prepared[entry["id"]] = mapped
+    return prepared
 
 
 def _demo_note(source_id: str) -> dict:

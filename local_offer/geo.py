@@ -222,9 +222,15 @@ def _ensure_area(code: str) -> None:
     if area in NOT_COVERED:
         raise UnknownPlace(_("Postcodes in %(place)s are not covered. Try a town name instead.",
                              place=NOT_COVERED[area]))
-    if area and db.session.get(GazetteerArea, area) is None and area in available_areas():
-        build_area(area, on_demand=True)
-        db.session.commit()
+    ensure_areas([code])
+
+
+def ensure_areas(postcodes: Iterable[str]) -> None:
+    """Build the areas of these postcodes that are not in the gazetteer yet (each build is committed)."""
+    for area in sorted({postcode_area(postcode) for postcode in postcodes} - set(NOT_COVERED) - {""}):
+        if db.session.get(GazetteerArea, area) is None and area in available_areas():
+            build_area(area, on_demand=True)
+            db.session.commit()
 
 
 def lookup_postcode(text: str) -> Point:

@@ -114,3 +114,23 @@ def test_unquoted_commas_in_vocabularies_are_caught(runner, app, tmp_path):
     result = load_categories(runner, app, tmp_path, "- {code: arts, name: Arts, drama and music}\n")
     assert result.exit_code != 0
     assert "quote values that contain commas" in result.output
+
+
+def test_a_mistake_in_a_demo_file_leaves_nothing_of_the_load_behind(runner, small_content):
+    """Every demo listing is checked before any is written: a bad one names itself and nothing is stored."""
+    import yaml
+
+    good = (small_content / "demo" / "directory.yaml").read_text(encoding="utf-8")
+    broken = yaml.safe_load(good)
+    broken["listings"][3]["categories"] = ["no-such-category"]
+    (small_content / "demo" / "directory.yaml").unlink()
+    (small_content / "demo" / "directory.yaml").write_text(yaml.safe_dump(broken), encoding="utf-8")
+    result = runner.invoke(args=["content", "load", "--demo"])
+    assert result.exit_code != 0
+    assert f"listing {broken['listings'][3]['id']}: unknown category 'no-such-category'" in result.output
+    assert (count(Listing), count(Term), count(Organisation)) == (0, 0, 0)
+    (small_content / "demo" / "directory.yaml").write_text(good, encoding="utf-8")
+    assert runner.invoke(args=["content", "load", "--demo"]).exit_code == 0
+    seeded = db.session.execute(select(AuditEvent).where(AuditEvent.action == "listing.seeded")).scalars().all()
+    assert len(seeded) == count(Listing) == 6
+    assert {tuple(event.changes.items()) for event in seeded} == {(("source", "demo content"),)}

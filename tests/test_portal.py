@@ -487,6 +487,30 @@ def test_a_coordinator_edits_a_listing_directly_and_publishes_it(app, people):
     assert provider.post(f"/moderation/listings/{SWIM}/publish", data={"version": 1}).status_code == 403
 
 
+def test_a_coordinators_direct_publish_is_sent_and_approved_together_or_left_waiting(app, people):
+    """The history shows a direct publish as sent for checking and approved; one that conflicts waits in the queue."""
+    coordinator = as_user(app, "coordinator@example.gov.uk")
+    save(coordinator, SWIM, "about", {**publishing_about(SWIM), "summary": "Edited by the council."})
+    revision = workflow.open_revision(db.session.get(Listing, SWIM))
+    assert coordinator.post(f"/moderation/listings/{SWIM}/publish",
+                            data={"version": revision.version}).status_code == 302
+    actions = db.session.execute(select(AuditEvent.action).where(AuditEvent.entity_id == SWIM)
+                                 .order_by(AuditEvent.id)).scalars().all()
+    assert actions[-2:] == ["revision.submitted", "listing.approved"]
+    assert "Sent a change for checking" in text_of(coordinator.get(f"/moderation/listings/{SWIM}/history"))
+    save(coordinator, SWIM, "about", {**publishing_about(SWIM), "summary": "Second council edit."})
+    mine = workflow.open_revision(db.session.get(Listing, SWIM))
+    listing = db.session.get(Listing, SWIM)
+    workflow.publish(listing, {**listing_data.listing_data(listing), "summary": "Someone else's summary."},
+                     actor=None, action="listing.published")
+    conflict = coordinator.post(f"/moderation/listings/{SWIM}/publish", data={"version": mine.version})
+    assert conflict.status_code == 409
+    db.session.expire_all()
+    waiting = db.session.get(ListingRevision, mine.id)
+    assert waiting.status is RevisionStatus.PENDING
+    assert db.session.get(Listing, SWIM).summary == "Someone else's summary."
+
+
 def test_a_status_request_never_carries_unsent_changes(app, people):
     """Asking to close while a draft is open is refused, so the draft is not published with it."""
     provider = as_user(app, "provider@example.org")

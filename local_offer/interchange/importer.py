@@ -65,6 +65,8 @@ class Mapper:
     #: The audit action of a published record, and what the entry notes about its source.
     audit_action: str = "listing.imported"
     audit_note: Callable[[str], dict] = _source_note
+    #: Audit every field a published record sets (seed content records only its note).
+    audit_fields: bool = True
 
 
 def run_import(records: Iterable, mapper: Mapper, *, apply: bool, publish: bool,
@@ -206,7 +208,7 @@ def _write_unguarded(listing_id: str, data: dict, organisation: dict, warnings: 
         listing.organisation = owner
         if publish:
             workflow.publish(listing, data, actor=None, action=mapper.audit_action, assured=assured,
-                               extra=mapper.audit_note(source_id), sync=False)
+                             extra=mapper.audit_note(source_id), sync=False, audit_fields=mapper.audit_fields)
         else:
             db.session.flush()  # a new listing gets its version, which the pending change is based on
             _wait_for_a_coordinator(listing, data, source_id)

@@ -89,13 +89,15 @@ def _commit() -> None:
 
 def publish(listing: Listing, data: dict, *, actor: User | None, action: str,
             assured: date | None = None, extra: dict | None = None, ip_address: str | None = None,
-            sync: bool = True) -> None:
+            sync: bool = True, audit_fields: bool = True) -> None:
     """Make ``data`` the live version of ``listing``: database, audit and search, in one path.
 
     Used by moderation (approval and direct edits), and by imports and the API.
     The caller has added any other rows it wants committed with the change
     (a revision's decision, say).  Raises PublishError (nothing written) when the
     data cannot be published, StaleEdit when someone else saved the listing first.
+    The audit entry holds every changed field, old and new, then ``extra``; seed
+    content (``audit_fields=False``) records only ``extra``.
     """
     before = listing_data(listing) if listing.status is not ListingStatus.DRAFT and listing.name else None
     try:
@@ -109,7 +111,7 @@ def publish(listing: Listing, data: dict, *, actor: User | None, action: str,
             listing.assured_date = assured
             listing.review_due = next_review(assured)
         changes = {field: [audit_value((before or {}).get(field)), audit_value(data.get(field))]
-                   for field in changed_fields(before, data)}
+                   for field in changed_fields(before, data)} if audit_fields else {}
         changes.update(extra or {})
         record_audit(action, "listing", listing.id, actor=actor, changes=changes, ip_address=ip_address)
         record_change(listing.id)
@@ -280,22 +282,28 @@ def approve(revision: ListingRevision, actor: User, *, accept_conflicts: bool = 
 def publish_now(listing: Listing, revision: ListingRevision, actor: User, ip_address: str | None = None) -> list[str]:
     """Publish a coordinator's own direct edit (checked by its author) through the approval path.
 
-    When it cannot be published as it is (a conflict with a change made meanwhile, or
-    data the publish path refuses) it is left waiting in the queue, so the coordinator
-    can compare both versions on its page and decide there.
+    The change is sent for checking and approved in one transaction, audited as both.
+    When it cannot be published as it is (a conflict with a change made meanwhile, data
+    the publish path refuses, or someone saving the listing at the same moment) it is
+    left waiting in the queue, so the coordinator can compare both versions on its page.
     """
-    revision.status = RevisionStatus.PENDING
-    revision.submitted_at = revision.submitted_at or utcnow()
+    _queue_own_change(listing, revision, actor, ip_address)
     try:
         return approve(revision, actor, ip_address=ip_address)
-    except (Conflict, PublishError):
+    except (Conflict, PublishError, StaleEdit):
         revision = db.session.get(ListingRevision, revision.id)
-        revision.status = RevisionStatus.PENDING
-        revision.submitted_at = revision.submitted_at or utcnow()
-        record_audit("revision.submitted", "listing", listing.id, actor=actor,
-                     changes={"revision": revision.id}, ip_address=ip_address)
+        if revision.status is not RevisionStatus.PENDING:  # the failed publish rolled the step back
+            _queue_own_change(listing, revision, actor, ip_address)
         _commit()
         raise
+
+
+def _queue_own_change(listing: Listing, revision: ListingRevision, actor: User, ip_address: str | None) -> None:
+    """Put a coordinator's direct edit in the queue, audited as sent for checking (the caller commits)."""
+    revision.status = RevisionStatus.PENDING
+    revision.submitted_at = revision.submitted_at or utcnow()
+    record_audit("revision.submitted", "listing", listing.id, actor=actor,
+                 changes={"revision": revision.id}, ip_address=ip_address)
 
 
 def confirm_accurate(listing: Listing, actor: User | None, today: date | None = None,
