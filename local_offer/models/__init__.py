@@ -22,6 +22,7 @@ from local_offer.models.base import (
 )
 from local_offer.models.directory import (
     FUNDING_FLAGS,
+    OPEN_REVISION_SQL,
     OPEN_REVISIONS,
     PUBLIC_STATUSES,
     AccessRoute,
@@ -111,6 +112,7 @@ __all__ = [
     "ListingTerm",
     "Location",
     "OPEN_REVISIONS",
+    "OPEN_REVISION_SQL",
     "Organisation",
     "OutwardCode",
     "PUBLIC_STATUSES",

@@ -28,12 +28,14 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -416,8 +418,18 @@ class ListingTerm(db.Model):
     term: Mapped[Term] = relationship()
 
 
+#: The statuses of an open change, as SQL: the database allows one open change per listing.
+OPEN_REVISION_SQL = "status IN ('draft', 'pending', 'returned')"
+
+
 class ListingRevision(db.Model):
     """A draft or pending change to a listing, waiting beside the live version."""
+
+    __table_args__ = (
+        # Two people saving the same live listing at once must not both start a change.
+        Index("uq_listing_revision_one_open", "listing_id", unique=True,
+              sqlite_where=text(OPEN_REVISION_SQL), postgresql_where=text(OPEN_REVISION_SQL)),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     listing_id: Mapped[str] = mapped_column(ForeignKey("listing.id", ondelete="CASCADE"), index=True)
