@@ -476,7 +476,7 @@ def test_a_coordinator_edits_a_listing_directly_and_publishes_it(app, people):
     revision = workflow.open_revision(db.session.get(Listing, SWIM))
     assert "Publish these changes now" in text_of(coordinator.get(f"/portal/listings/{SWIM}"))
     stale = coordinator.post(f"/moderation/listings/{SWIM}/publish", data={"version": revision.version - 1})
-    assert stale.status_code == 303 and db.session.get(Listing, SWIM).summary != "Edited by the council."
+    assert stale.status_code == 409 and db.session.get(Listing, SWIM).summary != "Edited by the council."
     response = coordinator.post(f"/moderation/listings/{SWIM}/publish", data={"version": revision.version})
     assert response.status_code == 302
     db.session.expire_all()
@@ -544,3 +544,84 @@ def test_untouched_old_descriptions_and_parent_terms_survive_an_approval(app, pe
     assert listing.name == "Otters renamed"
     assert listing.description == "<ol><li>One <em>two</em></li></ol>"
     assert top.code in [link.term.code for link in listing.listing_terms]
+
+
+# --- two people at once --------------------------------------------------------------------------
+
+
+def test_two_first_saves_at_once_make_one_change_and_the_second_sees_both_versions(app, people, monkeypatch):
+    """Both saves read "no change open" before either committed: the database keeps one, the other is a 409."""
+    listing = db.session.get(Listing, SWIM)
+    provider = db.session.get(User, people["provider"].id)
+    workflow.save_section(listing, None, "about", {"summary": "First person's summary."}, provider)
+    monkeypatch.setattr(workflow, "open_revision", lambda listing: None)  # what the second read a moment before
+    with pytest.raises(workflow.StaleEdit):
+        workflow.save_section(db.session.get(Listing, SWIM), None, "about", {"summary": "Second's."}, provider)
+    monkeypatch.undo()
+    open_changes = db.session.execute(select(ListingRevision).where(
+        ListingRevision.listing_id == SWIM, ListingRevision.status.in_(workflow.OPEN_REVISIONS))).scalars().all()
+    assert [change.data["summary"] for change in open_changes] == ["First person's summary."]
+    # Through the page: the view read "no change open" just before the other save committed.
+    client = as_user(app, "provider@example.org")
+    hidden = {"revision": "", "version": f"live-{db.session.get(Listing, SWIM).version}"}
+    reads = []
+    real_open_revision = workflow.open_revision
+
+    def read_before_the_other_committed(listing):
+        """Answer "no change open" to the view's first look only, as a request a moment earlier would have."""
+        reads.append(listing.id)
+        return None if len(reads) <= 2 else real_open_revision(listing)
+
+    monkeypatch.setattr(workflow, "open_revision", read_before_the_other_committed)
+    response = client.post(f"/portal/listings/{SWIM}/sections/about",
+                           data={**hidden, **publishing_about(SWIM), "summary": "Third's."})
+    monkeypatch.undo()
+    assert response.status_code == 409
+    assert "First person" in text_of(response)
+    assert len(db.session.execute(select(ListingRevision).where(
+        ListingRevision.listing_id == SWIM, ListingRevision.status.in_(workflow.OPEN_REVISIONS))).all()) == 1
+
+
+def test_two_coordinators_publishing_at_once_is_a_409_never_a_500(app, people, monkeypatch):
+    """Someone else saved the change between the page's check and the publish: StaleEdit, shown as a 409."""
+    from sqlalchemy import update
+
+    coordinator = as_user(app, "coordinator@example.gov.uk")
+    save(coordinator, SWIM, "about", {**publishing_about(SWIM), "summary": "Edited by the council."})
+    change = workflow.open_revision(db.session.get(Listing, SWIM))
+    staff = db.session.get(User, people["coordinator"].id)
+    with db.engine.begin() as other:  # the other coordinator's publish committed first
+        other.execute(update(ListingRevision).where(ListingRevision.id == change.id)
+                      .values(version=ListingRevision.version + 1))
+    with pytest.raises(workflow.StaleEdit):
+        workflow.publish_now(db.session.get(Listing, SWIM), change, staff)
+    db.session.rollback()
+    db.session.expire_all()
+    fresh = workflow.open_revision(db.session.get(Listing, SWIM))
+    original_publish_now = workflow.publish_now
+
+    def beaten_to_it(listing, revision, actor, ip_address=None):
+        """Publish as if the other coordinator had committed the same change a moment earlier."""
+        with db.engine.begin() as other:
+            other.execute(update(ListingRevision).where(ListingRevision.id == revision.id)
+                          .values(version=ListingRevision.version + 1))
+        return original_publish_now(listing, revision, actor, ip_address)
+
+    monkeypatch.setattr(workflow, "publish_now", beaten_to_it)
+    response = coordinator.post(f"/moderation/listings/{SWIM}/publish", data={"version": fresh.version})
+    assert response.status_code == 409
+    assert "Edited by the council." in text_of(response)
+    assert db.session.get(Listing, SWIM).summary != "Edited by the council."
+
+
+def test_stale_sends_and_throw_aways_are_409_pages_with_the_change_as_it_is_now(app, people):
+    """A form filled in against an older version of the change is never a silent redirect."""
+    provider = as_user(app, "provider@example.org")
+    save(provider, SWIM, "about", {**publishing_about(SWIM), "summary": "Saved in another tab."})
+    old = fields_of(provider, f"/portal/listings/{SWIM}")
+    save(provider, SWIM, "about", {**publishing_about(SWIM), "summary": "Kingfishers saved later."})
+    for action in ("submit", "withdraw"):
+        response = provider.post(f"/portal/listings/{SWIM}/{action}", data=old)
+        assert response.status_code == 409, action
+        assert "Kingfishers" in text_of(response)
+    assert workflow.open_revision(db.session.get(Listing, SWIM)).status is RevisionStatus.DRAFT

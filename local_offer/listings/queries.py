@@ -256,3 +256,9 @@ def listing_history(listing_id: str) -> tuple[list[AuditEvent], list[ListingRevi
     names = {user.id: user.name or user.email for user in db.session.execute(
         select(User).where(User.id.in_({event.actor_id for event in events if event.actor_id}))).scalars()}
     return list(events), list(revisions), names
+
+
+def latest_revision(listing_id: str) -> ListingRevision | None:
+    """Return a listing's most recent change, in any state, or None."""
+    return db.session.execute(select(ListingRevision).where(ListingRevision.listing_id == listing_id)
+                              .order_by(ListingRevision.created_at.desc())).scalars().first()

@@ -28,6 +28,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from local_offer import notifications
@@ -76,10 +77,14 @@ class Conflict(RuntimeError):
 
 
 def _commit() -> None:
-    """Commit the step; someone else saving the same rows first is a StaleEdit, never a 500."""
+    """Commit the step; someone else saving the same rows first is a StaleEdit, never a 500.
+
+    Two kinds of "first": a row's version moved on (StaleDataError), or the database refused a
+    second open change for the listing (the partial unique index of migration 0008).
+    """
     try:
         db.session.commit()
-    except StaleDataError as error:
+    except (StaleDataError, IntegrityError) as error:
         db.session.rollback()
         raise StaleEdit(str(error)) from error
 
@@ -287,14 +292,18 @@ def publish_now(listing: Listing, revision: ListingRevision, actor: User, ip_add
     the publish path refuses, or someone saving the listing at the same moment) it is
     left waiting in the queue, so the coordinator can compare both versions on its page.
     """
-    _queue_own_change(listing, revision, actor, ip_address)
     try:
+        _queue_own_change(listing, revision, actor, ip_address)
         return approve(revision, actor, ip_address=ip_address)
+    except StaleDataError as error:  # someone saved the change or the listing first (seen on a flush)
+        db.session.rollback()
+        raise StaleEdit(str(error)) from error
     except (Conflict, PublishError, StaleEdit):
         revision = db.session.get(ListingRevision, revision.id)
-        if revision.status is not RevisionStatus.PENDING:  # the failed publish rolled the step back
-            _queue_own_change(listing, revision, actor, ip_address)
-        _commit()
+        if revision is not None and revision.status in (RevisionStatus.DRAFT, RevisionStatus.RETURNED):
+            _queue_own_change(listing, revision, actor, ip_address)  # the failed publish rolled the step back
+        if revision is not None and revision.status is RevisionStatus.PENDING:
+            _commit()  # left waiting in the queue, so its page can show both versions
         raise
 
 

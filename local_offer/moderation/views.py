@@ -17,7 +17,14 @@ from local_offer.extensions import db
 from local_offer.i18n import _
 from local_offer.listings import data as listing_data, workflow
 from local_offer.listings.labels import AUDIT_LABELS
-from local_offer.listings.queries import count_waiting_changes, find_listings, listing_history, waiting_changes
+from local_offer.errors import refuse
+from local_offer.listings.queries import (
+    count_waiting_changes,
+    find_listings,
+    latest_revision,
+    listing_history,
+    waiting_changes,
+)
 from local_offer.models import Listing, ListingRevision, RevisionStatus, Role, utcnow
 from local_offer.moderation.forms import DecideForm, ImportForm, ReturnForm
 from local_offer.users import client_ip
@@ -154,8 +161,12 @@ def publish_now(listing_id):
     change = workflow.open_revision(listing)
     form = DecideForm()
     if change is None or not form.validate() or str(form.version.data) != str(change.version):
+        # Someone else saved, sent or decided it meanwhile: show what it is now, beside what is live.
         flash(_("This listing changed while you were looking at it. Check it again."))
-        return redirect(url_for("portal.listing", listing_id=listing.id)), 303
+        latest = change or latest_revision(listing.id)
+        if latest is None:
+            refuse(409, _("This listing changed while you were looking at it. Check it again."))
+        return _review_page(latest, status=409)
     if change.base_data is None and set(change.data.get("_done") or []) != set(listing_data.SECTIONS):
         flash(_("Complete every section before publishing."))
         return redirect(url_for("portal.listing", listing_id=listing.id)), 303

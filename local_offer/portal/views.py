@@ -153,7 +153,10 @@ def task_list(listing_id):
 def start_edit(listing_id):
     """Begin a change to a live listing: it waits beside the published version until approved."""
     listing = editable_listing(listing_id)
-    revision = workflow.begin_change(listing, current_user)
+    try:
+        revision = workflow.begin_change(listing, current_user)
+    except workflow.StaleEdit:  # someone else opened a change at the same moment
+        return _changed_meanwhile(listing)
     section = request.form.get("section")
     return redirect(url_for("portal.section", listing_id=listing.id,
                             section=section if section in listing_data.SECTIONS else "about", revision=revision.id))
@@ -248,6 +251,15 @@ def _stale(listing, revision, form, section):
 # --- sending for checking --------------------------------------------------------------------
 
 
+def _changed_meanwhile(listing: Listing):
+    """Someone else saved, sent or decided this change since the page was opened: show it as it is now, a 409."""
+    flash(_("This listing changed while you were looking at it. Check it again, then send it."))
+    revision = workflow.open_revision(listing)
+    return _render_task_list(listing, revision, SubmitForm(revision=revision.id if revision else "",
+                                                           version=revision.version if revision else ""),
+                             status=409)
+
+
 def _unchanged_since_opened(revision: ListingRevision | None, form) -> bool:
     """Say whether the change is still the version the form was filled in against."""
     return revision is not None and form.revision.data == revision.id and str(form.version.data) == str(revision.version)
@@ -261,8 +273,7 @@ def submit(listing_id):
     revision = workflow.open_revision(listing)
     form = SubmitForm()
     if not _unchanged_since_opened(revision, form):
-        flash(_("This listing changed while you were looking at it. Check it again, then send it."))
-        return redirect(url_for("portal.listing", listing_id=listing.id)), 303
+        return _changed_meanwhile(listing)
     complete = all(state == "completed" for state in section_states(listing, revision).values())
     if not form.validate() or not complete:
         if not complete:
@@ -274,8 +285,7 @@ def submit(listing_id):
     try:
         workflow.submit(listing, revision, form.note.data, current_user, ip_address=client_ip())
     except workflow.StaleEdit:
-        flash(_("This listing changed while you were looking at it. Check it again, then send it."))
-        return redirect(url_for("portal.listing", listing_id=listing.id)), 303
+        return _changed_meanwhile(listing)
     flash(_("Sent for checking. The Local Offer team will look at it soon; we will email you when they have."))
     return redirect(url_for("portal.listing", listing_id=listing.id))
 
@@ -288,10 +298,12 @@ def withdraw(listing_id):
     revision = workflow.open_revision(listing)
     form = SubmitForm()
     if revision is not None and not _unchanged_since_opened(revision, form):
-        flash(_("This listing changed while you were looking at it. Check it again."))
-        return redirect(url_for("portal.listing", listing_id=listing.id)), 303
+        return _changed_meanwhile(listing)
     if revision is not None:
-        workflow.withdraw(listing, revision, current_user, ip_address=client_ip())
+        try:
+            workflow.withdraw(listing, revision, current_user, ip_address=client_ip())
+        except workflow.StaleEdit:
+            return _changed_meanwhile(listing)
         flash(_("Your changes have been thrown away."))
     return redirect(url_for("portal.listing", listing_id=listing.id))
 
