@@ -361,13 +361,16 @@ feedback_cli = AppGroup("feedback", help="Co-production feedback: the retention 
 
 @feedback_cli.command("purge")
 def feedback_purge() -> None:
-    """Delete contact details and anonymise old unpublished and redacted comments (safe to run daily)."""
-    from local_offer.feedback import retention
+    """Delete contact details and anonymise old unpublished and redacted comments now (the daily job, by hand)."""
+    from local_offer import jobs
 
-    result = retention.purge()
-    click.echo(f"Removed {result.contacts} contact details and {result.replies} replies; anonymised "
-               f"{result.anonymised} unpublished comments and {result.originals} redacted originals older than "
-               f"{current_app.config['FEEDBACK_RETENTION_DAYS']} days.")
+    # Run as the feedback-purge job, so its record (and the coordinators' page) says when it last ran.
+    outcome = next(jobs.run_jobs(["feedback-purge"], force=True))
+    if outcome.skipped:
+        raise click.ClickException("The purge is running already; `flask jobs list` says since when.")
+    if outcome.failed:
+        raise click.ClickException(outcome.error)
+    click.echo(outcome.summary)
 
 
 oruk_cli = AppGroup("oruk", help="Open Referral UK: import services from other directories, export ours.")

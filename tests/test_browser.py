@@ -7,6 +7,7 @@ skip quietly: if Chromium or axe-core is missing the tests fail and say why.
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from local_offer.config import PROJECT_ROOT
+from local_offer.extensions import db
+from local_offer.models import JobOutcome, ScheduledJob
 
 from sites import load_directory, shared_app
 from support import CHILDMINDER, SWIM
@@ -303,3 +306,30 @@ def test_feedback_published_and_reported_in_a_real_browser(live_server, browser)
     assert "my son [removed] is bored" in content and "Alfie" not in content
     for context in (parent.context, staff.context):
         context.close()
+
+
+def test_scheduled_jobs_in_a_real_browser(live_site, live_server, browser):
+    """An administrator is warned on the admin index and sees each job's outcome; both pages pass axe."""
+    site, _address = live_site
+    now = datetime.now(timezone.utc)
+    with site.app.app_context():
+        db.session.add_all([
+            ScheduledJob(name="index", runs=1, last_started_at=now, last_finished_at=now, last_success_at=now,
+                         last_seconds=0.4, last_outcome=JobOutcome.SUCCESS, last_summary="Indexed 2 changed documents."),
+            ScheduledJob(name="demand-prune", runs=1, last_started_at=now - timedelta(minutes=5), last_seconds=0.1,
+                         last_finished_at=now, last_outcome=JobOutcome.FAILED, last_error="OSError: disk full"),
+            ScheduledJob(name="feedback-purge", runs=1, running_since=now, last_started_at=now),
+        ])
+        db.session.commit()
+        db.session.remove()
+    admin = browser.new_context(bypass_csp=True, viewport={"width": 1024, "height": 800}).new_page()
+    browser_sign_in(admin, live_server, "admin@demo.example.gov.uk")
+    admin.goto(f"{live_server}/admin/")
+    expect(admin.locator(".govuk-warning-text")).to_contain_text("scheduled jobs are overdue or failing")
+    assert axe_violations(admin) == []
+    admin.get_by_role("link", name="See the scheduled jobs").click()
+    expect(admin.get_by_role("heading", name="Scheduled jobs")).to_be_visible()
+    table = admin.locator("table.govuk-table").inner_text()
+    assert "OSError: disk full" in table and "Succeeded" in table and "Running" in table and "Never run" in table
+    assert axe_violations(admin) == []
+    admin.context.close()

@@ -1,6 +1,7 @@
-"""Migrations build the whole schema from empty and match the models exactly."""
+"""Migrations build the whole schema from empty and match the models exactly, keeping the data they move."""
 
 import os
+from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from flask_migrate import downgrade, upgrade
 
 from local_offer import create_app
 from local_offer.extensions import db
+from local_offer.models import JobOutcome, ScheduledJob, SiteSetting
 
 from databases import empty_database
 from support import make_test_config
@@ -45,3 +47,26 @@ def test_tests_run_on_the_database_ci_asked_for(app):
     """When CI gives a PostgreSQL URL, the suite really runs on PostgreSQL."""
     expected = "postgresql" if os.environ.get("LOCAL_OFFER_TEST_DATABASE_URL") else "sqlite"
     assert db.engine.dialect.name == expected
+
+
+def test_migration_moves_the_purges_last_run_onto_its_job(fresh_database, instance_path):
+    """Upgrading keeps when the purge last ran (as the job's last run); downgrading puts it back."""
+    app = create_app(make_test_config(fresh_database))
+    with app.app_context():
+        upgrade(revision="0008")
+        db.session.add(SiteSetting(key="feedback_purge", value={
+            "at": "2026-11-30T03:00:00+00:00", "contacts": 2, "replies": 1, "anonymised": 4, "originals": 0}))
+        db.session.commit()
+        upgrade()
+        purge = db.session.get(ScheduledJob, "feedback-purge")
+        assert purge.last_success_at == datetime(2026, 11, 30, 3, tzinfo=timezone.utc)
+        assert purge.last_outcome is JobOutcome.SUCCESS and purge.last_summary.startswith("Removed 2 contact details")
+        assert db.session.get(SiteSetting, "feedback_purge") is None
+        db.session.remove()
+        downgrade(revision="0008")
+        with db.engine.connect() as connection:
+            assert "scheduled_job" not in sa.inspect(connection).get_table_names()
+        setting = db.session.execute(sa.select(SiteSetting).where(SiteSetting.key == "feedback_purge")).scalar_one()
+        assert datetime.fromisoformat(setting.value["at"]) == datetime(2026, 11, 30, 3, tzinfo=timezone.utc)
+        db.session.remove()
+        db.engine.dispose()

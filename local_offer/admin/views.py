@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from local_offer import reviews, synonyms as synonym_groups, users
+from local_offer import jobs, reviews, synonyms as synonym_groups, users
 from local_offer.admin.forms import DecisionForm, InviteForm, SettingsForm, SynonymForm, UserForm
 from local_offer.auth import requires, second_factor_first
 from local_offer.extensions import db
@@ -70,7 +70,17 @@ def index():
     """Show the coordinators' pages and what is waiting."""
     waiting = db.session.execute(select(func.count()).select_from(JoinRequest)
                                  .where(JoinRequest.status == JoinStatus.PENDING)).scalar_one()
-    return render_template("admin/index.html", waiting=waiting, due_for_review=reviews.needing_review_count())
+    # Scheduled jobs are the administrators' to fix: coordinators are not shown them.
+    attention = jobs.needing_attention() if current_user.has_role(Role.ADMIN) else []
+    return render_template("admin/index.html", waiting=waiting, due_for_review=reviews.needing_review_count(),
+                           jobs_needing_attention=attention)
+
+
+@bp.get("/jobs")
+@requires(Role.ADMIN)
+def scheduled_jobs():
+    """Show each scheduled job's schedule, last run, outcome and error."""
+    return render_template("admin/jobs.html", statuses=jobs.statuses())
 
 
 @bp.get("/reviews")

@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 
+from local_offer import jobs
 from local_offer.auth import public, requires, second_factor_first
 from local_offer.coproduction.forms import (
     ExcludeForm,
@@ -25,7 +26,7 @@ from local_offer.coproduction.forms import (
 from local_offer.errors import refuse
 from local_offer.extensions import db, limiter
 from local_offer.fields import choices
-from local_offer.feedback import comments, council_responses, labels, partnership_report, retention, tags
+from local_offer.feedback import comments, council_responses, labels, partnership_report, tags
 from local_offer.i18n import _
 from local_offer.models import (
     PUBLIC_STATUSES,
@@ -155,7 +156,7 @@ def queue():
                            recent=comments.recently_moderated(20),
                            last_publication=council_responses.last_publication(),
                            overdue=council_responses.publication_overdue(),
-                           last_purge=retention.last_purge(), purge_overdue=retention.retention_due())
+                           purged_at=jobs.last_success("feedback-purge"))
 
 
 def _feedback_or_404(feedback_id) -> Feedback:

@@ -3,8 +3,10 @@
 After ``FEEDBACK_RETENTION_DAYS`` contact details and private replies are
 deleted, unpublished comments lose their words (ones never moderated leave the
 queue), and published comments keep only the text the public already reads.
-``flask feedback purge`` runs it daily; the coordinators' page warns when it
-has not run for two days.
+The ``feedback-purge`` job of ``flask jobs run`` runs it daily (``flask feedback
+purge`` runs it at once); the job's record says when it last ran, and the
+administrators' page warns when it is overdue or failing.  What each purge
+removed is kept in the audit log.
 """
 
 from __future__ import annotations
@@ -17,9 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from local_offer.extensions import db
-from local_offer.models import Feedback, FeedbackStatus, SiteSetting, record_audit, utcnow
-
-PURGE_SETTING = "feedback_purge"
+from local_offer.models import Feedback, FeedbackStatus, record_audit, utcnow
 
 
 @dataclass
@@ -60,24 +60,9 @@ def purge(now: datetime | None = None) -> PurgeReport:
                 result.originals += 1  # a redacted original: only the published text is kept
             feedback.comment = feedback.published_text
             feedback.anonymised_at = now
-    setting = db.session.get(SiteSetting, PURGE_SETTING) or SiteSetting(key=PURGE_SETTING, value={})
-    setting.value = {"at": now.isoformat(), "contacts": result.contacts, "replies": result.replies,
-                     "anonymised": result.anonymised, "originals": result.originals}
-    db.session.add(setting)
-    record_audit("feedback.purged", "feedback", None, changes=dict(setting.value))
+    record_audit("feedback.purged", "feedback", None, changes={
+        "at": now.isoformat(), "contacts": result.contacts, "replies": result.replies,
+        "anonymised": result.anonymised, "originals": result.originals})
     db.session.commit()
     return result
 
-
-def last_purge() -> dict | None:
-    """Return when the purge last ran and what it removed, or None if it never has."""
-    setting = db.session.get(SiteSetting, PURGE_SETTING)
-    return dict(setting.value) if setting else None
-
-
-def retention_due(now: datetime | None = None) -> bool:
-    """Say whether the purge has not run in the last two days (it should run daily from cron)."""
-    last = last_purge()
-    if not last:
-        return True
-    return (now or utcnow()) - datetime.fromisoformat(last["at"]) > timedelta(days=2)

@@ -9,7 +9,7 @@ The parts, in the order data flows through them:
 * ``importer``: the one pipeline every source feeds (map, check, dry run or write, report, sync);
 * ``report``: what an import did to each record, as a person reads it;
 * ``exports``: every public listing, walked in batches, as ORUK JSON;
-* ``uploads``: coordinators' uploads, checked then applied once.
+* ``uploads``: coordinators' uploads, checked then applied once (old unapplied ones removed daily).
 
 Callers use the names below; the modules' other names are theirs.
 """
@@ -20,10 +20,10 @@ from local_offer.interchange.fields import stable_id
 from local_offer.interchange.importer import import_csv, import_records
 from local_offer.interchange.report import ImportReport, report_lines
 from local_offer.interchange.sources import UnreadableImport, read_bytes, read_source
-from local_offer.interchange.uploads import apply_upload, check_upload
+from local_offer.interchange.uploads import apply_upload, check_upload, remove_old_uploads
 
 __all__ = [
     "ImportReport", "UnreadableImport", "apply_upload", "check_upload", "count_csv_rows", "export_csv",
-    "export_oruk", "import_csv", "import_records", "read_bytes", "read_csv", "read_source", "report_lines",
-    "stable_id", "to_json",
+    "export_oruk", "import_csv", "import_records", "read_bytes", "read_csv", "read_source", "remove_old_uploads",
+    "report_lines", "stable_id", "to_json",
 ]

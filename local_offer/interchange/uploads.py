@@ -2,7 +2,8 @@
 
 An upload is kept in the instance folder under a random one-time token between
 the check and the apply, so the file applied is the file that was checked;
-applying removes it.  ORUK JSON and the CSV layout are told apart by the name
+applying removes it, and the daily clean-up job removes checked uploads nobody
+applied once they are a day old (``remove_old_uploads``).  ORUK JSON and the CSV layout are told apart by the name
 the coordinator's file had.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -20,7 +22,7 @@ from local_offer.interchange.csv_layout import read_csv
 from local_offer.interchange.importer import import_csv, import_records
 from local_offer.interchange.report import ImportReport
 from local_offer.interchange.sources import UnreadableImport, read_bytes
-from local_offer.models import User, record_audit
+from local_offer.models import User, record_audit, utcnow
 
 #: A token names one waiting upload: 32 hex digits and the format, nothing that could name another path.
 UPLOAD_TOKEN = re.compile(r"[0-9a-f]{32}\.(csv|json)")
@@ -78,3 +80,15 @@ def apply_upload(token: str, *, publish: bool, actor: User, ip_address: str | No
                  changes={"format": kind, "published": publish, **dict(report.counts)})
     db.session.commit()
     return report
+
+
+def remove_old_uploads(older_than: timedelta, now: datetime | None = None) -> int:
+    """Delete checked uploads that were never applied and were saved longer ago than ``older_than``; count them."""
+    cutoff = ((now or utcnow()) - older_than).timestamp()
+    removed = 0
+    for path in _upload_folder().iterdir():
+        # Only files this module names: nothing else an operator keeps in the folder is touched.
+        if UPLOAD_TOKEN.fullmatch(path.name) and path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -6,6 +6,7 @@
     gazetteer     postcodes, sectors, outward codes and places (see ``geo``)
     search        synonyms, the index's outbox and change feed, the anonymous search log
     coproduction  feedback, priorities, themes, replies and "You said, we did" responses
+    jobs          scheduled jobs: when each last ran and how it ended
 
 Import models from here (``from local_offer.models import Listing``): importing
 this package registers every table with the metadata that migrations compare.
@@ -85,6 +86,7 @@ from local_offer.models.coproduction import (
     ResponseStatus,
     Theme,
 )
+from local_offer.models.jobs import JobOutcome, ScheduledJob
 
 __all__ = [
     "AccessRoute",
@@ -103,6 +105,7 @@ __all__ = [
     "FeedbackTopic",
     "GazetteerArea",
     "JoinRequest",
+    "JobOutcome",
     "JoinStatus",
     "Listing",
     "ListingKind",
@@ -127,6 +130,7 @@ __all__ = [
     "Role",
     "Schedule",
     "SchedulePeriod",
+    "ScheduledJob",
     "SearchChange",
     "SearchDemand",
     "SearchLog",
