@@ -48,8 +48,10 @@ def _limits(setting: str):
 @public
 def sign_in():
     """Sign in with email and password."""
+    # A bad address to go back to is refused (400) before a password is looked at.
+    target = safe_next(request.args.get("next"), fallback=url_for("accounts.dashboard"))
     if current_user.is_authenticated:
-        return redirect(url_for("accounts.dashboard"))
+        return redirect(target)
     form = SignInForm()
     if form.validate_on_submit():
         user = users.check_password(form.email.data, form.password.data)
@@ -62,7 +64,6 @@ def sign_in():
             users.record_sign_in(user, form.email.data, succeeded=False)
             form.email.errors.append(_("This account has been turned off. Contact the Local Offer team."))
             return render_template("accounts/sign_in.html", form=form), 403
-        target = safe_next(request.args.get("next"), fallback=url_for("accounts.dashboard"))
         session.clear()  # a new session at sign-in: nothing from before carries over
         if user.two_factor_enabled:
             session["pending_sign_in"] = {"id": user.id, "version": user.session_version,
