@@ -6,7 +6,9 @@ Referrer-Policy and frame protection.  Each request is checked for query
 strings that are too long or carry control characters, which would otherwise
 reach the database or the search engine.  Addresses to go back to after
 signing in or choosing a language pass ``safe_next``, so a link can never send
-someone on to another site.
+someone on to another site.  Every response to a signed-in account, and every
+private download, carries ``Cache-Control: no-store``: a shared computer's
+browser or a proxy never keeps a page of contacts.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import unicodedata
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask, abort, current_app, g, request, url_for
+from flask_login import current_user
 from werkzeug.urls import iri_to_uri
 
 #: Characters a person never types; NUL in particular breaks PostgreSQL text.
@@ -128,8 +131,25 @@ def safe_next(target: str | None, fallback: str | None = None) -> str:
     return iri_to_uri(target)
 
 
+def no_store(response):
+    """Keep a response out of every cache (browser, proxy, back button): a private page or download."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def _signed_in() -> bool:
+    """Say whether the response is for a signed-in account (when that cannot be told, assume it is)."""
+    try:
+        return bool(current_user and current_user.is_authenticated)
+    except Exception:  # noqa: BLE001  (the account could not be loaded: keep the response out of caches)
+        return True
+
+
 def add_headers(response):
-    """Add the security headers to a response."""
+    """Add the security headers to a response; anything sent to a signed-in account is never stored."""
+    if _signed_in():
+        no_store(response)
     response.headers["Content-Security-Policy"] = content_security_policy(csp_nonce())
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"

@@ -203,3 +203,26 @@ def signed_in_client(people_for_redirects, client):
     """A client signed in as the provider."""
     assert sign_in(client, "provider@example.org").status_code == 302
     return client
+
+
+# --- caching: nothing a signed-in account sees is stored ------------------------------------------
+
+
+def test_signed_in_pages_and_downloads_are_never_stored(demo, client):
+    """Every response to a signed-in account, page or file, says no-store; the CSV of contacts too."""
+    make_user("coordinator@example.gov.uk", Role.COORDINATOR)
+    assert sign_in(client, "coordinator@example.gov.uk").headers["Cache-Control"] == "no-store"
+    for url in ("/account/", "/", "/theme.css", "/static/dist/local-offer.css", "/moderation/data/directory.csv",
+                "/moderation/data/directory.json", "/no-such-page"):
+        response = client.get(url)
+        response.close()  # a static file is streamed from an open file
+        assert response.headers["Cache-Control"] == "no-store", url
+        assert response.headers["Pragma"] == "no-cache", url
+    assert client.get("/moderation/data/directory.csv").mimetype == "text/csv"
+
+
+def test_public_pages_keep_their_caching(demo, client):
+    """Someone not signed in gets the public pages' own caching, unchanged."""
+    assert client.get("/theme.css").headers["Cache-Control"] == "public, max-age=3600"
+    assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
+    assert "no-store" not in client.get("/favicon.svg").headers.get("Cache-Control", "")
