@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app, request, url_for
+from flask import current_app, request
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -156,7 +156,7 @@ def send_password_reset(email: str) -> None:
     token = issue_token(user, TokenPurpose.RESET)
     record_audit("user.password_reset_requested", "user", user.id, ip_address=client_ip())
     db.session.commit()
-    link = url_for("accounts.reset_password", token=token, _external=True)
+    link = mail.link("accounts.reset_password", token=token)
     mail.send(user.email, _("Reset your password"), "\n\n".join([
         _("Someone asked to reset the password for your %(service)s account.",
           service=current_app.config["SERVICE_NAME"]),
@@ -177,7 +177,7 @@ def invite(email: str, role: Role, organisations: list[Organisation], actor: Use
                  changes={"email": user.email, "role": role.value,
                           "organisations": [o.id for o in organisations]})
     db.session.commit()
-    link = url_for("accounts.accept_invitation", token=token, _external=True)
+    link = mail.link("accounts.accept_invitation", token=token)
     where = ", ".join(o.name for o in organisations)
     mail.send(user.email, _("You have been invited to %(service)s", service=current_app.config["SERVICE_NAME"]),
               "\n\n".join([
@@ -205,7 +205,7 @@ def request_to_join(form_data: dict) -> JoinRequest:
     mail.send(current_app.config["COUNCIL_EMAIL"], _("New request to join from %(organisation)s",
                                                       organisation=join.organisation_name),
               _("Review it in the coordinators' pages: %(link)s",
-                link=url_for("admin.join_requests", _external=True)))
+                link=mail.link("admin.join_requests")))
     return join
 
 

@@ -482,3 +482,81 @@ def test_limits_hold_across_workers_through_redis(people, migrated_database):
 
     stored = redis.Redis(host="127.0.0.1", port=6379).keys(f"*{namespace}*")
     assert stored, "no rate-limit counters were written to Redis"
+
+
+# --- emailed links: always on the configured public address -----------------------------------
+
+from hypothesis import HealthCheck, example, given, settings, strategies as st  # noqa: E402
+
+#: Host headers an attacker might send so a reset email carries their address.
+HOSTILE_HOSTS = st.one_of(
+    st.sampled_from(["evil.example", "evil.example:8080", "localhost@evil.example", "localhost.evil.example",
+                     "evil.example/account", "[::1]", "127.0.0.1", "xn--e1afmkfd.example", "LOCALHOST", "a" * 300]),
+    st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40),
+)
+
+
+def links_in(message) -> list[str]:
+    """Return every web address in an email's body."""
+    return re.findall(r"https?://\S+", message.get_content())
+
+
+def test_reset_link_ignores_the_requests_host(people, client, app):
+    """`Host: evil.example` on the reset request: the emailed link is still on the site's public address."""
+    client.post("/account/forgot-password", data={"email": "provider@example.org"},
+                headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+    links = links_in(mail.sent_messages()[-1])
+    assert links and all(link.startswith("http://localhost/") for link in links), links
+    assert any(link.startswith("http://localhost/account/reset/") for link in links)
+
+
+def test_emailed_links_follow_the_configured_public_url(people, client, app):
+    """Invitations, join requests and resets all use PUBLIC_URL, path prefix included."""
+    app.config["PUBLIC_URL"] = "https://localoffer.example.gov.uk/send"
+    evil = {"base_url": "http://evil.example"}  # the Host header, and the cookies that go with it
+    assert sign_in(client, "coordinator@example.gov.uk", **evil).status_code == 302
+    organisation = people["provider"].organisations[0].id
+    assert client.post("/admin/invite", data={"email": "new@example.org", "role": "provider",
+                                              "organisation": organisation}, **evil).status_code == 302
+    client.post("/account/sign-out", **evil)
+    client.post("/account/join", data={"name": "A", "email": "a@example.org", "organisation_name": "A Club"}, **evil)
+    client.post("/account/forgot-password", data={"email": "provider@example.org"}, **evil)
+    links = [link for message in mail.sent_messages() for link in links_in(message)]
+    assert any("/send/account/invitation/" in link for link in links)
+    assert any("/send/admin/join-requests" in link for link in links)
+    assert any("/send/account/reset/" in link for link in links)
+    assert all(link.startswith("https://localoffer.example.gov.uk/send/") for link in links), links
+
+
+def test_the_site_refuses_to_start_in_production_without_a_public_url(migrated_database, instance_path, monkeypatch):
+    """Outside tests and debugging, a missing or wrong LOCAL_OFFER_PUBLIC_URL stops the site with a clear message."""
+    from local_offer import create_app
+    from local_offer.config import ConfigError
+
+    monkeypatch.delenv("LOCAL_OFFER_PUBLIC_URL", raising=False)
+    with pytest.raises(ConfigError, match="LOCAL_OFFER_PUBLIC_URL is not set"):
+        create_app(make_test_config(migrated_database, TESTING=False))
+    for wrong in ("localoffer.example.gov.uk", "ftp://x.example", "https://x.example/?a=1", "https://u:p@x.example"):
+        with pytest.raises(ConfigError, match="LOCAL_OFFER_PUBLIC_URL must be"):
+            create_app(make_test_config(migrated_database, TESTING=False, PUBLIC_URL=wrong))
+    monkeypatch.setenv("LOCAL_OFFER_PUBLIC_URL", "https://localoffer.example.gov.uk/")
+    app = create_app(make_test_config(migrated_database, TESTING=False))
+    assert app.config["PUBLIC_URL"] == "https://localoffer.example.gov.uk"
+    monkeypatch.delenv("LOCAL_OFFER_PUBLIC_URL")
+    debugging = create_app(make_test_config(migrated_database, TESTING=False, DEBUG=True))
+    assert debugging.config["PUBLIC_URL"] == "http://127.0.0.1:5000"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(host=HOSTILE_HOSTS)
+@example(host="evil.example")
+def test_any_host_header_leaves_the_reset_link_on_the_public_url(people, client, host):
+    """Whatever Host a request names, a reset email's links are on the public address (or the request is a 400)."""
+    before = len(mail.sent_messages())
+    response = client.post("/account/forgot-password", data={"email": "provider@example.org"},
+                           headers={"Host": host, "X-Forwarded-Host": host})
+    assert response.status_code in (200, 400)
+    sent = mail.sent_messages()[before:]
+    for message in sent:
+        links = links_in(message)
+        assert links and all(link.startswith("http://localhost/account/reset/") for link in links), (host, links)
