@@ -226,3 +226,31 @@ def test_public_pages_keep_their_caching(demo, client):
     assert client.get("/theme.css").headers["Cache-Control"] == "public, max-age=3600"
     assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
     assert "no-store" not in client.get("/favicon.svg").headers.get("Cache-Control", "")
+
+
+# --- trusted hosts -----------------------------------------------------------------------------
+
+
+def test_trusted_hosts_come_from_the_environment_and_others_get_400(migrated_database, instance_path, monkeypatch):
+    """LOCAL_OFFER_TRUSTED_HOSTS (comma-separated; a leading dot allows subdomains): another Host is a 400."""
+    monkeypatch.setenv("LOCAL_OFFER_TRUSTED_HOSTS", "localoffer.example.gov.uk, .council.example")
+    app = create_app(make_test_config(migrated_database))
+    assert app.config["TRUSTED_HOSTS"] == ["localoffer.example.gov.uk", ".council.example"]
+    client = app.test_client()
+    assert client.get("/theme.css", base_url="https://localoffer.example.gov.uk").status_code == 200
+    assert client.get("/theme.css", base_url="https://www.council.example:8443").status_code == 200
+    for host in ("evil.example", "localoffer.example.gov.uk.evil.example", "a" * 300):
+        response = client.get("/theme.css", headers={"Host": host})
+        assert response.status_code == 400, host
+        assert "host name" in response.get_data(as_text=True)
+    for host in ("evil.example", "localoffer.example.gov.uk.evil.example"):
+        assert client.post("/account/forgot-password", data={"email": "a@example.org"},
+                           headers={"Host": host}).status_code == 400
+
+
+def test_every_host_is_answered_when_none_are_configured(migrated_database, instance_path, monkeypatch):
+    """Unset (development), any Host is served."""
+    monkeypatch.delenv("LOCAL_OFFER_TRUSTED_HOSTS", raising=False)
+    app = create_app(make_test_config(migrated_database))
+    assert app.config["TRUSTED_HOSTS"] is None
+    assert app.test_client().get("/theme.css", headers={"Host": "anything.example"}).status_code == 200
