@@ -560,3 +560,30 @@ def test_any_host_header_leaves_the_reset_link_on_the_public_url(people, client,
     for message in sent:
         links = links_in(message)
         assert links and all(link.startswith("http://localhost/account/reset/") for link in links), (host, links)
+
+
+# --- rate limits when Redis is down -------------------------------------------------------------
+
+
+def test_sign_in_works_when_the_rate_limit_storage_is_unreachable(people, migrated_database, caplog):
+    """Redis down: limits fall back to this process's memory with a logged WARNING; never a 500."""
+    import logging
+
+    from local_offer import create_app
+
+    settings = dict(RATELIMIT_ENABLED=True, SIGN_IN_LIMIT="3 per minute", RESET_LIMIT="3 per minute",
+                    RATELIMIT_STORAGE_URI="redis://127.0.0.1:1")
+    try:
+        client = create_app(make_test_config(migrated_database, **settings)).test_client()
+        with caplog.at_level(logging.WARNING):
+            assert sign_in(client, "provider@example.org", "wrong password here").status_code == 401
+            assert sign_in(client, "provider@example.org").status_code == 302
+        assert any(record.levelno == logging.WARNING and "falling back to in-memory" in record.getMessage()
+                   for record in caplog.records), [record.getMessage() for record in caplog.records]
+        client.post("/account/sign-out")
+        # The limits still hold, in memory: the per-address limit of 3 is reached on the fourth try.
+        statuses = [client.post("/account/forgot-password", data={"email": "provider@example.org"}).status_code
+                    for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+    finally:
+        limiter._storage_dead = False  # the shared limiter goes back to its own storage for the next tests
