@@ -111,9 +111,18 @@ DEFAULTS: dict[str, object] = {
     # Emailed links: invitations last days, password resets hours; each works once.
     "INVITE_DAYS": 7,
     "RESET_HOURS": 1,
-    # Throttles, per IP address and per email address typed (whether or not it has an account).
+    # Throttles per IP address (SIGN_IN_LIMIT, RESET_LIMIT, JOIN_LIMIT: refused with 429 past them),
+    # and per email address typed, whether or not it has an account: JOIN_LIMIT refuses; RESET_LIMIT
+    # stops sending further reset emails to that address but answers the same, so the owner can
+    # always reset; sign-in uses a progressive delay (see local_offer/throttle.py) instead.
     "SIGN_IN_LIMIT": "10 per 15 minutes",
     "RESET_LIMIT": "5 per hour",
+    # The per-email sign-in delay: after this many failures for an email within the window (seconds),
+    # an address that has itself failed for it waits 2, 4, 8... seconds, at most SIGN_IN_MAX_DELAY,
+    # before its next try.  An address with no recent failure for the email is never refused.
+    "SIGN_IN_FREE_FAILURES": 3,
+    "SIGN_IN_FAILURE_WINDOW": 15 * 60,
+    "SIGN_IN_MAX_DELAY": 5 * 60,
     "JOIN_LIMIT": "5 per hour",
     # Feedback: how many comments one address may send, and how long contact details,
     # unpublished comments and the originals of redacted ones are kept (`flask feedback purge`).
@@ -251,6 +260,10 @@ def validate(config) -> None:
         value = config.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be a whole number of days, 1 or more, not {value!r}.")
+    for key in ("SIGN_IN_FREE_FAILURES", "SIGN_IN_FAILURE_WINDOW", "SIGN_IN_MAX_DELAY"):
+        value = config.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"{ENV_PREFIX}_{key} must be a whole number, 1 or more, not {value!r}.")
     cache = config.get("REVIEW_SETTINGS_CACHE_SECONDS")
     if not isinstance(cache, (int, float)) or isinstance(cache, bool) or cache < 0:
         raise ConfigError(f"{ENV_PREFIX}_REVIEW_SETTINGS_CACHE_SECONDS must be a number of seconds, 0 or more.")

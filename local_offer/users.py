@@ -16,7 +16,7 @@ from flask import current_app, request
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from local_offer import mail
+from local_offer import mail, throttle
 from local_offer.extensions import db
 from local_offer.i18n import _
 from local_offer.models import (
@@ -77,12 +77,21 @@ def record_sign_in(user: User | None, email: str, succeeded: bool) -> None:
                               user_agent=(request.user_agent.string or "")[:255]))
         if succeeded:
             user.last_sign_in_at = utcnow()
+    if succeeded:
+        throttle.succeeded(normalise_email(email), client_ip())
+    else:
+        throttle.failed(normalise_email(email), client_ip())
     action = "user.signed_in" if succeeded else "user.sign_in_failed"
     # For an unknown address keep only a hash: the log must not collect typed emails.
     changes = {} if user else {"email_sha256": hashlib.sha256(normalise_email(email).encode()).hexdigest()[:16]}
     record_audit(action, "user", user.id if user else None, actor=user if succeeded else None,
                  changes=changes, ip_address=client_ip())
     db.session.commit()
+
+
+def sign_in_wait(email: str) -> int:
+    """Return the seconds this visitor must wait before trying this email's password again (0: now)."""
+    return throttle.wait_seconds(normalise_email(email), client_ip())
 
 
 def set_password(user: User, password: str, actor: User | None, action: str) -> None:
@@ -149,9 +158,14 @@ def email_footer() -> str:
 
 
 def send_password_reset(email: str) -> None:
-    """Email a reset link if there is an active account; say nothing either way."""
+    """Email a reset link if there is an active account; say nothing either way.
+
+    Past ``RESET_LIMIT`` for an address no further email is sent (the links already
+    sent still work), but the request is never refused: its owner can always reset.
+    """
+    allowed = throttle.may_email_reset(normalise_email(email))
     user = find_user(email)
-    if user is None or not user.active:
+    if user is None or not user.active or not allowed:
         return
     token = issue_token(user, TokenPurpose.RESET)
     record_audit("user.password_reset_requested", "user", user.id, ip_address=client_ip())

@@ -127,7 +127,7 @@ def test_forms_without_a_csrf_token_are_refused(people, client, app):
 
 
 def test_sign_in_is_throttled_per_email_whether_or_not_it_exists(people, migrated_database):
-    """Repeated attempts are slowed per email address, with the same answer for unknown ones."""
+    """Repeated wrong attempts are refused per address and slowed per email, the same for unknown ones."""
     from local_offer import create_app
 
     throttled = create_app(make_test_config(migrated_database, RATELIMIT_ENABLED=True,
@@ -587,3 +587,101 @@ def test_sign_in_works_when_the_rate_limit_storage_is_unreachable(people, migrat
         assert statuses == [200, 200, 200, 429]
     finally:
         limiter._storage_dead = False  # the shared limiter goes back to its own storage for the next tests
+
+
+# --- the per-email throttle: slows guessing, never locks the owner out ----------------------------
+
+ATTACKER, OWNER = "203.0.113.9", "198.51.100.7"
+
+
+@pytest.fixture
+def throttled(people, migrated_database):
+    """An app with the throttles on (per IP: 10 sign-ins and 5 resets per 15 minutes), fresh counts."""
+    from local_offer import create_app
+
+    app = create_app(make_test_config(migrated_database, RATELIMIT_ENABLED=True, SIGN_IN_LIMIT="10 per 15 minutes",
+                                      RESET_LIMIT="5 per 15 minutes"))
+    limiter.reset()
+    yield app
+    limiter.reset()
+
+
+def from_address(client, address: str, email: str, password: str):
+    """Post the sign-in form from one IP address."""
+    return sign_in(client, email, password, environ_base={"REMOTE_ADDR": address})
+
+
+def test_ten_wrong_tries_from_elsewhere_never_lock_the_owner_out(throttled):
+    """An attacker's ten wrong passwords are slowed; the owner, from their own address, signs straight in."""
+    attacker, owner = throttled.test_client(), throttled.test_client()
+    statuses = [from_address(attacker, ATTACKER, "provider@example.org", "wrong password here").status_code
+                for _ in range(10)]
+    assert statuses[:3] == [401, 401, 401] and 429 in statuses
+    refused = from_address(attacker, ATTACKER, "provider@example.org", PASSWORD)  # even the right one, from there
+    assert refused.status_code == 429 and "Wait" in text_of(refused) and int(refused.headers["Retry-After"]) >= 1
+    assert from_address(owner, OWNER, "provider@example.org", PASSWORD).status_code == 302
+
+
+def test_the_delay_grows_with_each_failure_and_a_success_clears_it(throttled):
+    """2, 4, 8... seconds after the free tries, for addresses that got it wrong; success forgets them."""
+    from local_offer import throttle
+
+    with throttled.test_request_context("/"):
+        waits = []
+        for _ in range(7):
+            throttle.failed("victim@example.org", ATTACKER)
+            waits.append(throttle.wait_seconds("victim@example.org", ATTACKER))
+        assert waits[:2] == [0, 0] and waits[2] >= 1
+        assert waits == sorted(waits) and waits[-1] > 16  # 2, 4, 8, 16, 32 seconds (at most SIGN_IN_MAX_DELAY)
+        assert throttle.wait_seconds("victim@example.org", OWNER) == 0
+        throttle.succeeded("victim@example.org", ATTACKER)
+        assert throttle.wait_seconds("victim@example.org", ATTACKER) == 0
+
+
+def test_the_owner_can_always_reset_their_password(throttled):
+    """After an attacker's wrong passwords and reset requests, the owner's reset request works and a link does."""
+    attacker, owner = throttled.test_client(), throttled.test_client()
+    for _ in range(10):
+        from_address(attacker, ATTACKER, "provider@example.org", "wrong password here")
+    statuses = [attacker.post("/account/forgot-password", data={"email": "provider@example.org"},
+                              environ_base={"REMOTE_ADDR": ATTACKER}).status_code for _ in range(6)]
+    assert statuses == [200] * 5 + [429]  # the attacker's own address is limited
+    assert len(mail.sent_messages()) == 5  # and the owner's inbox gets no more than RESET_LIMIT
+    response = owner.post("/account/forgot-password", data={"email": "provider@example.org"},
+                          environ_base={"REMOTE_ADDR": OWNER})
+    assert response.status_code == 200 and "Check your email" in text_of(response)
+    link = last_link("/account/reset/")
+    response = owner.post(link, data={"password": "a brand new password", "confirm": "a brand new password"},
+                          environ_base={"REMOTE_ADDR": OWNER})
+    assert response.status_code == 302
+    assert from_address(owner, OWNER, "provider@example.org", "a brand new password").status_code == 302
+
+
+WRONG_TRIES = st.lists(st.tuples(st.sampled_from(["203.0.113.9", "203.0.113.10", "2001:db8::1", "192.0.2.1"]),
+                                 st.sampled_from(["provider@example.org", "PROVIDER@example.org ", "other@example.org"])),
+                       max_size=40)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tries=WRONG_TRIES)
+def test_no_sequence_of_wrong_tries_elsewhere_delays_a_clean_address(throttled, tries):
+    """Whatever wrong tries come from other addresses, a clean address is never made to wait."""
+    from local_offer import throttle
+
+    limiter.reset()
+    with throttled.test_request_context("/"):
+        for address, email in tries:
+            throttle.failed(email.strip().lower(), address)
+            assert throttle.wait_seconds("provider@example.org", OWNER) == 0
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tries=st.lists(st.sampled_from(["203.0.113.9", "203.0.113.10", "2001:db8::1"]), min_size=1, max_size=12))
+@example(tries=["203.0.113.9"] * 6 + ["203.0.113.10"] * 6)
+def test_the_right_password_from_a_clean_address_always_signs_in(throttled, tries):
+    """Through the sign-in page: wrong tries from other addresses never refuse the owner's right password."""
+    limiter.reset()
+    attacker, owner = throttled.test_client(), throttled.test_client()
+    for address in tries:
+        assert from_address(attacker, address, "provider@example.org", "wrong password here").status_code in (401, 429)
+    assert from_address(owner, OWNER, "provider@example.org", PASSWORD).status_code == 302
