@@ -612,12 +612,16 @@ def from_address(client, address: str, email: str, password: str):
 
 
 def test_ten_wrong_tries_from_elsewhere_never_lock_the_owner_out(throttled):
-    """An attacker's ten wrong passwords are slowed; the owner, from their own address, signs straight in."""
+    """An attacker's ten wrong passwords (from five addresses) are slowed; the owner signs straight in."""
     attacker, owner = throttled.test_client(), throttled.test_client()
-    statuses = [from_address(attacker, ATTACKER, "provider@example.org", "wrong password here").status_code
-                for _ in range(10)]
-    assert statuses[:3] == [401, 401, 401] and 429 in statuses
-    refused = from_address(attacker, ATTACKER, "provider@example.org", PASSWORD)  # even the right one, from there
+    addresses = [f"203.0.113.{n}" for n in range(10, 15)] * 2
+    statuses = [from_address(attacker, address, "provider@example.org", "wrong password here").status_code
+                for address in addresses]
+    assert statuses[:5] == [401] * 5 and set(statuses) <= {401, 429}
+    # One more address gets it wrong (the email's sixth failure or later): it must wait 16 seconds or more,
+    # even with the right password.
+    assert from_address(attacker, "203.0.113.99", "provider@example.org", "wrong password here").status_code == 401
+    refused = from_address(attacker, "203.0.113.99", "provider@example.org", PASSWORD)
     assert refused.status_code == 429 and "Wait" in text_of(refused) and int(refused.headers["Retry-After"]) >= 1
     assert from_address(owner, OWNER, "provider@example.org", PASSWORD).status_code == 302
 
@@ -685,3 +689,23 @@ def test_the_right_password_from_a_clean_address_always_signs_in(throttled, trie
     for address in tries:
         assert from_address(attacker, address, "provider@example.org", "wrong password here").status_code in (401, 429)
     assert from_address(owner, OWNER, "provider@example.org", PASSWORD).status_code == 302
+
+
+def test_the_sign_in_delay_holds_across_workers_through_redis(people, migrated_database):
+    """Failures counted by one worker make the same address wait at another: the counts live in Redis."""
+    import socket
+
+    from local_offer import create_app
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    settings = dict(RATELIMIT_ENABLED=True, SIGN_IN_LIMIT="100 per minute", RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
+                    RATELIMIT_KEY_PREFIX=f"lo-test-{uuid.uuid4().hex[:8]}")
+    first = create_app(make_test_config(migrated_database, **settings)).test_client()
+    second = create_app(make_test_config(migrated_database, **settings)).test_client()
+    for address in [f"203.0.113.{n}" for n in range(10, 16)] + [ATTACKER]:  # the last waits 32 seconds
+        assert from_address(first, address, "provider@example.org", "wrong password here").status_code == 401
+    assert from_address(second, ATTACKER, "provider@example.org", PASSWORD).status_code == 429
+    assert from_address(second, OWNER, "provider@example.org", PASSWORD).status_code == 302
