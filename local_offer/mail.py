@@ -24,11 +24,13 @@ from flask import current_app
 
 
 def link(endpoint: str, **values) -> str:
-    """Return the full address of a page for an email, always on the site's configured public URL.
+    """Return the full address of a page, always on the site's configured public URL.
 
-    Never built from the request (its ``Host`` header is whatever the sender typed,
-    so ``Host: evil.example`` would otherwise put another site in a reset email),
-    and the same in a request, a command or a test.
+    For emails, and for the other addresses that leave the page they are on (the
+    sitemap, robots.txt, JSON-LD, the API's links).  Never built from the request:
+    its ``Host`` header is whatever the sender typed, so ``Host: evil.example`` would
+    otherwise put another site in a reset email, or in a sitemap a proxy caches.
+    The same in a request, a command or a test.
     """
     app = current_app._get_current_object()
     base = urlsplit(app.config["PUBLIC_URL"])

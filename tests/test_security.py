@@ -254,3 +254,16 @@ def test_every_host_is_answered_when_none_are_configured(migrated_database, inst
     app = create_app(make_test_config(migrated_database))
     assert app.config["TRUSTED_HOSTS"] is None
     assert app.test_client().get("/theme.css", headers={"Host": "anything.example"}).status_code == 200
+
+
+def test_sitemap_robots_json_ld_and_api_links_ignore_the_requests_host(demo, client, app):
+    """Full addresses a proxy may cache (sitemap, robots.txt, JSON-LD, the API index) are on PUBLIC_URL."""
+    app.config["PUBLIC_URL"] = "https://localoffer.example.gov.uk"
+    evil = {"Host": "evil.example"}
+    texts = [client.get(url, headers=evil).get_data(as_text=True)
+             for url in ("/sitemap.xml", "/robots.txt", "/api/v1/", "/api/v1/openapi.json")]
+    listing = re.search(r"https://localoffer\.example\.gov\.uk(/services/[^<]+|/listings?/[^<]+)", texts[0])
+    assert listing, texts[0][:500]
+    texts.append(client.get(listing.group(1), headers=evil).get_data(as_text=True))
+    assert all("evil.example" not in text for text in texts)
+    assert all("https://localoffer.example.gov.uk/" in text for text in texts)
