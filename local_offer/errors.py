@@ -52,8 +52,8 @@ def render_error(error: HTTPException):
     if request_ctx.url_adapter is None:
         # The request named a host that is not trusted or not valid (TRUSTED_HOSTS): no address on
         # this site can be built for it, so the page says so in plain text, with nothing linked.
-        return Response(f"{code} {error.name}: {_('This site does not answer to that host name.')}\n",
-                        status=code, mimetype="text/plain")
+        message = _("This site does not answer to that host name.")
+        return Response(f"{code} {error.name}: {message}\n", status=code, mimetype="text/plain")
     if request.path.startswith("/api/"):
         # The API answers in JSON even for errors raised before a route was found (a POST, say).
         return jsonify({"error": error.name, "status": code}), code

@@ -21,6 +21,9 @@ from flask import Flask, abort, current_app, g, request, url_for
 from flask_login import current_user
 from werkzeug.urls import iri_to_uri
 
+from local_offer.errors import refuse
+from local_offer.i18n import _
+
 #: Characters a person never types; NUL in particular breaks PostgreSQL text.
 _CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r"}
 
@@ -110,8 +113,8 @@ def _off_site(form: str) -> bool:
 def safe_next(target: str | None, fallback: str | None = None) -> str:
     """Return a same-site path to go back to, never another site's address.
 
-    A target holding a control character (CR/LF would inject a header; a tab or
-    newline is dropped by browsers, so ``/\t/evil`` becomes ``//evil``), plainly or
+    A target holding a control character (CR/LF would inject a header; browsers
+    drop a tab or newline, so "/", tab, "/evil" becomes ``//evil``), plainly or
     percent-encoded, stops the request with 400.  One that could lead off the site
     (a scheme, ``//host``, a backslash, anything not starting with ``/``, or any of
     these once decoded) gives the fallback.  What is returned is plain ASCII, safe
@@ -122,9 +125,6 @@ def safe_next(target: str | None, fallback: str | None = None) -> str:
         return fallback
     forms = _forms(target)
     if any(_invisible(form) for form in forms):
-        from local_offer.errors import refuse
-        from local_offer.i18n import _
-
         refuse(400, _("The address to go back to contains characters that cannot be used."))
     if any(_off_site(form) for form in forms):
         return fallback

@@ -54,8 +54,8 @@ def _call(operation: str, *args):
     storage = _shared()
     try:
         return getattr(storage, operation)(*args)
-    except Exception:  # noqa: BLE001  (Redis down: any connection error)
-        log.warning("Sign-in throttle storage unreachable - using this process's memory", exc_info=True)
+    except Exception as error:  # noqa: BLE001  (Redis down: any connection error)
+        log.warning("Sign-in throttle storage unreachable - using this process's memory: %s", error)
         return getattr(_memory, operation)(*args)
 
 
@@ -110,8 +110,8 @@ def may_email_reset(email: str) -> bool:
     for item in parse_many(current_app.config["RESET_LIMIT"]):
         try:
             allowed = limiter.limiter.hit(item, key)
-        except Exception:  # noqa: BLE001  (Redis down)
-            log.warning("Reset-email limit storage unreachable - using this process's memory", exc_info=True)
+        except Exception as error:  # noqa: BLE001  (Redis down)
+            log.warning("Reset-email limit storage unreachable - using this process's memory: %s", error)
             allowed = FixedWindowRateLimiter(_memory).hit(item, key)
         if not allowed:
             return False

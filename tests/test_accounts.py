@@ -709,3 +709,28 @@ def test_the_sign_in_delay_holds_across_workers_through_redis(people, migrated_d
         assert from_address(first, address, "provider@example.org", "wrong password here").status_code == 401
     assert from_address(second, ATTACKER, "provider@example.org", PASSWORD).status_code == 429
     assert from_address(second, OWNER, "provider@example.org", PASSWORD).status_code == 302
+
+
+def test_the_sign_in_delay_keeps_counting_in_memory_when_its_storage_fails(throttled, monkeypatch, caplog):
+    """A storage error inside the throttle falls back to this process's memory with a WARNING, never a 500."""
+    import logging
+
+    from local_offer import throttle
+
+    class Unreachable:
+        """A storage whose every call fails, as Redis does when it is down."""
+
+        def __getattr__(self, name):
+            def fail(*args):
+                raise ConnectionError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+            return fail
+
+    monkeypatch.setattr(throttle, "_shared", Unreachable)
+    monkeypatch.setattr(throttle, "_memory", throttle.MemoryStorage())
+    with throttled.test_request_context("/"), caplog.at_level(logging.WARNING, logger="local_offer.throttle"):
+        for _ in range(5):
+            throttle.failed("victim@example.org", ATTACKER)
+        assert throttle.wait_seconds("victim@example.org", ATTACKER) >= 1
+        assert throttle.wait_seconds("victim@example.org", OWNER) == 0
+        assert throttle.may_email_reset("victim@example.org")
+    assert any("unreachable" in record.getMessage() for record in caplog.records)
