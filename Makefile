@@ -69,6 +69,10 @@ content: gazetteer
 	$(BIN)/flask content load $(if $(filter 0,$(DEMO)),--no-demo,--demo)
 	$(BIN)/flask index ensure
 
+# Emailed links (password resets, invitations) point at the address `make run` serves; the site
+# refuses to start without a public address outside tests. Set LOCAL_OFFER_PUBLIC_URL to change it.
+migrate gazetteer content run: export LOCAL_OFFER_PUBLIC_URL ?= http://$(HOST):$(PORT)
+
 # Plain http on a laptop: the session cookie cannot be Secure-only here.
 run: content
 	LOCAL_OFFER_SESSION_COOKIE_SECURE=false LOCAL_OFFER_REMEMBER_COOKIE_SECURE=false \

@@ -50,7 +50,7 @@ def main() -> None:
     from local_offer.content_loader import LoadReport, load_vocabularies
     from local_offer.extensions import db
 
-    app = create_app({"SESSION_COOKIE_SECURE": False, "SEARCH_LOG_ENABLED": False})
+    app = create_app({"PUBLIC_URL": "http://127.0.0.1:5000", "SESSION_COOKIE_SECURE": False, "SEARCH_LOG_ENABLED": False})
     with app.app_context():
         upgrade()
         load_vocabularies(ROOT / "content" / "vocabularies", LoadReport())

@@ -80,7 +80,7 @@ def main() -> None:
     from local_offer.models import Listing, record_change
     from local_offer.search import SearchRequest, get_service
 
-    app = create_app({"SESSION_COOKIE_SECURE": False, "SEARCH_LOG_ENABLED": False, "PER_PAGE": 20})
+    app = create_app({"PUBLIC_URL": "http://127.0.0.1:5000", "SESSION_COOKIE_SECURE": False, "SEARCH_LOG_ENABLED": False, "PER_PAGE": 20})
     client = app.test_client()
     with app.app_context():
         if reuse:

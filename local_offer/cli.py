@@ -276,9 +276,6 @@ def reviews_remind(dry_run: bool, today: date | None) -> None:
     """Email providers whose listings are due for review, once per review date (safe to run daily)."""
     from local_offer import reviews
 
-    if not dry_run and not current_app.config.get("SERVER_NAME"):
-        click.echo("Warning: LOCAL_OFFER_SERVER_NAME is not set, so links in the emails point at "
-                   "http://localhost/. Set it (and LOCAL_OFFER_PREFERRED_URL_SCHEME=https) for real use.", err=True)
     report = reviews.remind(today, dry_run=dry_run, progress=_progress("Sending reminders"))
     verb = "Dry run: would send" if dry_run else "Sent"
     click.echo(f"{verb} {report.emails} emails about {report.listings} listings; "

@@ -4,8 +4,10 @@ Settings come, in order, from the defaults below, then ``config.py`` in the
 instance folder, then environment variables prefixed ``LOCAL_OFFER_`` (values
 are parsed as JSON where they can be, so ``LOCAL_OFFER_PROXIES=1`` is a number
 and ``LOCAL_OFFER_SESSION_COOKIE_SECURE=false`` a boolean), then the test
-overrides.  Things coordinators change day to day (vocabularies, synonyms,
-partnership priorities) live in the database, not here.
+overrides.  Outside tests and ``flask run --debug`` the site's public address
+(``LOCAL_OFFER_PUBLIC_URL``) is required: emailed links are built on it.
+Things coordinators change day to day (vocabularies, synonyms, partnership
+priorities) live in the database, not here.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 #: The repository root: the top-level ``static/``, ``translations/`` and
 #: ``content/`` folders are resolved against it, never against the package.
@@ -47,6 +50,17 @@ DEFAULTS: dict[str, object] = {
     "LANGUAGES": {"en": "English", "pl": "Polski"},
     "BABEL_DEFAULT_LOCALE": "en",
     "BABEL_DEFAULT_TIMEZONE": "Europe/London",
+    # The site's public address (scheme, host and any path prefix), e.g.
+    # "https://localoffer.example.gov.uk".  Every link in an email is built on it,
+    # never on the Host a request claims.  Required in production: the site refuses
+    # to start without it.  Left empty, development (FLASK_DEBUG) gets
+    # http://127.0.0.1:5000 and tests http://localhost; `make run` sets it.
+    "PUBLIC_URL": "",
+    # Host names the site answers to (Flask's TRUSTED_HOSTS): a request naming
+    # another Host gets 400.  From LOCAL_OFFER_TRUSTED_HOSTS, comma-separated
+    # ("localoffer.example.gov.uk,.example.gov.uk": a leading dot allows every
+    # subdomain).  Unset (None): every host is answered, as in development.
+    "TRUSTED_HOSTS": None,
     # Number of proxies in front of the app that set X-Forwarded-* headers.
     "PROXIES": 0,
     # Listings per page on category and results pages.
@@ -55,8 +69,11 @@ DEFAULTS: dict[str, object] = {
     "MAX_QUERY_STRING": 2048,
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
     # Rate-limit storage: "memory://" for one process, "redis://127.0.0.1:6379"
-    # so limits hold across gunicorn workers.
+    # so limits hold across gunicorn workers.  When that storage cannot be reached,
+    # limits are kept in each process's memory (a WARNING is logged) until it is back:
+    # never a 500 because Redis is down.
     "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": True,
     # Cookies: secure by default; `make run` on plain http sets it to false.
     "SESSION_COOKIE_SECURE": True,
@@ -94,9 +111,18 @@ DEFAULTS: dict[str, object] = {
     # Emailed links: invitations last days, password resets hours; each works once.
     "INVITE_DAYS": 7,
     "RESET_HOURS": 1,
-    # Throttles, per IP address and per email address typed (whether or not it has an account).
+    # Throttles per IP address (SIGN_IN_LIMIT, RESET_LIMIT, JOIN_LIMIT: refused with 429 past them),
+    # and per email address typed, whether or not it has an account: JOIN_LIMIT refuses; RESET_LIMIT
+    # stops sending further reset emails to that address but answers the same, so the owner can
+    # always reset; sign-in uses a progressive delay (see local_offer/throttle.py) instead.
     "SIGN_IN_LIMIT": "10 per 15 minutes",
     "RESET_LIMIT": "5 per hour",
+    # The per-email sign-in delay: after this many failures for an email within the window (seconds),
+    # an address that has itself failed for it waits 2, 4, 8... seconds, at most SIGN_IN_MAX_DELAY,
+    # before its next try.  An address with no recent failure for the email is never refused.
+    "SIGN_IN_FREE_FAILURES": 3,
+    "SIGN_IN_FAILURE_WINDOW": 15 * 60,
+    "SIGN_IN_MAX_DELAY": 5 * 60,
     "JOIN_LIMIT": "5 per hour",
     # Feedback: how many comments one address may send, and how long contact details,
     # unpublished comments and the originals of redacted ones are kept (`flask feedback purge`).
@@ -144,9 +170,48 @@ def load(app, test_config: dict | None = None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    if isinstance(app.config["TRUSTED_HOSTS"], str):
+        app.config["TRUSTED_HOSTS"] = [
+            host.strip().lower() for host in app.config["TRUSTED_HOSTS"].split(",") if host.strip()
+        ] or None
+    hosts = app.config["TRUSTED_HOSTS"]
+    if hosts is not None and (not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts)):
+        raise ConfigError(f"{ENV_PREFIX}_TRUSTED_HOSTS must be host names separated by commas, not {hosts!r}.")
+    app.config["PUBLIC_URL"] = _public_url(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
     validate(app.config)
+
+
+#: The public address when none is configured: tests, then `flask run --debug` on a laptop.
+TEST_PUBLIC_URL = "http://localhost"
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
+
+
+def _public_url(config) -> str:
+    """Return the site's public address without a trailing slash; required unless testing or debugging.
+
+    Emailed links (password resets, invitations, reminders) are built on it, so a
+    request's ``Host`` header can never put another site's address in an email.
+    """
+    configured = str(config.get("PUBLIC_URL") or "").strip()
+    if not configured:
+        if config.get("TESTING"):
+            return TEST_PUBLIC_URL
+        if config.get("DEBUG"):
+            return DEVELOPMENT_PUBLIC_URL
+        raise ConfigError(
+            f"{ENV_PREFIX}_PUBLIC_URL is not set. Set it to the site's public address, for example "
+            f"{ENV_PREFIX}_PUBLIC_URL=https://localoffer.example.gov.uk: every link in an email is built on it."
+        )
+    parts = urlsplit(configured)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
+            or parts.username or parts.password:
+        raise ConfigError(
+            f"{ENV_PREFIX}_PUBLIC_URL must be an http(s) address like https://localoffer.example.gov.uk "
+            f"(a path prefix is allowed; no query or #), not {configured!r}."
+        )
+    return configured.rstrip("/")
 
 
 def _normalise_database_url(url: str) -> str:
@@ -195,6 +260,10 @@ def validate(config) -> None:
         value = config.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be a whole number of days, 1 or more, not {value!r}.")
+    for key in ("SIGN_IN_FREE_FAILURES", "SIGN_IN_FAILURE_WINDOW", "SIGN_IN_MAX_DELAY"):
+        value = config.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"{ENV_PREFIX}_{key} must be a whole number, 1 or more, not {value!r}.")
     cache = config.get("REVIEW_SETTINGS_CACHE_SECONDS")
     if not isinstance(cache, (int, float)) or isinstance(cache, bool) or cache < 0:
         raise ConfigError(f"{ENV_PREFIX}_REVIEW_SETTINGS_CACHE_SECONDS must be a number of seconds, 0 or more.")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, abort, jsonify, render_template, request
+from flask import Flask, Response, abort, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -48,6 +49,11 @@ def _titles() -> dict[int, tuple[str, str]]:
 def render_error(error: HTTPException):
     """Render an HTTP error with our template and its own status code."""
     code = error.code or 500
+    if request_ctx.url_adapter is None:
+        # The request named a host that is not trusted or not valid (TRUSTED_HOSTS): no address on
+        # this site can be built for it, so the page says so in plain text, with nothing linked.
+        message = _("This site does not answer to that host name.")
+        return Response(f"{code} {error.name}: {message}\n", status=code, mimetype="text/plain")
     if request.path.startswith("/api/"):
         # The API answers in JSON even for errors raised before a route was found (a POST, say).
         return jsonify({"error": error.name, "status": code}), code

@@ -4,7 +4,8 @@ On a laptop (no ``LOCAL_OFFER_MAIL_SERVER``) every message is written as an
 ``.eml`` file to ``instance/outbox/`` and logged, so invitations and password
 resets work end to end without a mail server.  Messages are plain text, say
 who sent them and why, and are written in the recipient's language when the
-caller passes one.
+caller passes one.  Links in messages come from ``link``: the site's public
+address (``LOCAL_OFFER_PUBLIC_URL``), never the request's ``Host``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,25 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from pathlib import Path
 
+from urllib.parse import urlsplit
+
 from flask import current_app
+
+
+def link(endpoint: str, **values) -> str:
+    """Return the full address of a page, always on the site's configured public URL.
+
+    For emails, and for the other addresses that leave the page they are on (the
+    sitemap, robots.txt, JSON-LD, the API's links).  Never built from the request:
+    its ``Host`` header is whatever the sender typed, so ``Host: evil.example`` would
+    otherwise put another site in a reset email, or in a sitemap a proxy caches.
+    The same in a request, a command or a test.
+    """
+    app = current_app._get_current_object()
+    base = urlsplit(app.config["PUBLIC_URL"])
+    adapter = app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    app.inject_url_defaults(endpoint, values)
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def outbox_folder() -> Path:

@@ -2,13 +2,13 @@
 
 A decision is saved before anyone is told, so a mail failure never undoes or
 hides it: each message is sent on its own and a failure is logged.  Links are
-full addresses; outside a request (a command, a test) they are built from
-``SERVER_NAME`` and ``PREFERRED_URL_SCHEME``.
+full addresses on the site's public URL (``LOCAL_OFFER_PUBLIC_URL``), the same
+in a request, a command or a test, never taken from a request's ``Host``.
 """
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 
 from local_offer import mail
 from local_offer.i18n import _
@@ -16,11 +16,8 @@ from local_offer.models import Listing, ListingRevision, Role
 
 
 def external_url(endpoint: str, **values) -> str:
-    """Return the full address of a page, in a request or outside one."""
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context():
-        return url_for(endpoint, _external=True, **values)
+    """Return the full address of a page for an email, on the site's public URL (see ``mail.link``)."""
+    return mail.link(endpoint, **values)
 
 
 def notify_providers(listing: Listing, subject: str, body: str, revision: ListingRevision | None = None) -> int:

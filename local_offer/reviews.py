@@ -295,9 +295,8 @@ def remind(today: date | None = None, dry_run: bool = False,
 def portal_link() -> str:
     """Return the full address of the provider portal, in a request or from a command.
 
-    Outside a request (cron) the address comes from ``SERVER_NAME`` and
-    ``PREFERRED_URL_SCHEME`` (``LOCAL_OFFER_SERVER_NAME``, ``LOCAL_OFFER_PREFERRED_URL_SCHEME``);
-    the account page stands in if the portal is not installed.
+    The address is on the site's public URL (``LOCAL_OFFER_PUBLIC_URL``), in a
+    request or from cron; the account page stands in if the portal is not installed.
     """
     try:
         return external_url("portal.dashboard")

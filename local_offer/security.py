@@ -6,15 +6,23 @@ Referrer-Policy and frame protection.  Each request is checked for query
 strings that are too long or carry control characters, which would otherwise
 reach the database or the search engine.  Addresses to go back to after
 signing in or choosing a language pass ``safe_next``, so a link can never send
-someone on to another site.
+someone on to another site.  Every response to a signed-in account, and every
+private download, carries ``Cache-Control: no-store``: a shared computer's
+browser or a proxy never keeps a page of contacts.
 """
 
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlsplit
+import unicodedata
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, abort, current_app, g, request, url_for
+from flask_login import current_user
+from werkzeug.urls import iri_to_uri
+
+from local_offer.errors import refuse
+from local_offer.i18n import _
 
 #: Characters a person never types; NUL in particular breaks PostgreSQL text.
 _CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r"}
@@ -75,19 +83,73 @@ def _max_query() -> int:
     return current_app.config["MAX_QUERY_STRING"]
 
 
+#: Decoding rounds ``safe_next`` looks through: ``%252F`` is ``%2F`` is ``/``.
+_DECODE_ROUNDS = 3
+
+
+def _forms(target: str) -> list[str]:
+    """Return the target and what it becomes when percent-decoded, once and again."""
+    forms = [target]
+    for _round in range(_DECODE_ROUNDS):
+        decoded = unquote(forms[-1])
+        if decoded == forms[-1]:
+            break
+        forms.append(decoded)
+    return forms
+
+
+def _invisible(text: str) -> bool:
+    """Say whether text holds a control, format or line-separator character (CR, LF, tab, NUL, U+2028...)."""
+    return any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp") for char in text)
+
+
+def _off_site(form: str) -> bool:
+    """Say whether a browser could read this address as another site's, or as a script."""
+    parts = urlsplit(form)
+    return (not form.startswith("/") or form.startswith("//") or "\\" in form
+            or bool(parts.scheme) or bool(parts.netloc))
+
+
 def safe_next(target: str | None, fallback: str | None = None) -> str:
-    """Return a same-site path to go back to, never another site's address."""
+    """Return a same-site path to go back to, never another site's address.
+
+    A target holding a control character (CR/LF would inject a header; browsers
+    drop a tab or newline, so "/", tab, "/evil" becomes ``//evil``), plainly or
+    percent-encoded, stops the request with 400.  One that could lead off the site
+    (a scheme, ``//host``, a backslash, anything not starting with ``/``, or any of
+    these once decoded) gives the fallback.  What is returned is plain ASCII, safe
+    in a ``Location`` header.
+    """
     fallback = fallback or url_for("directory.home")
     if not target:
         return fallback
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    forms = _forms(target)
+    if any(_invisible(form) for form in forms):
+        refuse(400, _("The address to go back to contains characters that cannot be used."))
+    if any(_off_site(form) for form in forms):
         return fallback
-    return target
+    return iri_to_uri(target)
+
+
+def no_store(response):
+    """Keep a response out of every cache (browser, proxy, back button): a private page or download."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def _signed_in() -> bool:
+    """Say whether the response is for a signed-in account (when that cannot be told, assume it is)."""
+    try:
+        return bool(current_user and current_user.is_authenticated)
+    except Exception:  # noqa: BLE001  (the account could not be loaded: keep the response out of caches)
+        return True
 
 
 def add_headers(response):
-    """Add the security headers to a response."""
+    """Add the security headers to a response; anything sent to a signed-in account is never stored."""
+    if _signed_in():
+        no_store(response)
     response.headers["Content-Security-Policy"] = content_security_policy(csp_nonce())
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"

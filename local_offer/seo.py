@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Response, current_app, url_for
+from flask import Blueprint, Response, current_app
 from markupsafe import Markup
 from sqlalchemy import select
 
+from local_offer import mail
 from local_offer.auth import public
 from local_offer.extensions import db
 from local_offer.information_pages import all_pages
@@ -29,19 +30,19 @@ SITEMAP_LIMIT = 50_000
 @public
 def sitemap():
     """List every public page: home, categories, listings (with when they were last checked), information."""
-    urls = [(url_for("directory.home", _external=True), None), (url_for("directory.categories", _external=True), None),
-            (url_for("pages.index", _external=True), None),
-            (url_for("coproduction.you_said_we_did", _external=True), None)]
+    urls = [(mail.link("directory.home"), None), (mail.link("directory.categories"), None),
+            (mail.link("pages.index"), None),
+            (mail.link("coproduction.you_said_we_did"), None)]
     for code in db.session.execute(select(Term.code).where(Term.vocabulary == Vocabulary.CATEGORY)).scalars():
-        urls.append((url_for("directory.category", code=code, _external=True), None))
+        urls.append((mail.link("directory.category", code=code), None))
     for page in all_pages():
-        urls.append((url_for("pages.page", slug=page.slug, _external=True), None))
+        urls.append((mail.link("pages.page", slug=page.slug), None))
     rows = db.session.execute(select(Listing.id, Listing.assured_date, Listing.updated_at)
                               .where(Listing.status.in_(PUBLIC_STATUSES)).order_by(Listing.id)
                               .limit(SITEMAP_LIMIT - len(urls))).all()
     for row in rows:
         changed = row.assured_date or (row.updated_at.date() if row.updated_at else None)
-        urls.append((url_for("directory.listing", listing_id=row.id, _external=True), changed))
+        urls.append((mail.link("directory.listing", listing_id=row.id), changed))
     body = ['<?xml version="1.0" encoding="UTF-8"?>',
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for location, changed in urls:
@@ -57,7 +58,7 @@ def robots():
     """Let search engines index the public directory, not the staff pages, and find the sitemap."""
     lines = ["User-agent: *", "Disallow: /account/", "Disallow: /admin/", "Disallow: /portal/",
              "Disallow: /moderation/", "Disallow: /coordinators/", "Disallow: /search",
-             f"Sitemap: {url_for('seo.sitemap', _external=True)}"]
+             f"Sitemap: {mail.link('seo.sitemap')}"]
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
 
 
@@ -67,8 +68,8 @@ def listing_json_ld(listing: Listing) -> Markup:
     data = {
         "@context": "https://schema.org",
         "@type": "Service",
-        "@id": url_for("directory.listing", listing_id=listing.id, _external=True),
-        "url": url_for("directory.listing", listing_id=listing.id, _external=True),
+        "@id": mail.link("directory.listing", listing_id=listing.id),
+        "url": mail.link("directory.listing", listing_id=listing.id),
         "name": listing.name,
         "description": listing.summary or "",
         "provider": {"@type": "Organization", "name": organisation.name,

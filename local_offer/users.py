@@ -12,11 +12,11 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app, request, url_for
+from flask import current_app, request
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from local_offer import mail
+from local_offer import mail, throttle
 from local_offer.extensions import db
 from local_offer.i18n import _
 from local_offer.models import (
@@ -77,12 +77,21 @@ def record_sign_in(user: User | None, email: str, succeeded: bool) -> None:
                               user_agent=(request.user_agent.string or "")[:255]))
         if succeeded:
             user.last_sign_in_at = utcnow()
+    if succeeded:
+        throttle.succeeded(normalise_email(email), client_ip())
+    else:
+        throttle.failed(normalise_email(email), client_ip())
     action = "user.signed_in" if succeeded else "user.sign_in_failed"
     # For an unknown address keep only a hash: the log must not collect typed emails.
     changes = {} if user else {"email_sha256": hashlib.sha256(normalise_email(email).encode()).hexdigest()[:16]}
     record_audit(action, "user", user.id if user else None, actor=user if succeeded else None,
                  changes=changes, ip_address=client_ip())
     db.session.commit()
+
+
+def sign_in_wait(email: str) -> int:
+    """Return the seconds this visitor must wait before trying this email's password again (0: now)."""
+    return throttle.wait_seconds(normalise_email(email), client_ip())
 
 
 def set_password(user: User, password: str, actor: User | None, action: str) -> None:
@@ -149,14 +158,19 @@ def email_footer() -> str:
 
 
 def send_password_reset(email: str) -> None:
-    """Email a reset link if there is an active account; say nothing either way."""
+    """Email a reset link if there is an active account; say nothing either way.
+
+    Past ``RESET_LIMIT`` for an address no further email is sent (the links already
+    sent still work), but the request is never refused: its owner can always reset.
+    """
+    allowed = throttle.may_email_reset(normalise_email(email))
     user = find_user(email)
-    if user is None or not user.active:
+    if user is None or not user.active or not allowed:
         return
     token = issue_token(user, TokenPurpose.RESET)
     record_audit("user.password_reset_requested", "user", user.id, ip_address=client_ip())
     db.session.commit()
-    link = url_for("accounts.reset_password", token=token, _external=True)
+    link = mail.link("accounts.reset_password", token=token)
     mail.send(user.email, _("Reset your password"), "\n\n".join([
         _("Someone asked to reset the password for your %(service)s account.",
           service=current_app.config["SERVICE_NAME"]),
@@ -177,7 +191,7 @@ def invite(email: str, role: Role, organisations: list[Organisation], actor: Use
                  changes={"email": user.email, "role": role.value,
                           "organisations": [o.id for o in organisations]})
     db.session.commit()
-    link = url_for("accounts.accept_invitation", token=token, _external=True)
+    link = mail.link("accounts.accept_invitation", token=token)
     where = ", ".join(o.name for o in organisations)
     mail.send(user.email, _("You have been invited to %(service)s", service=current_app.config["SERVICE_NAME"]),
               "\n\n".join([
@@ -205,7 +219,7 @@ def request_to_join(form_data: dict) -> JoinRequest:
     mail.send(current_app.config["COUNCIL_EMAIL"], _("New request to join from %(organisation)s",
                                                       organisation=join.organisation_name),
               _("Review it in the coordinators' pages: %(link)s",
-                link=url_for("admin.join_requests", _external=True)))
+                link=mail.link("admin.join_requests")))
     return join
 
 

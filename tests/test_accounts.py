@@ -127,7 +127,7 @@ def test_forms_without_a_csrf_token_are_refused(people, client, app):
 
 
 def test_sign_in_is_throttled_per_email_whether_or_not_it_exists(people, migrated_database):
-    """Repeated attempts are slowed per email address, with the same answer for unknown ones."""
+    """Repeated wrong attempts are refused per address and slowed per email, the same for unknown ones."""
     from local_offer import create_app
 
     throttled = create_app(make_test_config(migrated_database, RATELIMIT_ENABLED=True,
@@ -482,3 +482,255 @@ def test_limits_hold_across_workers_through_redis(people, migrated_database):
 
     stored = redis.Redis(host="127.0.0.1", port=6379).keys(f"*{namespace}*")
     assert stored, "no rate-limit counters were written to Redis"
+
+
+# --- emailed links: always on the configured public address -----------------------------------
+
+from hypothesis import HealthCheck, example, given, settings, strategies as st  # noqa: E402
+
+#: Host headers an attacker might send so a reset email carries their address.
+HOSTILE_HOSTS = st.one_of(
+    st.sampled_from(["evil.example", "evil.example:8080", "localhost@evil.example", "localhost.evil.example",
+                     "evil.example/account", "[::1]", "127.0.0.1", "xn--e1afmkfd.example", "LOCALHOST", "a" * 300]),
+    st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40),
+)
+
+
+def links_in(message) -> list[str]:
+    """Return every web address in an email's body."""
+    return re.findall(r"https?://\S+", message.get_content())
+
+
+def test_reset_link_ignores_the_requests_host(people, client, app):
+    """`Host: evil.example` on the reset request: the emailed link is still on the site's public address."""
+    client.post("/account/forgot-password", data={"email": "provider@example.org"},
+                headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+    links = links_in(mail.sent_messages()[-1])
+    assert links and all(link.startswith("http://localhost/") for link in links), links
+    assert any(link.startswith("http://localhost/account/reset/") for link in links)
+
+
+def test_emailed_links_follow_the_configured_public_url(people, client, app):
+    """Invitations, join requests and resets all use PUBLIC_URL, path prefix included."""
+    app.config["PUBLIC_URL"] = "https://localoffer.example.gov.uk/send"
+    evil = {"base_url": "http://evil.example"}  # the Host header, and the cookies that go with it
+    assert sign_in(client, "coordinator@example.gov.uk", **evil).status_code == 302
+    organisation = people["provider"].organisations[0].id
+    assert client.post("/admin/invite", data={"email": "new@example.org", "role": "provider",
+                                              "organisation": organisation}, **evil).status_code == 302
+    client.post("/account/sign-out", **evil)
+    client.post("/account/join", data={"name": "A", "email": "a@example.org", "organisation_name": "A Club"}, **evil)
+    client.post("/account/forgot-password", data={"email": "provider@example.org"}, **evil)
+    links = [link for message in mail.sent_messages() for link in links_in(message)]
+    assert any("/send/account/invitation/" in link for link in links)
+    assert any("/send/admin/join-requests" in link for link in links)
+    assert any("/send/account/reset/" in link for link in links)
+    assert all(link.startswith("https://localoffer.example.gov.uk/send/") for link in links), links
+
+
+def test_the_site_refuses_to_start_in_production_without_a_public_url(migrated_database, instance_path, monkeypatch):
+    """Outside tests and debugging, a missing or wrong LOCAL_OFFER_PUBLIC_URL stops the site with a clear message."""
+    from local_offer import create_app
+    from local_offer.config import ConfigError
+
+    monkeypatch.delenv("LOCAL_OFFER_PUBLIC_URL", raising=False)
+    with pytest.raises(ConfigError, match="LOCAL_OFFER_PUBLIC_URL is not set"):
+        create_app(make_test_config(migrated_database, TESTING=False))
+    for wrong in ("localoffer.example.gov.uk", "ftp://x.example", "https://x.example/?a=1", "https://u:p@x.example"):
+        with pytest.raises(ConfigError, match="LOCAL_OFFER_PUBLIC_URL must be"):
+            create_app(make_test_config(migrated_database, TESTING=False, PUBLIC_URL=wrong))
+    monkeypatch.setenv("LOCAL_OFFER_PUBLIC_URL", "https://localoffer.example.gov.uk/")
+    app = create_app(make_test_config(migrated_database, TESTING=False))
+    assert app.config["PUBLIC_URL"] == "https://localoffer.example.gov.uk"
+    monkeypatch.delenv("LOCAL_OFFER_PUBLIC_URL")
+    debugging = create_app(make_test_config(migrated_database, TESTING=False, DEBUG=True))
+    assert debugging.config["PUBLIC_URL"] == "http://127.0.0.1:5000"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(host=HOSTILE_HOSTS)
+@example(host="evil.example")
+def test_any_host_header_leaves_the_reset_link_on_the_public_url(people, client, host):
+    """Whatever Host a request names, a reset email's links are on the public address (or the request is a 400)."""
+    before = len(mail.sent_messages())
+    response = client.post("/account/forgot-password", data={"email": "provider@example.org"},
+                           headers={"Host": host, "X-Forwarded-Host": host})
+    assert response.status_code in (200, 400)
+    sent = mail.sent_messages()[before:]
+    for message in sent:
+        links = links_in(message)
+        assert links and all(link.startswith("http://localhost/account/reset/") for link in links), (host, links)
+
+
+# --- rate limits when Redis is down -------------------------------------------------------------
+
+
+def test_sign_in_works_when_the_rate_limit_storage_is_unreachable(people, migrated_database, caplog):
+    """Redis down: limits fall back to this process's memory with a logged WARNING; never a 500."""
+    import logging
+
+    from local_offer import create_app
+
+    settings = dict(RATELIMIT_ENABLED=True, SIGN_IN_LIMIT="3 per minute", RESET_LIMIT="3 per minute",
+                    RATELIMIT_STORAGE_URI="redis://127.0.0.1:1")
+    try:
+        client = create_app(make_test_config(migrated_database, **settings)).test_client()
+        with caplog.at_level(logging.WARNING):
+            assert sign_in(client, "provider@example.org", "wrong password here").status_code == 401
+            assert sign_in(client, "provider@example.org").status_code == 302
+        assert any(record.levelno == logging.WARNING and "falling back to in-memory" in record.getMessage()
+                   for record in caplog.records), [record.getMessage() for record in caplog.records]
+        client.post("/account/sign-out")
+        # The limits still hold, in memory: the per-address limit of 3 is reached on the fourth try.
+        statuses = [client.post("/account/forgot-password", data={"email": "provider@example.org"}).status_code
+                    for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+    finally:
+        limiter._storage_dead = False  # the shared limiter goes back to its own storage for the next tests
+
+
+# --- the per-email throttle: slows guessing, never locks the owner out ----------------------------
+
+ATTACKER, OWNER = "203.0.113.9", "198.51.100.7"
+
+
+@pytest.fixture
+def throttled(people, migrated_database):
+    """An app with the throttles on (per IP: 10 sign-ins and 5 resets per 15 minutes), fresh counts."""
+    from local_offer import create_app
+
+    app = create_app(make_test_config(migrated_database, RATELIMIT_ENABLED=True, SIGN_IN_LIMIT="10 per 15 minutes",
+                                      RESET_LIMIT="5 per 15 minutes"))
+    limiter.reset()
+    yield app
+    limiter.reset()
+
+
+def from_address(client, address: str, email: str, password: str):
+    """Post the sign-in form from one IP address."""
+    return sign_in(client, email, password, environ_base={"REMOTE_ADDR": address})
+
+
+def test_ten_wrong_tries_from_elsewhere_never_lock_the_owner_out(throttled):
+    """An attacker's ten wrong passwords (from five addresses) are slowed; the owner signs straight in."""
+    attacker, owner = throttled.test_client(), throttled.test_client()
+    addresses = [f"203.0.113.{n}" for n in range(10, 15)] * 2
+    statuses = [from_address(attacker, address, "provider@example.org", "wrong password here").status_code
+                for address in addresses]
+    assert statuses[:5] == [401] * 5 and set(statuses) <= {401, 429}
+    # One more address gets it wrong (the email's sixth failure or later): it must wait 16 seconds or more,
+    # even with the right password.
+    assert from_address(attacker, "203.0.113.99", "provider@example.org", "wrong password here").status_code == 401
+    refused = from_address(attacker, "203.0.113.99", "provider@example.org", PASSWORD)
+    assert refused.status_code == 429 and "Wait" in text_of(refused) and int(refused.headers["Retry-After"]) >= 1
+    assert from_address(owner, OWNER, "provider@example.org", PASSWORD).status_code == 302
+
+
+def test_the_delay_grows_with_each_failure_and_a_success_clears_it(throttled):
+    """2, 4, 8... seconds after the free tries, for addresses that got it wrong; success forgets them."""
+    from local_offer import throttle
+
+    with throttled.test_request_context("/"):
+        waits = []
+        for _ in range(7):
+            throttle.failed("victim@example.org", ATTACKER)
+            waits.append(throttle.wait_seconds("victim@example.org", ATTACKER))
+        assert waits[:2] == [0, 0] and waits[2] >= 1
+        assert waits == sorted(waits) and waits[-1] > 16  # 2, 4, 8, 16, 32 seconds (at most SIGN_IN_MAX_DELAY)
+        assert throttle.wait_seconds("victim@example.org", OWNER) == 0
+        throttle.succeeded("victim@example.org", ATTACKER)
+        assert throttle.wait_seconds("victim@example.org", ATTACKER) == 0
+
+
+def test_the_owner_can_always_reset_their_password(throttled):
+    """After an attacker's wrong passwords and reset requests, the owner's reset request works and a link does."""
+    attacker, owner = throttled.test_client(), throttled.test_client()
+    for _ in range(10):
+        from_address(attacker, ATTACKER, "provider@example.org", "wrong password here")
+    statuses = [attacker.post("/account/forgot-password", data={"email": "provider@example.org"},
+                              environ_base={"REMOTE_ADDR": ATTACKER}).status_code for _ in range(6)]
+    assert statuses == [200] * 5 + [429]  # the attacker's own address is limited
+    assert len(mail.sent_messages()) == 5  # and the owner's inbox gets no more than RESET_LIMIT
+    response = owner.post("/account/forgot-password", data={"email": "provider@example.org"},
+                          environ_base={"REMOTE_ADDR": OWNER})
+    assert response.status_code == 200 and "Check your email" in text_of(response)
+    link = last_link("/account/reset/")
+    response = owner.post(link, data={"password": "a brand new password", "confirm": "a brand new password"},
+                          environ_base={"REMOTE_ADDR": OWNER})
+    assert response.status_code == 302
+    assert from_address(owner, OWNER, "provider@example.org", "a brand new password").status_code == 302
+
+
+WRONG_TRIES = st.lists(st.tuples(st.sampled_from(["203.0.113.9", "203.0.113.10", "2001:db8::1", "192.0.2.1"]),
+                                 st.sampled_from(["provider@example.org", "PROVIDER@example.org ", "other@example.org"])),
+                       max_size=40)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tries=WRONG_TRIES)
+def test_no_sequence_of_wrong_tries_elsewhere_delays_a_clean_address(throttled, tries):
+    """Whatever wrong tries come from other addresses, a clean address is never made to wait."""
+    from local_offer import throttle
+
+    limiter.reset()
+    with throttled.test_request_context("/"):
+        for address, email in tries:
+            throttle.failed(email.strip().lower(), address)
+            assert throttle.wait_seconds("provider@example.org", OWNER) == 0
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tries=st.lists(st.sampled_from(["203.0.113.9", "203.0.113.10", "2001:db8::1"]), min_size=1, max_size=12))
+@example(tries=["203.0.113.9"] * 6 + ["203.0.113.10"] * 6)
+def test_the_right_password_from_a_clean_address_always_signs_in(throttled, tries):
+    """Through the sign-in page: wrong tries from other addresses never refuse the owner's right password."""
+    limiter.reset()
+    attacker, owner = throttled.test_client(), throttled.test_client()
+    for address in tries:
+        assert from_address(attacker, address, "provider@example.org", "wrong password here").status_code in (401, 429)
+    assert from_address(owner, OWNER, "provider@example.org", PASSWORD).status_code == 302
+
+
+def test_the_sign_in_delay_holds_across_workers_through_redis(people, migrated_database):
+    """Failures counted by one worker make the same address wait at another: the counts live in Redis."""
+    import socket
+
+    from local_offer import create_app
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    settings = dict(RATELIMIT_ENABLED=True, SIGN_IN_LIMIT="100 per minute", RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
+                    RATELIMIT_KEY_PREFIX=f"lo-test-{uuid.uuid4().hex[:8]}")
+    first = create_app(make_test_config(migrated_database, **settings)).test_client()
+    second = create_app(make_test_config(migrated_database, **settings)).test_client()
+    for address in [f"203.0.113.{n}" for n in range(10, 16)] + [ATTACKER]:  # the last waits 32 seconds
+        assert from_address(first, address, "provider@example.org", "wrong password here").status_code == 401
+    assert from_address(second, ATTACKER, "provider@example.org", PASSWORD).status_code == 429
+    assert from_address(second, OWNER, "provider@example.org", PASSWORD).status_code == 302
+
+
+def test_the_sign_in_delay_keeps_counting_in_memory_when_its_storage_fails(throttled, monkeypatch, caplog):
+    """A storage error inside the throttle falls back to this process's memory with a WARNING, never a 500."""
+    import logging
+
+    from local_offer import throttle
+
+    class Unreachable:
+        """A storage whose every call fails, as Redis does when it is down."""
+
+        def __getattr__(self, name):
+            def fail(*args):
+                raise ConnectionError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+            return fail
+
+    monkeypatch.setattr(throttle, "_shared", Unreachable)
+    monkeypatch.setattr(throttle, "_memory", throttle.MemoryStorage())
+    with throttled.test_request_context("/"), caplog.at_level(logging.WARNING, logger="local_offer.throttle"):
+        for _ in range(5):
+            throttle.failed("victim@example.org", ATTACKER)
+        assert throttle.wait_seconds("victim@example.org", ATTACKER) >= 1
+        assert throttle.wait_seconds("victim@example.org", OWNER) == 0
+        assert throttle.may_email_reset("victim@example.org")
+    assert any("unreachable" in record.getMessage() for record in caplog.records)

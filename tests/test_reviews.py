@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -383,3 +384,13 @@ def test_administrators_change_the_review_settings_and_it_is_audited(staff, app)
     coordinator = app.test_client()
     sign_in(coordinator, "coordinator@example.gov.uk")
     assert coordinator.post("/admin/settings", data={"hide_after_days": "5"}).status_code == 403
+
+
+def test_reminder_links_are_on_the_public_url_from_cron(staff, app):
+    """Sent from a command (no request at all), a reminder's link is on LOCAL_OFFER_PUBLIC_URL."""
+    app.config["PUBLIC_URL"] = "https://localoffer.example.gov.uk"
+    nothing_due()
+    set_dates(SWIM, TODAY + timedelta(days=10))
+    assert reviews.remind().emails == 1
+    links = re.findall(r"https?://\S+", mail.sent_messages()[0].get_content())
+    assert links and all(link.startswith("https://localoffer.example.gov.uk/") for link in links), links

@@ -44,14 +44,21 @@ def _limits(setting: str):
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(_limits("SIGN_IN_LIMIT"), methods=["POST"], key_func=get_remote_address)
-@limiter.limit(_limits("SIGN_IN_LIMIT"), methods=["POST"], key_func=_email_key)
 @public
 def sign_in():
     """Sign in with email and password."""
+    # A bad address to go back to is refused (400) before a password is looked at.
+    target = safe_next(request.args.get("next"), fallback=url_for("accounts.dashboard"))
     if current_user.is_authenticated:
-        return redirect(url_for("accounts.dashboard"))
+        return redirect(target)
     form = SignInForm()
     if form.validate_on_submit():
+        wait = users.sign_in_wait(form.email.data)  # per email, only for addresses that got it wrong
+        if wait:
+            form.password.errors.append(_(
+                "Too many wrong passwords for this email address. Wait %(seconds)s seconds and try again, "
+                "or reset your password.", seconds=wait))
+            return render_template("accounts/sign_in.html", form=form), 429, {"Retry-After": str(wait)}
         user = users.check_password(form.email.data, form.password.data)
         if user is None:
             found = users.find_user(form.email.data)
@@ -62,7 +69,6 @@ def sign_in():
             users.record_sign_in(user, form.email.data, succeeded=False)
             form.email.errors.append(_("This account has been turned off. Contact the Local Offer team."))
             return render_template("accounts/sign_in.html", form=form), 403
-        target = safe_next(request.args.get("next"), fallback=url_for("accounts.dashboard"))
         session.clear()  # a new session at sign-in: nothing from before carries over
         if user.two_factor_enabled:
             session["pending_sign_in"] = {"id": user.id, "version": user.session_version,
@@ -181,7 +187,6 @@ def change_password():
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
 @limiter.limit(_limits("RESET_LIMIT"), methods=["POST"], key_func=get_remote_address)
-@limiter.limit(_limits("RESET_LIMIT"), methods=["POST"], key_func=_email_key)
 @public
 def forgot_password():
     """Email a password reset link; the answer is the same whether or not the account exists."""

@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from datetime import time
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify, request
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
-from local_offer import geo
+from local_offer import geo, mail
 from local_offer.auth import public
 from local_offer.extensions import db
 from local_offer.interchange import oruk
@@ -150,8 +150,8 @@ def index():
     """Say which standard this is, and where things are."""
     _check_parameters(set())
     return jsonify({"version": VERSION, "documentation": "https://developers.openreferraluk.org/",
-                    "openapi_url": url_for("api.openapi_document", _external=True),
-                    "links": {name: url_for(f"api.{name}", _external=True) for name in
+                    "openapi_url": mail.link("api.openapi_document"),
+                    "links": {name: mail.link(f"api.{name}") for name in
                               ("services", "taxonomies", "vocabularies", "organizations", "locations")}})
 
 
@@ -377,7 +377,7 @@ def openapi_document():
     """The OpenAPI 3.0 description of this API."""
     from local_offer.api.openapi import document
 
-    return jsonify(document(url_for("api.index", _external=True).rstrip("/")))
+    return jsonify(document(mail.link("api.index").rstrip("/")))
 
 
 @bp.get("/<path:anything>")

@@ -24,6 +24,7 @@ from local_offer.coproduction.forms import (
     ThemeForm,
 )
 from local_offer.errors import refuse
+from local_offer.security import no_store
 from local_offer.extensions import db, limiter
 from local_offer.fields import choices
 from local_offer.feedback import comments, council_responses, labels, partnership_report, tags
@@ -393,5 +394,5 @@ def report_csv():
     if start is None:
         refuse(400, "; ".join(str(error) for errors in form.errors.values() for error in errors))
     body = partnership_report.report_csv(partnership_report.report(start, end))
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=feedback-{start}-{end}.csv"})
+    return no_store(Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=feedback-{start}-{end}.csv"}))

@@ -9,7 +9,7 @@ the comment so the retention purge can remove them.
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -126,7 +126,7 @@ def exclude(feedback: Feedback, reason: str, note: str, actor: User, ip_address:
             "Thank you for your comment about the Local Offer. It is about one person's own situation, so we "
             "cannot publish it or deal with it as feedback. To raise a concern or complaint about your own or "
             "your child's case, see:\n%(link)s\nor call us on %(phone)s.",
-            link=url_for("pages.page", slug="complaints-and-disagreements", _external=True),
+            link=mail.link("pages.page", slug="complaints-and-disagreements"),
             phone=current_app.config["COUNCIL_PHONE"]), actor)
         except ReplyFailed:
             return False  # the exclusion stands; the coordinator can reply by hand

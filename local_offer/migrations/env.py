@@ -10,8 +10,10 @@ from alembic import context
 config = context.config
 
 # Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# This line sets up loggers basically.  Loggers that already exist keep working: in a
+# process that migrates and then serves (tests, a one-off script) the rate limiter's
+# "storage unreachable" WARNING and the error log must not be silenced.
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

@@ -18,6 +18,7 @@ from local_offer.i18n import _
 from local_offer.listings import data as listing_data, workflow
 from local_offer.listings.labels import AUDIT_LABELS
 from local_offer.errors import refuse
+from local_offer.security import no_store
 from local_offer.listings.queries import (
     count_waiting_changes,
     find_listings,
@@ -210,13 +211,13 @@ def data_apply():
 @requires(Role.COORDINATOR)
 def export_json():
     """Download the public directory as Open Referral UK JSON."""
-    return Response(interchange.to_json(interchange.export_oruk()), mimetype="application/json",
-                    headers={"Content-Disposition": "attachment; filename=directory-oruk.json"})
+    return no_store(Response(interchange.to_json(interchange.export_oruk()), mimetype="application/json",
+                             headers={"Content-Disposition": "attachment; filename=directory-oruk.json"}))
 
 
 @bp.get("/data/directory.csv")
 @requires(Role.COORDINATOR)
 def export_csv():
     """Download the public directory in the CSV import layout."""
-    return Response(interchange.export_csv(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=directory.csv"})
+    return no_store(Response(interchange.export_csv(), mimetype="text/csv",
+                             headers={"Content-Disposition": "attachment; filename=directory.csv"}))
