@@ -301,6 +301,10 @@ class DirectorySources:
 
     # --- after warming -----------------------------------------------------------------
 
+    def generation_changed(self) -> None:
+        """Drop the rendered result cards: bulk changes (a rebuild follows them) need not bump listing versions."""
+        cards.forget_cards()
+
     def after_warm(self, app: Flask) -> None:
         """Render the cards of the most recently checked listings ahead of searches."""
         cards.prerender_cards(app)

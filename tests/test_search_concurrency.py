@@ -21,7 +21,7 @@ from local_offer.search import engine as engine_module
 from local_offer.search import service as service_module
 from local_offer.search_sources import DirectorySources
 
-from support import PHONE_LINE, SWIM
+from support import PHONE_LINE, SWIM, text_of
 
 
 def another_worker(app) -> SearchService:
@@ -294,6 +294,17 @@ def test_a_long_lived_worker_sees_bulk_changes_after_a_rebuild_elsewhere(demo, a
     get_service().rebuild()  # `flask index rebuild` in another process
     assert worker.search(SearchRequest(text="kayak", free=True)).total == everything > free_before
     worker.engine.close()
+
+
+def test_a_long_lived_app_renders_cards_afresh_after_a_rebuild_elsewhere(demo, app, client):
+    """A bulk change (no listing version bumped) and a rebuild: the next results page shows the new text."""
+    assert "kayak lessons" not in text_of(client.get("/search?q=swim"))  # its card is now cached
+    db.session.execute(update(Listing).where(Listing.id == SWIM).values(summary="Now with kayak lessons"))
+    db.session.commit()
+    other = another_worker(app)
+    other.rebuild()  # `flask index rebuild` in another process
+    assert "Now with kayak lessons" in text_of(client.get("/search?q=swim"))
+    other.engine.close()
 
 
 def test_a_failed_index_write_is_retried_by_the_next_search(demo, app, monkeypatch):

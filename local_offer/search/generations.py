@@ -175,6 +175,12 @@ class Generations:
                 removed.append(name)
             finally:
                 lock.release()
+        for orphan in self.folder.glob(f"{PREFIX}*{BUILDING}"):  # a rebuild that crashed before its mkdir
+            name = orphan.name[:-len(BUILDING)]
+            lock = _Flock(orphan)
+            if not (self.folder / name).exists() and lock.acquire(None):
+                _unlink(orphan)
+                lock.release()
         return removed
 
 

@@ -99,6 +99,8 @@ class SearchService:
         with self._lock:
             generation = self.engine.generation()
             if self._table is None or generation != self._table_generation:
+                if self._table is not None:
+                    self.sources.generation_changed()
                 self._last_seq = self.sources.last_change()
                 self._table = self._build_table()
                 self._table_generation = generation
@@ -225,6 +227,8 @@ class SearchService:
         if now - self._retry_checked < RETRY_CHECK_SECONDS:
             return
         self._retry_checked = now
+        if self.engine.generation() is None:
+            return  # building a whole index is for `flask index ensure`, never a search
         try:
             if self.sources.pending_older_than(current_app.config.get("SEARCH_RETRY_AFTER_SECONDS", 5)):
                 self.sync(wait=False)
@@ -264,9 +268,7 @@ class SearchService:
 
         count = self.engine.rebuild(documents, procs=current_app.config["SEARCH_INDEX_PROCS"],
                                     replay=replay, after_switch=after_switch)
-        with self._lock:
-            self._table = None
-        self.refresh()
+        self.refresh()  # a new generation: the whole table is read again
         return count
 
     def ensure_index(self) -> bool:

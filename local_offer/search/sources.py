@@ -142,5 +142,8 @@ class SearchSources(Protocol):
 
     # --- after warming -----------------------------------------------------------------
 
+    def generation_changed(self) -> None:
+        """Forget what this process cached from the previous index generation (a rebuild, after bulk changes)."""
+
     def after_warm(self, app: Flask) -> None:
         """Do what should follow warming the index (render result cards ahead), on the warmer's thread."""
