@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select, update
 
 from local_offer.extensions import db
-from local_offer.models import Listing, SearchChange, record_change
+from local_offer.models import Listing, SearchChange, record_change, utcnow
 from local_offer.search import SearchRequest, SearchService, get_service
 from local_offer.search import engine as engine_module
 from local_offer.search import service as service_module
@@ -324,3 +324,37 @@ def test_a_failed_index_write_is_retried_by_the_next_search(demo, app, monkeypat
     assert found_ids(worker, "kayak") == [SWIM]
     assert not db.session.execute(select(SearchChange).where(SearchChange.indexed_at.is_(None))).all()
     worker.engine.close()
+
+
+def test_a_change_committed_late_during_a_rebuild_is_not_settled_unindexed(demo, app, monkeypatch):
+    """A transaction numbered before the rebuild began but committed after its document pass is replayed.
+
+    On PostgreSQL a change's outbox number is taken when it is written, not when it
+    commits, so a later change can be visible first.  Before: the rebuild settled
+    every change up to the newest number it saw, marking this one indexed unindexed.
+    (SQLite allows one writer at a time, so this cannot happen there.)
+    """
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite serialises writers: no change can commit out of order")
+    service = get_service()
+    late = db.engine.connect()
+    transaction = late.begin()
+    late.execute(update(Listing).where(Listing.id == SWIM).values(name="Otters kayak adventures",
+                                                                  version=Listing.version + 1))
+    late.execute(SearchChange.__table__.insert().values(document_id=SWIM, changed_at=utcnow(), attempts=0,
+                                                        last_error=""))
+    publish_name(PHONE_LINE, "Helpline canoe advice")  # a later number, committed first
+    documents = service.sources.all_documents
+
+    def then_commit(progress=None):
+        yield from documents(progress)  # read the old name
+        transaction.commit()
+
+    monkeypatch.setattr(service.sources, "all_documents", then_commit)
+    try:
+        service.rebuild()
+    finally:
+        late.close()
+    monkeypatch.undo()
+    assert found_ids(service, "kayak") == [SWIM]
+    assert found_ids(service, "canoe") == [PHONE_LINE]
