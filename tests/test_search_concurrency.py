@@ -358,3 +358,30 @@ def test_a_change_committed_late_during_a_rebuild_is_not_settled_unindexed(demo,
     monkeypatch.undo()
     assert found_ids(service, "kayak") == [SWIM]
     assert found_ids(service, "canoe") == [PHONE_LINE]
+
+
+def test_a_search_time_retry_never_waits_for_another_writer(demo, app):
+    """While another writer holds the lock, the retry gives up at once; a later search indexes the change."""
+    service = get_service()
+    publish_name(SWIM, "Otters kayak adventures")  # its publisher's sync never ran
+    app.config["SEARCH_RETRY_AFTER_SECONDS"] = 0
+    holder = another_worker(app)
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_lock():
+        with holder.engine.writing():
+            held.set()
+            release.wait(60)
+
+    thread = threading.Thread(target=hold_the_lock)
+    thread.start()
+    try:
+        assert held.wait(60)
+        assert service.sync(wait=False) == (0, 0)
+        assert service.search(SearchRequest(text="kayak")).total == 0  # answered, not kept waiting
+    finally:
+        release.set()
+        thread.join()
+    later = another_worker(app)  # a worker whose next search looks at the outbox
+    assert found_ids(later, "kayak") == [SWIM]
+    later.engine.close()

@@ -48,18 +48,24 @@ class _Flock:
         self._fd: int | None = None
 
     def acquire(self, timeout: float | None) -> bool:
-        """Take the lock, waiting up to ``timeout`` seconds (None: do not wait); return whether we have it."""
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        """Take the lock, waiting up to ``timeout`` seconds (None: do not wait); return whether we have it.
+
+        A lock on a file someone removed meanwhile (a clean-up) is no lock: we try the path again.
+        """
         deadline = time.monotonic() + (timeout or 0)
         while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return True
-            except BlockingIOError:
-                if timeout is None or time.monotonic() >= deadline:
-                    self.release()
-                    return False
-                time.sleep(0.02)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if os.fstat(fd).st_ino == os.stat(self.path).st_ino:
+                    self._fd = fd
+                    return True
+            except (BlockingIOError, FileNotFoundError):
+                pass
+            os.close(fd)
+            if timeout is None or time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
 
     def release(self) -> None:
         """Let go of the lock (closing the file releases it)."""
