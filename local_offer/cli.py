@@ -227,10 +227,14 @@ def index_check(no_repair: bool) -> None:
     from local_offer.search import get_service
 
     report = get_service().check(repair=not no_repair)
-    click.echo(f"Missing from the index: {len(report['missing'])}; in the index but not public: {len(report['extra'])}.")
-    for document_id in (report["missing"] + report["extra"])[:20]:
+    click.echo(f"Missing from the index: {len(report['missing'])}; in the index but not public: "
+               f"{len(report['extra'])}; indexed with old content: {len(report['stale'])}.")
+    differences = report["missing"] + report["extra"] + report["stale"]
+    for document_id in differences[:20]:
         click.echo(f"  {document_id}")
-    if not no_repair and (report["missing"] or report["extra"]):
+    for name in report.get("partial generations", []):
+        click.echo(f"Removed {name}, left behind by a rebuild that did not finish.")
+    if not no_repair and differences:
         click.echo("Repaired.")
 
 

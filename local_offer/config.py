@@ -95,6 +95,9 @@ DEFAULTS: dict[str, object] = {
     "SEARCH_LOG_DAYS": 90,
     # Processes `flask index rebuild` indexes with (one per core halves the time).
     "SEARCH_INDEX_PROCS": min(4, os.cpu_count() or 1),
+    # A change whose index write failed is retried by the next search once it is this many
+    # seconds old (each process looks at most every 2 s), without waiting for cron.
+    "SEARCH_RETRY_AFTER_SECONDS": 5.0,
     # Seconds a process keeps the vocabularies the filters show (they change rarely).
     "VOCABULARY_CACHE_SECONDS": 30,
     # Score synonyms and common searches on a background thread after the index changes,

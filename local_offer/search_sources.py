@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from local_offer import demand, geo, reviews
 from local_offer.extensions import db
@@ -245,15 +245,31 @@ class DirectorySources:
             .order_by(SearchChange.seq)).all()]
 
     def pending_changes(self, limit: int) -> list[tuple[int, str]]:
-        """Return (seq, document id) of changes not yet in the index, oldest first."""
+        """Return (seq, document id) of changes not yet in the index, oldest first (in a new transaction)."""
+        db.session.commit()  # end the caller's transaction: SQLite would otherwise read its old snapshot
         return [tuple(row) for row in db.session.execute(
             select(SearchChange.seq, SearchChange.document_id).where(SearchChange.indexed_at.is_(None))
             .order_by(SearchChange.seq).limit(limit)).all()]
 
+    def pending_older_than(self, seconds: float) -> bool:
+        """Say whether a change recorded more than ``seconds`` ago is still not in the index."""
+        before = utcnow() - timedelta(seconds=seconds)
+        return db.session.execute(select(SearchChange.seq).where(
+            SearchChange.indexed_at.is_(None), SearchChange.changed_at <= before).limit(1)).first() is not None
+
+    def changes_to_replay(self, seq: int, since: datetime) -> list[tuple[int, str]]:
+        """Return changes recorded after ``seq`` or indexed since ``since`` (in a new transaction)."""
+        db.session.commit()
+        return [tuple(row) for row in db.session.execute(
+            select(SearchChange.seq, SearchChange.document_id).where(or_(
+                SearchChange.seq > seq, SearchChange.indexed_at >= since))
+            .order_by(SearchChange.seq)).all()]
+
     def mark_indexed(self, seqs: list[int]) -> None:
         """Record that these changes are in the index."""
-        db.session.execute(update(SearchChange).where(SearchChange.seq.in_(seqs))
-                           .values(indexed_at=utcnow(), last_error=""))
+        for start in range(0, len(seqs), CHUNK):
+            db.session.execute(update(SearchChange).where(SearchChange.seq.in_(seqs[start:start + CHUNK]))
+                               .values(indexed_at=utcnow(), last_error=""))
         db.session.commit()
 
     def mark_failed(self, seqs: list[int], error: str) -> None:
@@ -261,12 +277,6 @@ class DirectorySources:
         db.session.rollback()
         db.session.execute(update(SearchChange).where(SearchChange.seq.in_(seqs))
                            .values(attempts=SearchChange.attempts + 1, last_error=error))
-        db.session.commit()
-
-    def settle_changes_up_to(self, seq: int) -> None:
-        """Mark every pending change up to ``seq`` as indexed: a full rebuild has them."""
-        db.session.execute(update(SearchChange).where(SearchChange.seq <= seq, SearchChange.indexed_at.is_(None))
-                           .values(indexed_at=utcnow()))
         db.session.commit()
 
     def record_changes(self, ids: list[str]) -> None:
@@ -290,6 +300,10 @@ class DirectorySources:
         return [words for words, _count in demand.top_searches(days=days, limit=limit)]
 
     # --- after warming -----------------------------------------------------------------
+
+    def generation_changed(self) -> None:
+        """Drop the rendered result cards: bulk changes (a rebuild follows them) need not bump listing versions."""
+        cards.forget_cards()
 
     def after_warm(self, app: Flask) -> None:
         """Render the cards of the most recently checked listings ahead of searches."""

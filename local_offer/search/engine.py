@@ -8,11 +8,16 @@ Design
 ------
 * The database is the source of truth.  Whoosh never fsyncs, so a crash can
   damage an index; ``flask index rebuild`` and ``flask index check`` recover.
-* Index generations: each full rebuild writes a new folder ``gen-<n>`` beside
-  the live one and then replaces the ``CURRENT`` pointer file atomically
-  (``os.replace``).  Every worker compares the pointer on each request and
-  reopens when it changes; the old generation is removed once replaced.
-* One writer path: ``write()`` opens ``index.writer(timeout=...)`` because the
+* Index generations (``generations.py``): each full rebuild writes a new folder
+  ``gen-<n>``, then, holding the writer lock, replays what changed meanwhile
+  and replaces the ``CURRENT`` pointer atomically.  Readers never create,
+  switch or delete a generation; a generation is removed only after two newer
+  ones went live (or, unfinished, when its rebuild crashed).
+* One version per search (``versions.py``): ``reading()`` pins a searcher for
+  the whole search; a version that vanishes under it is ``VANISHED``, and the
+  service retries the search once on the live version.
+* One writer path, under the writer lock: ``write()`` opens
+  ``index.writer(timeout=...)`` because the
   default fails at once when another process holds the lock.  Never
   ``AsyncWriter`` (loses changes when a worker is killed) or ``BufferedWriter``
   (holds the lock for the worker's life).
@@ -26,11 +31,10 @@ Design
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,8 +43,12 @@ from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.reading import ReaderClosed
 from whoosh.scoring import BM25F
 from whoosh.writing import LockError
+
+from local_offer.search.generations import Busy, Generations
+from local_offer.search.versions import Version
 
 # Field names, used by the façade when it builds documents.
 ID_FIELD = "id"
@@ -50,6 +58,8 @@ TERMS = "terms"
 BODY = "body"
 TITLE = "title"  # stored only: an information page's title for display
 SLUG = "slug"  # stored only: an information page's address
+#: A fingerprint of what was indexed, so `flask index check` can find stale documents.
+FINGERPRINT = "fingerprint"
 
 #: How much a match in each field counts: a listing named "swimming" beats one tagged with it,
 #: which beats one that only mentions it.  (Few fields keep queries fast: every synonym is
@@ -57,10 +67,6 @@ SLUG = "slug"  # stored only: an information page's address
 FIELD_BOOSTS = {NAME: 4.0, TERMS: 2.5, BODY: 1.0}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
 WRITER_TIMEOUT = 10.0
-#: Per-concept results kept in memory between searches (until the index changes).
-CACHE_CONCEPTS = 512
-CACHE_ENTRIES = 4_000_000
-POINTER = "CURRENT"
 
 _analyzer = StemmingAnalyzer(minsize=2)
 
@@ -81,6 +87,8 @@ def make_schema() -> Schema:
         body=TEXT(analyzer=_analyzer, field_boost=FIELD_BOOSTS[BODY], spelling=True),
         title=STORED(),
         slug=STORED(),
+        # A hash of the indexed text (a column: `flask index check` reads them all at once).
+        fingerprint=ID(sortable=True),
     )
 
 
@@ -104,185 +112,196 @@ def stems(words: Iterable[str]) -> list[str]:
 
 
 class Engine:
-    """A Whoosh index in a folder of generations, shared safely by worker processes."""
+    """A Whoosh index in a folder of generations, shared safely by worker processes and threads."""
 
     def __init__(self, folder: str | Path):
         """Remember where the index lives; open nothing yet."""
         self.folder = Path(folder)
+        self.generations = Generations(self.folder)
         self._lock = threading.RLock()
-        self._index = None
-        self._generation = None
-        self._searcher = None
-        self._cache: OrderedDict = OrderedDict()
-        self._cached_entries = 0
-        self._docs = None
-        self._version = None
+        self._current: Version | None = None
+        self._local = threading.local()
 
     # --- generations ---------------------------------------------------------------
 
-    def _pointer(self) -> str | None:
-        """Return the live generation's folder name, or None when there is no index."""
-        try:
-            return (self.folder / POINTER).read_text(encoding="utf-8").strip() or None
-        except FileNotFoundError:
-            return None
+    def generation(self) -> str | None:
+        """Return the live generation's name (None when there is no index)."""
+        return self.generations.current()
 
     def exists(self) -> bool:
         """Say whether a live index exists with the current schema (an older one must be rebuilt)."""
-        name = self._pointer()
-        if not name or not whoosh_index.exists_in(self.folder / name):
-            return False
-        live = whoosh_index.open_dir(str(self.folder / name)).schema
-        return sorted(live.names()) == sorted(make_schema().names()) and live[ID_FIELD].column_type is not None
+        for _attempt in range(2):  # a rebuild may switch generations while we look
+            name = self.generations.current()
+            if not name:
+                return False
+            try:
+                live = whoosh_index.open_dir(str(self.folder / name)).schema
+            except (OSError, whoosh_index.EmptyIndexError):
+                continue
+            return sorted(live.names()) == sorted(make_schema().names()) and live[ID_FIELD].column_type is not None
+        return False
 
-    def _open(self):
-        """Open (or reopen after a rebuild) the live generation; return the index."""
-        name = self._pointer()
-        if name is None or not whoosh_index.exists_in(self.folder / name):
-            self.create_empty()
-            name = self._pointer()
-        if name != self._generation:
-            self.close()
-            self._index = whoosh_index.open_dir(str(self.folder / name))
-            self._generation = name
-        return self._index
+    # --- reading: one version per search ---------------------------------------------
 
-    def create_empty(self) -> None:
-        """Create an empty live index (first run)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        name = self._next_generation()
-        (self.folder / name).mkdir(parents=True)
-        whoosh_index.create_in(str(self.folder / name), make_schema())
-        self._switch_to(name)
+    @contextmanager
+    def reading(self):
+        """Pin one version of the index for everything this thread reads until the block ends.
 
-    def _next_generation(self) -> str:
-        """Return the name for a new generation folder."""
-        numbers = [int(p.name[4:]) for p in self.folder.glob("gen-*") if p.name[4:].isdigit()]
-        return f"gen-{max(numbers, default=0) + 1}"
+        Nested blocks share the outer one's version.  Raises IndexUnavailable when
+        there is no index: a reader never creates one.
+        """
+        pinned = getattr(self._local, "version", None)
+        if pinned is not None:
+            yield pinned
+            return
+        version = self._acquire()
+        self._local.version = version
+        try:
+            yield version
+        finally:
+            self._local.version = None
+            with self._lock:
+                version.release()
 
-    def _switch_to(self, name: str) -> None:
-        """Point CURRENT at a generation atomically, then remove older generations."""
-        temporary = self.folder / f"{POINTER}.tmp"
-        temporary.write_text(name, encoding="utf-8")
-        os.replace(temporary, self.folder / POINTER)
-        for old in self.folder.glob("gen-*"):
-            if old.name != name and old.is_dir():
-                shutil.rmtree(old, ignore_errors=True)
-
-    # --- reading -------------------------------------------------------------------
-
-    def searcher(self):
-        """Return this process's searcher, refreshed if the index changed since last use."""
+    def _acquire(self) -> Version:
+        """Return the live version (opening it if the index moved on), counted as in use."""
         with self._lock:
-            index = self._open()
-            if self._searcher is None:
-                self._searcher = index.searcher(weighting=BM25F())
-                self._forget()
-            elif not self._searcher.up_to_date():
-                # A fresh searcher, not refresh(): whoosh-reloaded 2.7.5's refresh fails when
-                # the old reader was of an empty index (its segments() is None).
-                self._searcher.close()
-                self._searcher = index.searcher(weighting=BM25F())
-                self._forget()
-            return self._searcher
+            for _attempt in range(2):  # the generation we read may be replaced as we open it
+                name = self.generations.current()
+                if name is None:
+                    raise IndexUnavailable("There is no search index yet (run `flask index ensure`).")
+                current = self._current
+                if current is not None and current.generation == name and _up_to_date(current.searcher):
+                    current.users += 1
+                    return current
+                try:
+                    index = whoosh_index.open_dir(str(self.folder / name))
+                    searcher = index.searcher(weighting=BM25F())
+                except (OSError, whoosh_index.EmptyIndexError):
+                    continue
+                if current is not None:
+                    current.retire()
+                self._current = Version(name, index, searcher, searcher.reader().generation())
+                self._current.users += 1
+                return self._current
+            raise IndexUnavailable("The search index is being replaced; try again.")
 
-    def _forget(self) -> None:
-        """Drop what was cached from the previous version of the index."""
-        self._cache.clear()
-        self._cached_entries = 0
-        self._docs = None
-        self._version = (self._generation, self._searcher.reader().generation()) if self._searcher else None
+    def close(self) -> None:
+        """Hand out the open version no more (closed once no search uses it): the next search reopens."""
+        with self._lock:
+            if self._current is not None:
+                self._current.retire()
+                self._current = None
+
+    def version_key(self) -> tuple | None:
+        """Return (generation, commit) of the version searches currently read, or None."""
+        current = self._current
+        return current.key if current is not None else None
+
+    @property
+    def _cache(self) -> OrderedDict:
+        """The concepts scored on the current version (benchmarks and tests look)."""
+        current = self._current
+        return current.cache if current is not None else OrderedDict()
 
     def warm(self, concepts: list[list[list[str]]]) -> int:
         """Score concepts ahead of searches, with a searcher of our own (safe on another thread).
 
-        Results are kept only if the index is still the version they were computed on.
+        Results are kept with the version they were computed on, so never used for another.
         """
-        index = self._open()
-        with index.searcher(weighting=BM25F()) as searcher:
-            version = (self._generation, searcher.reader().generation())
+        with self.reading() as version, version.index.searcher(weighting=BM25F()) as searcher:
+            if searcher.reader().generation() != version.key[1]:
+                return 0  # the index moved on between the two opens
             done = 0
             for alternatives in concepts:
                 options, key = self._concept_query(alternatives, [], known=lambda stem: _known(searcher, stem))
-                if options is None or key in self._cache:
+                if options is None or key in version.cache:
                     continue
                 found = self._run(options, searcher)
                 with self._lock:
-                    if version != self._version:
-                        return done  # the index moved on; what we scored is stale
-                    self._store(key, found)
+                    if version.retired:
+                        return done  # the index moved on; what we scored is of no use
+                    version.store(key, found)
                 done += 1
             return done
 
-    def close(self) -> None:
-        """Close the searcher and forget the open index (tests check nothing is left open)."""
-        if self._searcher is not None:
-            self._searcher.close()
-            self._searcher = None
-        self._forget()
-        self._index = None
-        self._generation = None
-
-    def generation(self) -> str | None:
-        """Return the live generation's name."""
-        return self._pointer()
-
-    def document_ids(self) -> set[str]:
-        """Return every document id in the live index."""
-        searcher = self.searcher()
-        return {fields[ID_FIELD] for fields in searcher.all_stored_fields()}
+    def document_versions(self) -> dict[str, str]:
+        """Return every document id in the live index with the fingerprint it was indexed with."""
+        with self.reading() as version:
+            reader = version.searcher.reader()
+            if not reader.has_column(FINGERPRINT):
+                return {fields[ID_FIELD]: "" for fields in reader.all_stored_fields()}
+            ids = reader.column_reader(ID_FIELD)
+            prints = reader.column_reader(FINGERPRINT)
+            return {ids[docnum]: prints[docnum] for docnum in reader.all_doc_ids()}
 
     def knows(self, stem: str) -> bool:
         """Say whether any text field of the index contains this (stemmed) term."""
-        return _known(self.searcher(), stem)
+        with self.reading() as version:
+            return _known(version.searcher, stem)
 
-    # --- writing -------------------------------------------------------------------
+    # --- writing (under the writer lock) -------------------------------------------
 
-    def write(self, documents: list[dict], deletions: list[str]) -> None:
-        """Add or replace documents and delete others in one commit, waiting for the lock."""
-        index = self._open()
+    @contextmanager
+    def writing(self, wait: bool = True):
+        """Hold the index's writer lock; IndexUnavailable if another writer keeps it (at once if not ``wait``)."""
         try:
-            writer = index.writer(timeout=WRITER_TIMEOUT)
-        except LockError as error:
-            raise IndexUnavailable("The search index is locked by another writer.") from error
-        try:
-            for document_id in deletions:
-                writer.delete_by_term(ID_FIELD, document_id)
-            for document in documents:
-                writer.update_document(**document)
-        except Exception:
-            writer.cancel()
-            raise
-        writer.commit()
+            with self.generations.writing(WRITER_TIMEOUT if wait else None):
+                yield
+        except Busy as error:
+            raise IndexUnavailable(str(error)) from error
 
-    def rebuild(self, documents: Iterator[dict], procs: int = 1) -> int:
-        """Write every document into a new generation, then switch to it atomically.
+    def write(self, documents: list[dict], deletions: list[str], wait: bool = True) -> None:
+        """Add or replace documents and delete others in the live generation, in one commit."""
+        with self.writing(wait):
+            name = self.generations.current()
+            if name is None:
+                raise IndexUnavailable("There is no search index to update (run `flask index ensure`).")
+            _write(whoosh_index.open_dir(str(self.folder / name)), documents, deletions)
 
-        With ``procs`` > 1 Whoosh indexes in that many processes and keeps one segment
-        each (merging them afterwards cost more than it saved: 8.5 s with one process,
-        4.4 s with two, 11.2 s with two merged, for 5,000 listings).
+    def rebuild(self, documents: Iterator[dict], procs: int = 1, replay=None, after_switch=None) -> int:
+        """Write every document into a new generation, replay what changed meanwhile, switch atomically.
+
+        ``replay()`` is called under the writer lock just before the switch and returns
+        (documents, deletions) changed since the rebuild began; ``after_switch()`` runs
+        once the new generation is live, still under the lock.  With ``procs`` > 1 Whoosh
+        indexes in that many processes and keeps one segment each (merging them
+        afterwards cost more than it saved: 8.5 s with one process, 4.4 s with two,
+        11.2 s with two merged, for 5,000 listings).
         """
-        self.folder.mkdir(parents=True, exist_ok=True)
-        name = self._next_generation()
-        target = self.folder / name
-        target.mkdir(parents=True)
-        index = whoosh_index.create_in(str(target), make_schema())
-        options = {"procs": procs, "multisegment": True} if procs > 1 else {"procs": 1}
-        writer = index.writer(timeout=WRITER_TIMEOUT, limitmb=128, **options)
-        count = 0
+        name, building = self.generations.start_building()
+        live = False
         try:
-            for document in documents:
-                writer.add_document(**document)
-                count += 1
-        except BaseException:
-            writer.cancel()
-            shutil.rmtree(target, ignore_errors=True)
-            raise
-        writer.commit()
-        with self._lock:
-            self.close()
-            self._switch_to(name)
+            index = whoosh_index.create_in(str(self.folder / name), make_schema())
+            options = {"procs": procs, "multisegment": True} if procs > 1 else {"procs": 1}
+            writer = index.writer(timeout=WRITER_TIMEOUT, limitmb=128, **options)
+            count = 0
+            try:
+                for document in documents:
+                    writer.add_document(**document)
+                    count += 1
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+            with self.writing():
+                if replay is not None:
+                    changed, deletions = replay()
+                    if changed or deletions:
+                        _write(index, changed, deletions)
+                self.generations.switch_to(name)
+                live = True
+                self.generations.clean_up()
+                if after_switch is not None:
+                    after_switch()
+        finally:
+            self.generations.finish_building(name, building, keep=live)
         return count
+
+    def clean_up(self) -> list[str]:
+        """Remove generations a crashed rebuild left behind (never the live or previous one)."""
+        with self.writing():
+            return self.generations.clean_up()
 
     # --- matching ------------------------------------------------------------------
 
@@ -296,10 +315,14 @@ class Engine:
         numpy: a document must match all of them, and its score is the sum, as
         Whoosh's own And would give.
         """
+        with self.reading() as version:
+            return self._match(version, concepts, limit)
+
+    def _match(self, version: Version, concepts: list[list[list[str]]], limit: int) -> TextMatches:
         unknown: list[str] = []
         scored = []
         for alternatives in concepts:
-            found = self._concept(alternatives, unknown)
+            found = self._concept(version, alternatives, unknown)
             if found is not None:
                 scored.append(found)
         if not scored:
@@ -312,7 +335,7 @@ class Engine:
             docnums, scores = self._combine(scored, need=len(scored) - 1)
             relaxed = True
         order = np.argsort(-scores, kind="stable")[:limit]
-        ids, kinds, pages_by_docnum = self._documents()
+        ids, kinds, pages_by_docnum = self._documents(version)
         listings: dict[str, float] = {}
         pages: list[tuple[str, str]] = []
         for position in order:
@@ -356,28 +379,19 @@ class Engine:
             matcher.next()
         return np.array(docnums, dtype=np.int64), np.array(scores, dtype=np.float64)
 
-    def _store(self, key, found) -> None:
-        """Keep one concept's results, dropping the oldest beyond the cache's limits."""
-        self._cache[key] = found
-        self._cached_entries += found[0].size
-        while self._cache and (len(self._cache) > CACHE_CONCEPTS or self._cached_entries > CACHE_ENTRIES):
-            _, dropped = self._cache.popitem(last=False)
-            self._cached_entries -= dropped[0].size
-
-    def _concept(self, alternatives: list[list[str]], unknown: list[str]):
-        """Return (docnums, scores) for one concept, from the cache when the index is unchanged."""
-        searcher = self.searcher()
+    def _concept(self, version: Version, alternatives: list[list[str]], unknown: list[str]):
+        """Return (docnums, scores) for one concept, from the version's cache when scored before."""
         query, key = self._concept_query(alternatives, unknown)
         if query is None:
             return None
         with self._lock:
-            cached = self._cache.get(key)
+            cached = version.cache.get(key)
             if cached is not None:
-                self._cache.move_to_end(key)
+                version.cache.move_to_end(key)
                 return cached
-        found = self._run(query, searcher)
+        found = self._run(query, version.searcher)
         with self._lock:
-            self._store(key, found)
+            version.store(key, found)
         return found
 
     @staticmethod
@@ -399,12 +413,11 @@ class Engine:
             totals += np.where(present, found_scores[positions] if found_docnums.size else 0.0, 0.0)
         return docnums, totals
 
-    def _documents(self):
-        """Return docnum -> id, kind and (slug, title), rebuilt when the index changes."""
-        searcher = self.searcher()
+    def _documents(self, version: Version):
+        """Return docnum -> id, kind and (slug, title) of one version (read once per version)."""
         with self._lock:
-            if self._docs is None:
-                reader = searcher.reader()
+            if version.docs is None:
+                reader = version.searcher.reader()
                 if reader.has_column(ID_FIELD):
                     ids = list(reader.column_reader(ID_FIELD))
                     kinds = list(reader.column_reader(TYPE))
@@ -415,8 +428,8 @@ class Engine:
                 pages = {docnum: (fields[SLUG], fields[TITLE])
                          for docnum, kind in enumerate(kinds) if kind == "page"
                          for fields in (reader.stored_fields(docnum),)}
-                self._docs = (ids, kinds, pages)
-            return self._docs
+                version.docs = (ids, kinds, pages)
+            return version.docs
 
     def _word_query(self, stem: str, words: list[str], unknown: list[str], fuzzy: bool, known=None):
         """Match one word in every field; fuzzily (distance 1) only if the index does not know it."""
@@ -429,12 +442,43 @@ class Engine:
 
     def suggest(self, word: str) -> str | None:
         """Suggest a real word from the index's spelling graph for one the index does not know."""
-        searcher = self.searcher()
-        for field in (BODY, NAME, TERMS):
-            suggestions = searcher.suggest(field, word.lower(), limit=1, maxdist=2, prefix=1)
-            if suggestions and suggestions[0] != word.lower():
-                return suggestions[0]
-        return None
+        with self.reading() as version:
+            return _suggest(version.searcher, word)
+
+
+def _suggest(searcher, word: str) -> str | None:
+    """Return the first spelling suggestion for a word from a searcher's fields."""
+    for field in (BODY, NAME, TERMS):
+        suggestions = searcher.suggest(field, word.lower(), limit=1, maxdist=2, prefix=1)
+        if suggestions and suggestions[0] != word.lower():
+            return suggestions[0]
+    return None
+
+
+def _up_to_date(searcher) -> bool:
+    """Say whether a searcher still shows its generation's latest commit (False if it has gone)."""
+    try:
+        return searcher.up_to_date()
+    except (OSError, whoosh_index.EmptyIndexError):
+        return False
+
+
+def _write(index, documents: list[dict], deletions: list[str]) -> None:
+    """Add or replace documents and delete others in one commit, waiting for Whoosh's own lock."""
+    try:
+        writer = index.writer(timeout=WRITER_TIMEOUT)
+    except LockError as error:
+        raise IndexUnavailable("The search index is locked by another writer.") from error
+    names = set(index.schema.names())
+    try:
+        for document_id in deletions:
+            writer.delete_by_term(ID_FIELD, document_id)
+        for document in documents:
+            writer.update_document(**{k: v for k, v in document.items() if k in names})
+    except Exception:
+        writer.cancel()
+        raise
+    writer.commit()
 
 
 def _known(searcher, stem: str) -> bool:
@@ -444,4 +488,9 @@ def _known(searcher, stem: str) -> bool:
 
 
 class IndexUnavailable(RuntimeError):
-    """The index could not be written now; the change waits in the outbox."""
+    """There is no index to read, or it could not be written now (the change waits in the outbox)."""
+
+
+#: What a search meets when the version it reads vanishes under it (a commit merged its
+#: segments away, or a rebuild removed its generation): retried once on the live version.
+VANISHED = (OSError, ReaderClosed, whoosh_index.EmptyIndexError, IndexError)

@@ -10,10 +10,13 @@ tested on its own; ``run`` puts them together for ``SearchService.search``.
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 
 import numpy as np
+from flask import current_app
 from flask_babel import gettext as _
 
+from local_offer.search.engine import IndexUnavailable, TextMatches
 from local_offer.search.facets import FacetTable
 from local_offer.search.results import RADII, SORTS, Hit, SearchError, SearchRequest, SearchResults
 from local_offer.search.sources import Place, SearchSources
@@ -45,10 +48,14 @@ def read_request(request: SearchRequest, sources: SearchSources) -> tuple[Unders
     return understood, place, problem
 
 
-def match_text(service, table: FacetTable, words: list[str]):
-    """Score the words against the index: return (mask of matches, scores by row, the engine's matches)."""
+def match_text(service, table: FacetTable, words: list[str], readable: bool = True):
+    """Score the words against the index: return (mask of matches, scores by row, the engine's matches).
+
+    When there is no index to read (``readable`` False), nothing matches the words.
+    """
     found = concepts(words, service.synonyms())
-    matches = service.engine.match([concept.alternatives for concept in found])
+    matches = (service.engine.match([concept.alternatives for concept in found]) if readable
+               else TextMatches({}, [], []))
     if matches.listings:
         best = max(matches.listings.values())
         kept = {i: s for i, s in matches.listings.items() if s >= best * RELATIVE_SCORE_FLOOR}
@@ -202,6 +209,21 @@ def suggest(engine, matches, words: list[str], total: int) -> str | None:
 
 
 def run(service, request: SearchRequest) -> SearchResults:
+    """Answer a search, reading one version of the index from start to end.
+
+    With no index to read (none built yet, or one being replaced as we opened it),
+    the search is answered from the filters alone: nothing matches words.
+    """
+    with ExitStack() as held:
+        try:
+            held.enter_context(service.engine.reading())
+        except IndexUnavailable as error:
+            current_app.logger.warning("Searching without the text index: %s", error)
+            return answer(service, request, readable=False)
+        return answer(service, request)
+
+
+def answer(service, request: SearchRequest, readable: bool = True) -> SearchResults:
     """Answer a search: text, place, filters, counts, sorting and one page of hits."""
     sources: SearchSources = service.sources
     timings: dict[str, float] = {}
@@ -213,9 +235,9 @@ def run(service, request: SearchRequest) -> SearchResults:
     timings["understand"] = time.perf_counter() - started
 
     words = understood.words
-    service.engine.searcher()
-    service.warm_if_new()
-    text_mask, scores, matches = match_text(service, table, words) if words else (None, None, None)
+    if readable:
+        service.warm_if_new()
+    text_mask, scores, matches = match_text(service, table, words, readable) if words else (None, None, None)
     timings["text"] = time.perf_counter() - started
 
     groups = filter_masks(table, request, age, days, sources)

@@ -5,13 +5,23 @@ outbox row in the same transaction as the change (``SearchSources`` reads and
 settles them), then indexed by ``sync()``; a failed index write leaves the row
 pending for the next ``sync()`` to retry, and every worker reads rows past the
 last one it saw to refresh its filters (``refresh()``).  ``rebuild()`` writes a
-new index generation and replays changes made meanwhile; ``check()`` compares
-the index with what should be in it and repairs the difference.
+new index generation and, holding the writer lock, replays every change made
+meanwhile before switching to it; ``check()`` compares each document's
+fingerprint with what should be in the index and repairs the difference.
+
+Readers never write: a search pins one index version (``Engine.reading``) and
+is answered again once if that version vanishes under it.  A change whose index
+write failed is retried by the next search after ``SEARCH_RETRY_AFTER_SECONDS``
+(at most one look every ``RETRY_CHECK_SECONDS`` per process), without waiting
+for anyone: if another writer holds the lock, it will index the change.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
+import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from flask import current_app
@@ -24,13 +34,23 @@ from local_offer.search.sources import PAGE_PREFIX, Document, Progress, SearchSo
 from local_offer.search.understanding import concepts, understand
 
 WARM_DELAY_SECONDS = 2.0
+RETRY_CHECK_SECONDS = 2.0
+#: Changes indexed this long before a rebuild began are replayed too (the clock's resolution).
+REPLAY_MARGIN = timedelta(seconds=1)
+EVERY_PENDING = 1_000_000
+
+
+def fingerprint(document: Document) -> str:
+    """Return a short hash of what the index holds for a document: it changes whenever that does."""
+    text = "\x1f".join((document.kind, document.name, document.terms, document.body, document.title, document.slug))
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
 def engine_fields(document: Document) -> dict:
     """Turn a document into the fields the text index holds."""
     fields = {engine_module.ID_FIELD: document.id, engine_module.TYPE: document.kind,
               engine_module.NAME: document.name, engine_module.TERMS: document.terms,
-              engine_module.BODY: document.body}
+              engine_module.BODY: document.body, engine_module.FINGERPRINT: fingerprint(document)}
     if document.kind == "page":
         fields.update({engine_module.TITLE: document.title, engine_module.SLUG: document.slug})
     return fields
@@ -45,7 +65,9 @@ class SearchService:
         self.sources = sources
         self._lock = threading.RLock()
         self._table: FacetTable | None = None
+        self._table_generation: str | None = None
         self._last_seq = 0
+        self._retry_checked = float("-inf")
         self._synonyms: list[list[str]] | None = None
         self._synonyms_stamp = None
         self._warmed_for = None
@@ -53,7 +75,14 @@ class SearchService:
 
     def search(self, request: SearchRequest) -> SearchResults:
         """Answer a search: text, place, filters, counts, sorting and one page of hits."""
-        return pipeline.run(self, request)
+        self.retry_failed_writes()
+        try:
+            return pipeline.run(self, request)
+        except engine_module.VANISHED:
+            # The index version this search read was replaced and removed under it: once more, on the live one.
+            current_app.logger.warning("The search index changed under a search; answering it again", exc_info=True)
+            self.engine.close()
+            return pipeline.run(self, request)
 
     # --- freshness -----------------------------------------------------------------
 
@@ -62,11 +91,19 @@ class SearchService:
         return FacetTable(self.sources.facet_records(), self.sources.term_ancestors(), self.sources.facet_values)
 
     def refresh(self) -> None:
-        """Bring the filters up to date with changes other processes recorded (cheap when none)."""
+        """Bring the filters up to date with changes other processes recorded (cheap when none).
+
+        A new index generation (a rebuild, here or in another process, after bulk
+        changes such as `flask demo generate`) reloads the whole table.
+        """
         with self._lock:
-            if self._table is None:
+            generation = self.engine.generation()
+            if self._table is None or generation != self._table_generation:
+                if self._table is not None:
+                    self.sources.generation_changed()
                 self._last_seq = self.sources.last_change()
                 self._table = self._build_table()
+                self._table_generation = generation
                 return
             changes = self.sources.changes_since(self._last_seq)
             if not changes:
@@ -110,7 +147,7 @@ class SearchService:
         """After the index changes, score the common concepts on a background thread."""
         if not current_app.config.get("SEARCH_WARM", True):
             return
-        version = self.engine._version
+        version = self.engine.version_key()
         if version is None or version == self._warmed_for:
             return
         if self._warmer is not None and self._warmer.is_alive():
@@ -140,8 +177,35 @@ class SearchService:
 
     # --- indexing ------------------------------------------------------------------
 
-    def sync(self, limit: int = 5000) -> tuple[int, int]:
-        """Index pending changes from the outbox; return (indexed, failed). Failures stay pending."""
+    def sync(self, limit: int = 5000, wait: bool = True) -> tuple[int, int]:
+        """Index pending changes from the outbox; return (indexed, failed). Failures stay pending.
+
+        Everything happens under the writer lock, reading the documents after taking
+        it, so an older copy can never overwrite a newer one and a rebuild switching
+        generations cannot lose what we write.  Without ``wait``, give up at once
+        (returning (0, 0)) when another writer holds the lock: it will index them.
+        """
+        try:
+            with self.engine.writing(wait):
+                if self.engine.generation() is None:  # no index at all yet: build it whole
+                    pending = self.sources.pending_changes(limit)
+                    self.rebuild()
+                    return len({document_id for _seq, document_id in pending}), 0
+                indexed, failed = self._sync_locked(limit)
+        except engine_module.IndexUnavailable as error:
+            if not wait:
+                return 0, 0
+            pending = self.sources.pending_changes(limit)
+            if pending:
+                self.sources.mark_failed([seq for seq, _id in pending], str(error)[:2000])
+            current_app.logger.warning("Search index update failed; will retry: %s", error)
+            return 0, len({document_id for _seq, document_id in pending})
+        if indexed:
+            self.refresh()
+        return indexed, failed
+
+    def _sync_locked(self, limit: int) -> tuple[int, int]:
+        """Index pending changes (the caller holds the writer lock)."""
         pending = self.sources.pending_changes(limit)
         if not pending:
             return 0, 0
@@ -155,19 +219,56 @@ class SearchService:
             current_app.logger.warning("Search index update failed; will retry: %s", error)
             return 0, len(ids)
         self.sources.mark_indexed(seqs)
-        self.refresh()
         return len(ids), 0
 
+    def retry_failed_writes(self) -> None:
+        """Index changes left pending for a while (a failed or refused write) without waiting for cron."""
+        now = time.monotonic()
+        if now - self._retry_checked < RETRY_CHECK_SECONDS:
+            return
+        self._retry_checked = now
+        if self.engine.generation() is None:
+            return  # building a whole index is for `flask index ensure`, never a search
+        try:
+            if self.sources.pending_older_than(current_app.config.get("SEARCH_RETRY_AFTER_SECONDS", 5)):
+                self.sync(wait=False)
+        except Exception:  # a search must never fail because a retry did; cron retries too
+            current_app.logger.exception("Retrying pending search index changes failed")
+
     def rebuild(self, progress: Progress | None = None) -> int:
-        """Rebuild the whole index into a new generation, replay changes made meanwhile, switch."""
+        """Rebuild the whole index into a new generation, replay changes made meanwhile, switch.
+
+        Just before the switch, under the writer lock, every change that may not be in
+        the new generation is written into it: those recorded after the rebuild began
+        (or committed after it began, though numbered before: a transaction can commit
+        after a later one), and those another process indexed (into the old generation)
+        while it ran.  Only then are they, and the changes pending when it began
+        (which the new generation read from the database), marked indexed.
+        """
         started_seq = self.sources.last_change()
+        started_at = datetime.now(timezone.utc) - REPLAY_MARGIN
+        pending_before = {seq for seq, _document_id in self.sources.pending_changes(EVERY_PENDING)}
         documents = (engine_fields(document) for document in self.sources.all_documents(progress))
-        count = self.engine.rebuild(documents, procs=current_app.config["SEARCH_INDEX_PROCS"])
-        self.sources.settle_changes_up_to(started_seq)
-        self.sync()  # changes recorded while the rebuild ran
-        with self._lock:
-            self._table = None
-        self.refresh()
+        replayed: list[int] = []
+
+        def replay() -> tuple[list[dict], list[str]]:
+            pending = self.sources.pending_changes(EVERY_PENDING)
+            late = [change for change in pending if change[0] <= started_seq and change[0] not in pending_before]
+            changes = self.sources.changes_to_replay(started_seq, started_at) + late
+            replayed.extend(seq for seq, _document_id in pending + changes)
+            ids = sorted({document_id for _seq, document_id in changes})
+            if not ids:
+                return [], []
+            found, deletions = self.sources.documents(ids)
+            return [engine_fields(document) for document in found], deletions
+
+        def after_switch() -> None:
+            if replayed:
+                self.sources.mark_indexed(replayed)
+
+        count = self.engine.rebuild(documents, procs=current_app.config["SEARCH_INDEX_PROCS"],
+                                    replay=replay, after_switch=after_switch)
+        self.refresh()  # a new generation: the whole table is read again
         return count
 
     def ensure_index(self) -> bool:
@@ -178,13 +279,27 @@ class SearchService:
         return True
 
     def check(self, repair: bool = True) -> dict[str, list[str]]:
-        """Compare the index with the database; optionally queue and apply the repairs."""
-        expected = self.sources.expected_ids()
-        indexed = self.engine.document_ids()
-        report = {"missing": sorted(expected - indexed), "extra": sorted(indexed - expected)}
-        if repair and (report["missing"] or report["extra"]):
-            self.sources.record_changes(report["missing"] + report["extra"])
-            self.sync()
+        """Compare the index with the database, document by document; optionally repair it.
+
+        Finds documents missing, extra (no longer public) and stale (indexed with
+        other content than the database holds now).  Repairing reindexes those and
+        removes generations a crashed rebuild left behind.
+        """
+        expected = {document.id: fingerprint(document) for document in self.sources.all_documents()}
+        try:
+            indexed = self.engine.document_versions()
+        except engine_module.IndexUnavailable:
+            indexed = {}
+        report = {"missing": sorted(expected.keys() - indexed.keys()),
+                  "extra": sorted(indexed.keys() - expected.keys()),
+                  "stale": sorted(i for i in expected.keys() & indexed.keys() if expected[i] != indexed[i])}
+        if repair:
+            if self.engine.generation() is not None:
+                report["partial generations"] = self.engine.clean_up()
+            changed = report["missing"] + report["extra"] + report["stale"]
+            if changed:
+                self.sources.record_changes(changed)
+                self.sync()
         return report
 
 

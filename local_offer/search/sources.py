@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 from flask import Flask
@@ -105,16 +105,26 @@ class SearchSources(Protocol):
         """Return (seq, document id) of every change recorded after ``seq``, oldest first."""
 
     def pending_changes(self, limit: int) -> list[tuple[int, str]]:
-        """Return (seq, document id) of changes not yet in the index, oldest first."""
+        """Return (seq, document id) of changes not yet in the index, oldest first.
+
+        Reads in a new transaction, so it sees every change committed before the call.
+        """
+
+    def pending_older_than(self, seconds: float) -> bool:
+        """Say whether a change recorded more than ``seconds`` ago is still not in the index."""
+
+    def changes_to_replay(self, seq: int, since: datetime) -> list[tuple[int, str]]:
+        """Return (seq, document id) of changes a rebuild that began at ``seq`` and ``since`` may lack.
+
+        Those recorded after ``seq``, and those indexed at or after ``since`` (into the
+        generation being replaced); read in a new transaction.
+        """
 
     def mark_indexed(self, seqs: list[int]) -> None:
         """Record that these changes are in the index (and commit)."""
 
     def mark_failed(self, seqs: list[int], error: str) -> None:
         """Record a failed attempt at these changes, leaving them pending (and commit)."""
-
-    def settle_changes_up_to(self, seq: int) -> None:
-        """Mark every pending change up to ``seq`` as indexed: a full rebuild has them (and commit)."""
 
     def record_changes(self, ids: list[str]) -> None:
         """Record changes for these ids, so the next sync reindexes them (and commit)."""
@@ -131,6 +141,9 @@ class SearchSources(Protocol):
         """Return the words of the commonest searches of the last ``days`` days."""
 
     # --- after warming -----------------------------------------------------------------
+
+    def generation_changed(self) -> None:
+        """Forget what this process cached from the previous index generation (a rebuild, after bulk changes)."""
 
     def after_warm(self, app: Flask) -> None:
         """Do what should follow warming the index (render result cards ahead), on the warmer's thread."""
