@@ -46,6 +46,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 from concurrency_load import (  # noqa: E402  (bench modules sit beside this script)
+    SEARCHER_KINDS,
     Changes,
     CoordinatorWriter,
     ImportWriter,
@@ -162,14 +163,15 @@ def rebuild_in_middle(instance: Instance, at: float, record: dict, stop: threadi
           f"{record['finished'] - record['started']:.1f} s: {record['output']}", flush=True)
 
 
-def kill_a_worker(server: Server, at: float, record: dict, stop: threading.Event) -> None:
+def kill_a_worker(server: Server, at: float, record: dict, stop: threading.Event, stats: Stats) -> None:
     """SIGKILL one gunicorn worker at a given time (the master starts another)."""
     if stop.wait(max(0.0, at - time.time())):
         return
     pids = server.worker_pids()
     if pids:
         os.kill(pids[0], signal.SIGKILL)
-        record.update(pid=pids[0], at=time.time())
+        record.update(pid=pids[0], at=time.time(), searches=stats.count(SEARCHER_KINDS),
+                      failures=len(stats.failures))
         print(f"  [{time.strftime('%H:%M:%S')}] killed worker {pids[0]}", flush=True)
 
 
@@ -203,18 +205,18 @@ def run(options: argparse.Namespace, instance: Instance) -> int:
                                         args=(instance, began + options.seconds / 2, rebuild, stop)))
         if options.kill_worker:
             threads.append(threading.Thread(target=kill_a_worker, daemon=True,
-                                            args=(server, began + options.seconds / 3, killed, stop)))
+                                            args=(server, began + options.seconds / 3, killed, stop, stats)))
         print(f"running {options.seconds} s: {options.searchers} searchers, writers at {options.rate}/s in all, "
               f"rebuild at {options.seconds / 2:.0f} s", flush=True)
         for thread in threads:
             thread.start()
         while time.time() - began < options.seconds:
             time.sleep(min(10.0, options.seconds - (time.time() - began)))
-            print(f"  [{time.strftime('%H:%M:%S')}] {time.time() - began:.0f} s: {sum(stats.searches.values())} "
+            print(f"  [{time.strftime('%H:%M:%S')}] {time.time() - began:.0f} s: {stats.count(SEARCHER_KINDS)} "
                   f"searches, {stats.server_error_count} 5xx, {sum(c.ok for c in changes.all)} changes published",
                   flush=True)
         stop.set()
-        searches_during_run = sum(stats.searches.values())
+        searches_during_run = stats.count(SEARCHER_KINDS)
         for thread in threads:
             thread.join(timeout=300)
         for thread in list(watchers):

@@ -32,40 +32,42 @@ FILTERS = ["", "free=1", "age=9", "day=SA", "delivery=venue", "period=school_hol
 #: How long a watcher waits for every worker to find a change before calling it not found.
 WATCH_LIMIT = 30.0
 WATCH_INTERVAL = 0.1
+WATCH_BACKOFF, WATCH_LONGEST = 1.3, 1.0
 COORDINATOR = ("coordinator@demo.example.gov.uk", "local-offer-demo")
 PROVIDER = ("provider@demo.example.org", "local-offer-demo")
 
 
 class Stats:
-    """Every response the bench saw: counts by kind and status, and the first few 5xx answers."""
+    """Every response the bench saw, by kind and status, and the first few 5xx answers."""
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.searches = Counter()
-        self.statuses = Counter()
+        self.statuses: Counter = Counter()  # (kind, status) -> responses
         self.server_errors: list[str] = []
         self.failures: list[str] = []
-        self.workers: set[str] = set()
 
-    def saw(self, response: requests.Response, search: str | None = None) -> None:
-        """Count one response (a search when ``search`` names its kind)."""
+    def saw(self, response: requests.Response, kind: str = "writers (portal and import reads)") -> None:
+        """Count one response of a kind: a searcher's page or API search, a watcher's, the final check's."""
         with self.lock:
-            self.statuses[response.status_code] += 1
-            self.workers.add(response.headers.get(WORKER_HEADER, "?"))
-            if search:
-                self.searches[search] += 1
+            self.statuses[(kind, response.status_code)] += 1
             if response.status_code >= 500 and len(self.server_errors) < 5:
                 self.server_errors.append(f"{response.status_code} {response.request.method} {response.url} "
-                                          f"(worker {response.headers.get(WORKER_HEADER)}): {response.text[:300]!r}")
+                                          f"(worker {response.headers.get(WORKER_HEADER)}): {response.text[:200]!r}")
 
     def failed(self, message: str) -> None:
         """Note a request that got no answer at all, or a change that could not be made."""
         with self.lock:
             self.failures.append(message)
 
+    def count(self, kinds: tuple[str, ...] | None = None, errors: bool = False) -> int:
+        """Responses of some kinds (all when None), only 5xx when ``errors``."""
+        with self.lock:
+            return sum(n for (kind, status), n in self.statuses.items()
+                       if (kinds is None or kind in kinds) and (not errors or status >= 500))
+
     @property
     def server_error_count(self) -> int:
-        return sum(count for status, count in self.statuses.items() if status >= 500)
+        return self.count(errors=True)
 
 
 @dataclass
@@ -120,10 +122,16 @@ class Changes:
                        for other in self.all)
 
 
-def search_ids(base: str, text: str, stats: Stats, per_page: int = 50) -> tuple[str, set[str], int]:
+SEARCHER_KINDS = ("searchers: page /search", "searchers: api /api/v1/services")
+WATCH_KIND = "watchers: api ?text=<word>"
+CHECK_KIND = "final check: api ?text=<word>"
+
+
+def search_ids(base: str, text: str, stats: Stats, kind: str = WATCH_KIND,
+               per_page: int = 50) -> tuple[str, set[str], int]:
     """Ask the search API for a word; return (worker, ids found, status)."""
     response = requests.get(f"{base}/api/v1/services", params={"text": text, "per_page": per_page}, timeout=60)
-    stats.saw(response, search="api (watch and check)")
+    stats.saw(response, kind)
     ids = set()
     if response.status_code == 200:
         ids = {item["id"] for item in response.json().get("content", [])}
@@ -146,10 +154,10 @@ def searcher(base: str, stats: Stats, stop: threading.Event, seed: int) -> None:
                         key, value = extra.split("=")
                         params[key] = value
                 response = requests.get(f"{base}/search", params=params, timeout=60)
-                stats.saw(response, search="page /search")
+                stats.saw(response, SEARCHER_KINDS[0])
             else:
                 response = requests.get(f"{base}/api/v1/services", params={"text": words}, timeout=60)
-                stats.saw(response, search="api /api/v1/services")
+                stats.saw(response, SEARCHER_KINDS[1])
         except requests.RequestException as error:
             stats.failed(f"search got no answer: {error}")
         stop.wait(0.02)
@@ -158,6 +166,7 @@ def searcher(base: str, stats: Stats, stop: threading.Event, seed: int) -> None:
 def watch(base: str, change: Change, changes: Changes, workers: int, stats: Stats) -> None:
     """Ask search for the change's word until every worker has found the listing; note when each did."""
     deadline = change.committed + WATCH_LIMIT
+    interval = WATCH_INTERVAL
     while time.time() < deadline:
         try:
             worker, ids, _status = search_ids(base, change.token, stats)
@@ -170,7 +179,8 @@ def watch(base: str, change: Change, changes: Changes, workers: int, stats: Stat
         if changes.newer_exists(change):
             change.superseded = True
             return
-        time.sleep(WATCH_INTERVAL)
+        time.sleep(interval)
+        interval = min(WATCH_LONGEST, interval * WATCH_BACKOFF)  # a change slow to appear is not polled hard
     change.timed_out = True
 
 

@@ -8,6 +8,8 @@ from collections import Counter
 
 import requests
 
+from concurrency_load import CHECK_KIND, SEARCHER_KINDS, WATCH_KIND
+
 #: Questions the final check may ask for one word before giving up on hearing from every worker.
 ASK_LIMIT = 80
 #: The issue's promise: every worker finds a published change within this many seconds.
@@ -15,15 +17,18 @@ PROMISED_SECONDS = 2.0
 
 
 def ask_every_worker(server, text: str, stats, search_ids) -> dict[str, set[str]]:
-    """Ask the search API for a word until each live worker has answered; return each worker's ids."""
+    """Ask the search API for a word until each live worker has answered; return each worker's ids.
+
+    A worker answering with an error counts as finding nothing (``check`` reports the errors apart).
+    """
     live = {str(pid) for pid in server.worker_pids()}
     answers: dict[str, set[str]] = {}
     for _ in range(ASK_LIMIT):
         try:
-            worker, ids, status = search_ids(server.base, text, stats)
+            worker, ids, status = search_ids(server.base, text, stats, CHECK_KIND)
         except requests.RequestException:
             continue
-        if status == 200 and worker not in answers:
+        if worker not in answers or status == 200:
             answers[worker] = ids
         if live and live <= set(answers):
             break
@@ -90,18 +95,24 @@ def report(options, stats, changes, checked, rebuild, killed, server, searches_d
     print()
     print(f"== Concurrency bench: {options.workers} gunicorn workers, PostgreSQL, Redis, {options.seconds} s, "
           f"code {server.instance.code}")
-    print(f"searches served during the run: {searches_during_run} "
-          f"({', '.join(f'{kind} {count}' for kind, count in sorted(stats.searches.items()))} in all)")
-    print(f"responses by status: {dict(sorted(stats.statuses.items()))}")
-    print(f"5xx: {stats.server_error_count}")
+    searched = stats.count(SEARCHER_KINDS)
+    searcher_errors = stats.count(SEARCHER_KINDS, errors=True)
+    print(f"searches served during the run (searcher threads): {searches_during_run}")
+    for kinds in (SEARCHER_KINDS[:1], SEARCHER_KINDS[1:], (WATCH_KIND,), (CHECK_KIND,),
+                  ("writers (portal and import reads)",)):
+        total, errors = stats.count(kinds), stats.count(kinds, errors=True)
+        print(f"  {kinds[0]}: {total} responses, {errors} 5xx ({100 * errors / max(1, total):.1f}%)")
+    print(f"5xx in all: {stats.server_error_count} (searcher threads: {searcher_errors} of {searched}, "
+          f"{100 * searcher_errors / max(1, searched):.1f}%)")
     if stats.server_errors:
         _first(stats.server_errors)
         for block in server.tracebacks():
             print("    --- from the gunicorn log:")
             print("    " + block.replace("\n", "\n    "))
     if killed:
-        print(f"killed worker {killed['pid']} at {killed['at'] - (rebuild.get('started', killed['at'])):+.0f} s "
-              f"from the rebuild; searches still served: {searches_during_run}")
+        print(f"killed worker {killed['pid']} (SIGKILL) a third of the way through; searches served after it: "
+              f"{searches_during_run - killed['searches']}; searches or steps without any answer after it: "
+              f"{len(stats.failures) - killed['failures']}")
     if rebuild:
         print(f"flask index rebuild: exit {rebuild.get('returncode')}, "
               f"{rebuild.get('finished', 0) - rebuild.get('started', 0):.1f} s, {rebuild.get('output', '')}")
