@@ -121,7 +121,8 @@ def report(options, stats, changes, checked, rebuild, killed, server, searches_d
         during = [c for c in published if rebuild.get("started", 0) <= c.committed <= rebuild.get("finished", 0)]
         print(f"changes published while the rebuild ran: {len(during)}")
     by_path = Counter(change.path for change in published)
-    print(f"changes published: {len(published)} ({', '.join(f'{p}: {n}' for p, n in sorted(by_path.items()))})")
+    print(f"changes published: {len(published)}, {len(published) / options.seconds:.1f} a second "
+          f"(aimed at {options.rate:g}) ({', '.join(f'{p}: {n}' for p, n in sorted(by_path.items()))})")
     if failed:
         print(f"changes that could not be made: {len(failed)}")
         _first([f"{change.number} {change.path}: {change.error}" for change in failed], 3)
@@ -132,6 +133,8 @@ def report(options, stats, changes, checked, rebuild, killed, server, searches_d
           f"({len(timed)} changes timed; {sum(c.superseded for c in published)} replaced before all workers "
           f"found them; {sum(c.timed_out for c in published)} not found by every worker within 30 s; "
           f"{sum(value > PROMISED_SECONDS for value in every)} over {PROMISED_SECONDS:.0f} s)")
+    for path in sorted(by_path):
+        print(f"  {path}: every worker {_seconds([max(c.seen.values()) - c.started for c in timed if c.path == path])}")
     print(f"afterwards, {checked['listings']} changed listings checked on every worker:")
     print(f"  missing (latest word not found): {len(checked['missing'])}")
     _first(checked["missing"])
