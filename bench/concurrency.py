@@ -11,7 +11,7 @@ site through ``bench/concurrency_app.py``, which adds ``X-Bench-Worker: <pid>``.
 
 For ``--seconds``: searcher threads hit ``/search`` and ``/api/v1/services``;
 writers publish about ``--rate`` changes a second, each putting a new word
-(``zqx00042``) into a listing's description, through an importer process (the
+(``zqkvtbwhmr``) into a listing's description, through an importer process (the
 ``flask oruk import --apply --publish`` path), a coordinator's "publish now"
 in the portal and a provider's change approved by a coordinator; halfway,
 ``flask index rebuild`` runs in its own process.  After each change a watcher
@@ -86,7 +86,7 @@ class Server:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
                  "--timeout", "120", "--chdir", str(self.instance.code), "concurrency_app:app"],
-                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                cwd=self.instance.code, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + 120
         seen = set()
         while time.time() < deadline and len(seen) < self.workers:
@@ -100,7 +100,14 @@ class Server:
                 time.sleep(0.3)
         if len(seen) < self.workers:
             raise RuntimeError(f"gunicorn workers did not all answer:\n{self.log.read_text()[-3000:]}")
-        print(f"gunicorn on {self.base}: workers {', '.join(sorted(seen))} answering", flush=True)
+        # ``python -m`` puts the working directory first on the path: be sure the workers run the code asked for.
+        used = set(re.findall(r"^bench: worker \d+ runs local_offer from (.+)$", self.log.read_text(), re.M))
+        wrong = [path for path in used if not Path(path).resolve().is_relative_to(self.instance.code)]
+        if wrong or not used:
+            raise RuntimeError(f"gunicorn workers run {', '.join(sorted(used)) or 'unknown code'}, "
+                               f"not the code under test in {self.instance.code}")
+        print(f"gunicorn on {self.base}: workers {', '.join(sorted(seen))} answering, running {', '.join(used)}",
+              flush=True)
 
     def worker_pids(self) -> list[int]:
         """The master's children now (gunicorn's workers)."""
@@ -185,7 +192,7 @@ def run(options: argparse.Namespace, instance: Instance) -> int:
     try:
         server.start()
         chosen = choose_listings(instance, options.seed)
-        stats, changes, stop, watchers = Stats(), Changes(), threading.Event(), []
+        stats, changes, stop, watchers = Stats(), Changes(options.seed), threading.Event(), []
         share = options.rate / 4
         common = dict(base=server.base, changes=changes, stats=stats, workers=options.workers, watchers=watchers,
                       stop=stop, rate=share)

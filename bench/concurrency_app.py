@@ -10,7 +10,9 @@ never sends it.
 from __future__ import annotations
 
 import os
+import sys
 
+import local_offer
 from local_offer import create_app
 
 
@@ -28,4 +30,6 @@ class WorkerHeader:
         return self.wrapped(environ, start)
 
 
+# The bench checks this line to be sure the workers run the code it was asked to measure.
+print(f"bench: worker {os.getpid()} runs local_offer from {local_offer.__file__}", file=sys.stderr, flush=True)
 app = WorkerHeader(create_app())

@@ -16,6 +16,7 @@ import sys
 import time
 import traceback
 
+import local_offer
 from local_offer import create_app, interchange
 from local_offer.extensions import db
 
@@ -24,7 +25,7 @@ def main() -> None:
     """Import each change read from stdin and report how it went."""
     app = create_app()
     with app.app_context():
-        print(json.dumps({"ready": True}), flush=True)
+        print(json.dumps({"ready": True, "code": local_offer.__file__}), flush=True)
         for line in sys.stdin:
             order = json.loads(line)
             started = time.time()

@@ -1,6 +1,6 @@
 """The concurrency bench's load: searchers, writers publishing unique words, and watchers timing when search finds them.
 
-Each change puts a word nobody else uses (``zqx00042``) at the end of a
+Each change puts a word nobody else uses (``zqkvtbwhmr``) at the end of a
 listing's description, through the import path (a separate importer process)
 or the portal (a coordinator's edit published at once, or a provider's change
 approved by a coordinator).  A watcher then asks the search API for the word
@@ -87,18 +87,36 @@ class Change:
     timed_out: bool = False
 
 
+#: Letters of the changes' words: consonants only, so no word is English, stemmed or like another.
+WORD_LETTERS = "bcdfghjkmnpqrtvwxz"
+
+
 class Changes:
     """Every change of the run, numbered, with each listing's changes in order."""
 
-    def __init__(self):
+    def __init__(self, seed: int = 0):
         self.lock = threading.Lock()
         self.all: list[Change] = []
-        self.descriptions: dict[str, str] = {}
+        self.rng = random.Random(seed)
+        self.words: set[str] = set()
+
+    def word(self) -> str:
+        """A new random word.
+
+        Not numbered words: search matches a word it does not know to known words one edit
+        away, so ``zqx00014`` would find the listing holding ``zqx00018``.  Eight random
+        letters from 18 are never that close to each other by chance.
+        """
+        while True:
+            word = "zq" + "".join(self.rng.choice(WORD_LETTERS) for _ in range(8))
+            if word not in self.words:
+                self.words.add(word)
+                return word
 
     def new(self, listing_id: str, path: str) -> Change:
         """Number a new change and give it its word."""
         with self.lock:
-            change = Change(len(self.all) + 1, listing_id, path, f"zqx{len(self.all) + 1:05d}")
+            change = Change(len(self.all) + 1, listing_id, path, self.word())
             self.all.append(change)
             return change
 
@@ -310,6 +328,9 @@ class ImportWriter(Writer):
         ready = self.process.stdout.readline()
         if not ready.strip().startswith("{"):
             raise RuntimeError(f"the importer did not start: {ready!r}")
+        imported = json.loads(ready)["code"]
+        if not Path(imported).resolve().is_relative_to(Path(self.code).resolve()):
+            raise RuntimeError(f"the importer runs {imported}, not the code under test in {self.code}")
 
     def publish(self, change: Change, description: str) -> None:
         response = requests.get(f"{self.base}/api/v1/services/{change.listing_id}", timeout=60)
