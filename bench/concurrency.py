@@ -253,8 +253,12 @@ def main() -> None:
     parser.add_argument("--database", default=DEFAULT_DATABASE, help="PostgreSQL server and database (a schema is made)")
     parser.add_argument("--redis", default=DEFAULT_REDIS)
     parser.add_argument("--keep", action="store_true", help="keep the schema and instance folder afterwards")
+    parser.add_argument("--no-warm", action="store_true",
+                        help="turn off search warming and card prerendering (on by default, as in production)")
     options = parser.parse_args()
-    instance = Instance(code=options.code.resolve(), database=options.database, redis=options.redis)
+    instance = Instance(code=options.code.resolve(), database=options.database, redis=options.redis,
+                        settings={"LOCAL_OFFER_SEARCH_WARM": "false", "LOCAL_OFFER_CARD_PRERENDER": "false"}
+                        if options.no_warm else {})
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     status = 1
     try:

@@ -34,6 +34,8 @@ class Instance:
     redis: str
     schema: str = field(default_factory=lambda: f"bench_{uuid.uuid4().hex[:12]}")
     folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="lo-concurrency-")))
+    #: More ``LOCAL_OFFER_*`` settings for every process of the site.
+    settings: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -66,6 +68,7 @@ class Instance:
             "LOCAL_OFFER_POSTCODE_AREAS": "ST",
             "LOCAL_OFFER_SEARCH_LOG_ENABLED": "false",
         })
+        env.update(self.settings)
         env.update(extra)
         return env
 
