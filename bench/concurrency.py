@@ -218,7 +218,7 @@ def run(options: argparse.Namespace, instance: Instance) -> int:
         for thread in threads:
             thread.start()
         while time.time() - began < options.seconds:
-            time.sleep(min(10.0, options.seconds - (time.time() - began)))
+            time.sleep(max(0.0, min(10.0, options.seconds - (time.time() - began))))
             print(f"  [{time.strftime('%H:%M:%S')}] {time.time() - began:.0f} s: {stats.count(SEARCHER_KINDS)} "
                   f"searches, {stats.server_error_count} 5xx, {sum(c.ok for c in changes.all)} changes published",
                   flush=True)
