@@ -56,7 +56,14 @@ from concurrency_load import (  # noqa: E402  (bench modules sit beside this scr
     searcher,
 )
 from concurrency_report import final_check, report  # noqa: E402
-from concurrency_setup import DEFAULT_DATABASE, DEFAULT_REDIS, Instance, prepare, published_listings  # noqa: E402
+from concurrency_setup import (  # noqa: E402
+    DEFAULT_CACHE,
+    DEFAULT_DATABASE,
+    DEFAULT_REDIS,
+    Instance,
+    prepare,
+    published_listings,
+)
 
 PROVIDER_ORGANISATION = "6f1c2a40-1d0b-4c51-9a57-0d2f0c1a0001"
 
@@ -185,7 +192,7 @@ def kill_a_worker(server: Server, at: float, record: dict, stop: threading.Event
 def run(options: argparse.Namespace, instance: Instance) -> int:
     """Prepare, serve, load, check and report; return the exit status."""
     started = time.perf_counter()
-    prepare(instance, options.listings)
+    prepare(instance, options.listings, cache=None if options.no_cache else options.cache)
     print(f"prepared in {time.perf_counter() - started:.0f} s", flush=True)
     server = Server(instance, options.workers)
     writers = []
@@ -252,6 +259,9 @@ def main() -> None:
     parser.add_argument("--code", type=Path, default=BENCH.parent, help="the checkout whose code is measured")
     parser.add_argument("--database", default=DEFAULT_DATABASE, help="PostgreSQL server and database (a schema is made)")
     parser.add_argument("--redis", default=DEFAULT_REDIS)
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
+                        help="keep the prepared site here and reuse it when the code and --listings are the same")
+    parser.add_argument("--no-cache", action="store_true", help="prepare the site from nothing, keep nothing")
     parser.add_argument("--keep", action="store_true", help="keep the schema and instance folder afterwards")
     parser.add_argument("--no-warm", action="store_true",
                         help="turn off search warming and card prerendering (on by default, as in production)")

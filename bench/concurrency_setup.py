@@ -7,22 +7,26 @@ measure another branch's checkout with the same script.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import psycopg
 
 #: The server the bench makes its schema in (trust auth); the schema is dropped afterwards.
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379"
+#: Where prepared sites are kept between runs, one folder per (code, listings).
+DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "local-offer" / "concurrency-bench"
 
 
 @dataclass
@@ -100,15 +104,67 @@ class Instance:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def prepare(instance: Instance, listings: int) -> None:
-    """Migrate, build the gazetteer, load content and the demo accounts, generate listings, build the index."""
+def prepare(instance: Instance, listings: int, cache: Path | None = None) -> None:
+    """Migrate, build the gazetteer, load content and the demo accounts, generate listings, build the index.
+
+    With ``cache``, a site prepared before from the same code and count is restored instead (a
+    ``pg_dump`` of its schema and a copy of its instance folder), and a new one is kept there.
+    """
     print(f"Preparing schema {instance.schema}, instance {instance.folder} (code: {instance.code})", flush=True)
+    saved = cache / code_key(instance.code, listings) if cache else None
+    if saved and (saved / "done").exists():
+        restore(instance, saved)
+        return
     instance.create()
     instance.flask("db", "upgrade")
     instance.flask("geo", "build")
     instance.flask("content", "load", "--demo")
     instance.flask("demo", "generate", "--count", str(listings), "--seed", "13")
     instance.flask("index", "rebuild")
+    if saved:
+        save(instance, saved)
+
+
+def code_key(code: Path, listings: int) -> str:
+    """A name for what a prepared site depends on: the application's code and content, and the count."""
+    digest = hashlib.sha256(str(listings).encode())
+    for path in sorted([*(code / "local_offer").rglob("*.py"), *(code / "content").rglob("*")]):
+        if path.is_file():
+            digest.update(str(path.relative_to(code)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _connection_arguments(database: str) -> list[str]:
+    """psql and pg_dump arguments for the server and database of a ``postgresql://`` URL."""
+    parts = urlsplit(database)
+    return ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres",
+            "-d", parts.path.lstrip("/") or "postgres"]
+
+
+def save(instance: Instance, folder: Path) -> None:
+    """Keep the prepared schema (as SQL) and instance folder for the next run."""
+    started = time.perf_counter()
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "schema.sql", "wb") as dump:
+        subprocess.run(["pg_dump", *_connection_arguments(instance.database), "--no-owner", "--no-privileges",
+                        "-n", instance.schema], stdout=dump, check=True)
+    (folder / "schema-name").write_text(instance.schema)
+    with tarfile.open(folder / "instance.tar", "w") as archive:
+        archive.add(instance.folder, arcname=".")
+    (folder / "done").touch()
+    print(f"  kept for the next run in {folder} ({time.perf_counter() - started:.1f} s)", flush=True)
+
+
+def restore(instance: Instance, folder: Path) -> None:
+    """Make our schema and instance folder from a prepared site kept by ``save``."""
+    started = time.perf_counter()
+    old = (folder / "schema-name").read_text().strip()
+    sql = (folder / "schema.sql").read_text().replace(old, instance.schema)  # a random name: nothing else holds it
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", *_connection_arguments(instance.database)],
+                   input=sql, text=True, check=True, stdout=subprocess.DEVNULL)
+    with tarfile.open(folder / "instance.tar") as archive:
+        archive.extractall(instance.folder, filter="data")
+    print(f"  restored the site prepared before from {folder} ({time.perf_counter() - started:.1f} s)", flush=True)
 
 
 def published_listings(instance: Instance) -> list[tuple[str, str, str]]:
