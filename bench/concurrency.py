@@ -6,7 +6,8 @@
 Makes a throwaway site on PostgreSQL (a schema of its own in the ``test``
 database) with Redis for the rate limits: migrates, builds the gazetteer,
 loads the content and the demo accounts, generates 5,000 listings, builds the
-index.  Starts gunicorn (N sync workers, one shared index folder) serving the
+index (kept in ``--cache`` per version of the code, restored in seconds next
+time; ``--no-cache`` starts from nothing).  Starts gunicorn (N sync workers, one shared index folder) serving the
 site through ``bench/concurrency_app.py``, which adds ``X-Bench-Worker: <pid>``.
 
 For ``--seconds``: searcher threads hit ``/search`` and ``/api/v1/services``;
