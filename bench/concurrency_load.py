@@ -32,7 +32,7 @@ FILTERS = ["", "free=1", "age=9", "day=SA", "delivery=venue", "period=school_hol
 #: How long a watcher waits for every worker to find a change before calling it not found.
 WATCH_LIMIT = 30.0
 WATCH_INTERVAL = 0.1
-WATCH_BACKOFF, WATCH_LONGEST = 1.3, 1.0
+WATCH_BACKOFF, WATCH_LONGEST = 1.3, 0.5
 COORDINATOR = ("coordinator@demo.example.gov.uk", "local-offer-demo")
 PROVIDER = ("provider@demo.example.org", "local-offer-demo")
 
