@@ -92,7 +92,7 @@ test: $(STAMPS)/install-test assets translations chromium
 
 # Benchmarks (not part of the tests): search for a large council and a region; a 100,000-row CSV import dry run;
 # search under gunicorn while imports and the portal publish (needs PostgreSQL and Redis on 127.0.0.1).
-bench: $(STAMPS)/install
+bench: $(STAMPS)/install-test
 	$(BIN)/python bench/search.py --count 5000
 	$(BIN)/python bench/search.py --count 50000
 	$(BIN)/python bench/imports.py --rows 100000
