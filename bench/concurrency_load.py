@@ -156,6 +156,30 @@ def search_ids(base: str, text: str, stats: Stats, kind: str = WATCH_KIND,
     return response.headers.get(WORKER_HEADER, "?"), ids, response.status_code
 
 
+def ask_together(base: str, text: str, stats: Stats, count: int, kind: str = WATCH_KIND) -> list[tuple[str, set[str], int, float]]:
+    """Ask the search API for a word ``count`` times at once, so each sync worker is likely to take one.
+
+    Asked one after another, the same worker tends to answer every time and the
+    other is heard late, which would time the bench rather than the site.
+    Returns (worker, ids found, status, when answered) for each answer that came.
+    """
+    answers: list[tuple[str, set[str], int, float]] = []
+
+    def ask() -> None:
+        try:
+            worker, ids, status = search_ids(base, text, stats, kind)
+        except requests.RequestException:
+            return
+        answers.append((worker, ids, status, time.time()))
+
+    threads = [threading.Thread(target=ask, daemon=True) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
 def searcher(base: str, stats: Stats, stop: threading.Event, seed: int) -> None:
     """Search like families and other sites do, pages and API in turn, until told to stop."""
     rng = random.Random(seed)
@@ -186,12 +210,9 @@ def watch(base: str, change: Change, changes: Changes, workers: int, stats: Stat
     deadline = change.committed + WATCH_LIMIT
     interval = WATCH_INTERVAL
     while time.time() < deadline:
-        try:
-            worker, ids, _status = search_ids(base, change.token, stats)
-        except requests.RequestException:
-            continue
-        if change.listing_id in ids and worker not in change.seen:
-            change.seen[worker] = time.time()
+        for worker, ids, _status, when in ask_together(base, change.token, stats, workers):
+            if change.listing_id in ids and worker not in change.seen:
+                change.seen[worker] = when
         if len(change.seen) >= workers:
             return
         if changes.newer_exists(change):

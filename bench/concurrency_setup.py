@@ -71,6 +71,8 @@ class Instance:
             # One postcode area keeps the gazetteer build short; the demo content adds its own areas.
             "LOCAL_OFFER_POSTCODE_AREAS": "ST",
             "LOCAL_OFFER_SEARCH_LOG_ENABLED": "false",
+            # The site refuses to start without its public address (emailed links are built on it).
+            "LOCAL_OFFER_PUBLIC_URL": "http://127.0.0.1",
         })
         env.update(self.settings)
         env.update(extra)

@@ -71,6 +71,7 @@ class SearchService:
         self._synonyms: list[list[str]] | None = None
         self._synonyms_stamp = None
         self._warmed_for = None
+        self._cards_for_generation: str | None = None
         self._warmer: threading.Thread | None = None
 
     def search(self, request: SearchRequest) -> SearchResults:
@@ -162,10 +163,17 @@ class SearchService:
         self._warmer.start()
 
     def _warm(self, app, wanted) -> None:
-        """Score the common concepts, then do what follows warming (on the warmer's thread)."""
+        """Score the common concepts, then do what follows warming (on the warmer's thread).
+
+        What follows warming (rendering result cards ahead) reads thousands of
+        listings, so it runs once per index generation: after a single change
+        only that listing's card is out of date, and it is rendered when asked for.
+        """
         try:
             self.engine.warm(wanted)
-            if app.config.get("CARD_PRERENDER", True):
+            generation = self.engine.generation()
+            if app.config.get("CARD_PRERENDER", True) and generation != self._cards_for_generation:
+                self._cards_for_generation = generation
                 self.sources.after_warm(app)
         except Exception:  # warming is an optimisation; never let it take a worker down
             app.logger.exception("Search warming failed")
