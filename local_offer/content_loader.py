@@ -222,7 +222,7 @@ def _demo_organisation(entry: dict) -> dict:
                                    entry.get("email"), warnings)
     if warnings:
         raise ValueError("; ".join(warnings))
-    return {**details, "phone": fields.plain_text(entry.get("phone"), 50), "is_demo": True}
+    return {**details, "phone": fields.plain_text(entry.get("phone")), "is_demo": True}
 
 
 def _demo_listing(entry: dict, today: date) -> tuple[dict, dict, list[str]]:
@@ -240,7 +240,7 @@ def _demo_listing(entry: dict, today: date) -> tuple[dict, dict, list[str]]:
         "summary", "service_area", "how_to_access", "eligibility", "phone", "ofsted_urn")})
     data.update({
         "status": entry.get("status", "published"), "level": entry["level"],
-        "description": (entry.get("description") or "")[:listing_data.DESCRIPTION_MAX],
+        "description": entry.get("description") or "",
         "in_area": bool(entry.get("in_area", True)),
         "delivery_methods": list(entry.get("delivery") or []), "access_routes": list(entry.get("access") or []),
         "min_age": fields.age(ages[0], warnings, "youngest"), "max_age": fields.age(ages[1], warnings, "oldest"),

@@ -169,7 +169,7 @@ def _checked_choice(value: str | None, default: str, allowed, what: str, names: 
 def map_row(row: dict, known: dict[str, set[str]]) -> tuple[dict, dict, list[str]]:
     """Map one CSV row onto (listing data, organisation, warnings); raise ValueError to reject it."""
     warnings: list[str] = []
-    name = plain_text(row.get("name"), 255)
+    name = plain_text(row.get("name"))
     if not (row.get("id") or "").strip():
         raise ValueError("no id")
     if not name:
@@ -188,20 +188,20 @@ def map_row(row: dict, known: dict[str, set[str]]) -> tuple[dict, dict, list[str
         raise ValueError(f"ages run backwards ({minimum} to {maximum})")
     accessibility = _json_rows(row.get("accessibility"), "accessibility", ("code", "details"))
     data.update({
-        "status": status, "level": level, "summary": plain_text(row.get("summary"), 500),
-        "description": (row.get("description") or "")[:listing_data.DESCRIPTION_MAX],
+        "status": status, "level": level, "summary": plain_text(row.get("summary")),
+        "description": row.get("description") or "",
         "website": web_address(row.get("website"), warnings, "web address") or "",
         "email": email_address(row.get("email"), warnings, "email") or "",
-        "phone": plain_text(row.get("phone"), 50),
-        "min_age": minimum, "max_age": maximum, "eligibility": plain_text(row.get("eligibility"), 2000),
-        "languages": [plain_text(item, 60) for item in _codes(row.get("languages"))],
+        "phone": plain_text(row.get("phone")),
+        "min_age": minimum, "max_age": maximum, "eligibility": plain_text(row.get("eligibility")),
+        "languages": [plain_text(item) for item in _codes(row.get("languages"))],
         "delivery_methods": [m for m in _codes(row.get("delivery_methods")) if m in DELIVERY.values()],
         "access_routes": [a for a in _codes(row.get("access_routes")) if a in ACCESS.values()],
-        "how_to_access": plain_text(row.get("how_to_access"), 2000),
-        "service_area": plain_text(row.get("service_area"), 120),
+        "how_to_access": plain_text(row.get("how_to_access")),
+        "service_area": plain_text(row.get("service_area")),
         "in_area": _yes(row.get("in_area") or "yes"), "is_free": _yes(row.get("is_free")),
         "free_carer_entry": _yes(row.get("free_carer_entry")),
-        "ofsted_urn": plain_text(row.get("ofsted_urn"), 10),
+        "ofsted_urn": plain_text(row.get("ofsted_urn")),
         "sen_information_report_url": web_address(row.get("sen_information_report_url"), warnings,
                                                   "SEN report address") or "",
         "costs": _json_rows(row.get("costs"), "costs", _COST_KEYS),

@@ -33,8 +33,12 @@ def stable_id(value, kind: str) -> str:
     return str(uuid.uuid5(ID_NAMESPACE, f"{kind}:{text}"))
 
 
-def plain_text(value, limit: int = 5000) -> str:
-    """Return a value as clean text, cut to ``limit`` characters (anything but text becomes empty)."""
+def plain_text(value, limit: int | None = None) -> str:
+    """Return a value as clean text (anything but text becomes empty), cut to ``limit`` characters when given.
+
+    Only names shown in a report are cut: a listing's fields are kept whole, so the limits
+    (``listings.limits``) reject a record whose field is too long rather than store it cut short.
+    """
     return clean_text(value if isinstance(value, str) else "")[:limit]
 
 
@@ -89,7 +93,7 @@ def venue_postcode(postcode: str, masked: bool, name, warnings: list[str]) -> st
 
 def organisation_details(identifier, name, description, website, email, warnings: list[str]) -> dict:
     """Return an organisation as the importer writes it: a stable id and cleaned details."""
-    return {"id": stable_id(identifier, "organisation"), "name": plain_text(name, 255),
-            "description": plain_text(description, 5000),
+    return {"id": stable_id(identifier, "organisation"), "name": plain_text(name),
+            "description": plain_text(description),
             "website": web_address(website, warnings, "organisation web address"),
             "email": email_address(email, warnings, "organisation email")}
