@@ -444,8 +444,11 @@ def export_csv(target: str) -> None:
     if target == "-":
         click.echo(text, nl=False)
         return
-    with open(target, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
+    try:
+        with open(target, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {target}: {error.strerror or error}") from error
     click.echo(f"Wrote {interchange.count_csv_rows(text)} rows to {target}.", err=True)
 
 

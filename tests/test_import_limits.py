@@ -30,3 +30,31 @@ def test_an_over_long_description_is_rejected_by_name_and_never_stored(demo, run
     assert db.session.get(Listing, interchange.stable_id("lim-2", "service")) is not None
 
 
+
+
+def test_export_csv_of_legacy_over_long_content_works_and_reads_back(demo, runner, tmp_path):
+    """Rows stored before the limits (a 500,000-character description) export, and the file imports again.
+
+    Before: `flask oruk export-csv` ended in a traceback (the csv module's 131,072-character
+    field limit) and the file could not be read back at all.
+    """
+    legacy = db.session.execute(select(Listing).order_by(Listing.id)).scalars().first()
+    legacy.description, legacy.description_source = "<p>" + "a" * 500_000 + "</p>", ""
+    legacy.how_to_access = "b" * 5_000
+    db.session.commit()
+    target = tmp_path / "export.csv"
+    result = runner.invoke(args=["oruk", "export-csv", str(target)])
+    assert result.exit_code == 0 and result.exception is None, result.output
+    assert "Wrote 6 rows" in result.output
+    again = runner.invoke(args=["import", "csv", str(target), "--apply", "--publish"])
+    assert again.exit_code == 0 and again.exception is None, again.output
+    assert "0 created, 0 updated, 5 skipped, 1 rejected" in again.output
+    assert "description is 500,000 characters long; the limit is 20,000" in again.output
+    assert "how_to_access is 5,000 characters long; the limit is 2,000" in again.output
+    db.session.expire_all()
+    assert len(db.session.get(Listing, legacy.id).description) > 500_000  # left as it was, not cut
+
+
+def test_export_csv_to_a_place_it_cannot_write_is_a_message(demo, runner, tmp_path):
+    result = runner.invoke(args=["oruk", "export-csv", str(tmp_path / "no-such-folder" / "export.csv")])
+    assert result.exit_code != 0 and "Cannot write" in result.output and not isinstance(result.exception, OSError)

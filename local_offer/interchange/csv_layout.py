@@ -126,8 +126,19 @@ def export_csv(progress: Callable[[Iterable], Iterable] | None = None) -> str:
     return buffer.getvalue()
 
 
+def _allow_cells_up_to(size: int) -> None:
+    """Let the csv module read a cell as long as the whole text (its default stops at 131,072 characters).
+
+    A cell can never be longer than its file, which is read into memory already; a cell over a
+    field's limit is then rejected by the importer with a reason, rather than the whole file.
+    """
+    if size > csv.field_size_limit():
+        csv.field_size_limit(size)
+
+
 def count_csv_rows(text: str) -> int:
     """Return how many listings a CSV export holds (cells may contain line breaks)."""
+    _allow_cells_up_to(len(text))
     return max(0, sum(1 for _row in csv.reader(io.StringIO(text, newline=""))) - 1)
 
 
@@ -140,6 +151,7 @@ def read_csv(raw: bytes, where: str = "The file") -> list[dict]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise UnreadableImport(f"{where} is not UTF-8 text (byte {error.start}). Save it as 'CSV UTF-8'.") from error
+    _allow_cells_up_to(len(text))
     reader = csv.DictReader(io.StringIO(text, newline=""))
     columns = [name.strip() for name in reader.fieldnames or []]
     missing = sorted(CSV_REQUIRED - set(columns))
