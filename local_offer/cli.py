@@ -385,7 +385,9 @@ def oruk_import(source: str, apply_: bool, publish: bool) -> None:
     if publish and not apply_:
         raise click.UsageError("--publish needs --apply.")
     try:
-        records = list(interchange.read_source(source))
+        records = interchange.read_source(source)  # a file is checked whole, then streamed record by record
+        if not isinstance(records, interchange.Records):
+            records = list(records)  # a remote feed is fetched whole first, so a failing page writes nothing
     except interchange.UnreadableImport as error:
         raise click.ClickException(str(error)) from error
     report = interchange.import_records(records, apply=apply_, publish=publish,

@@ -58,3 +58,36 @@ def test_export_csv_of_legacy_over_long_content_works_and_reads_back(demo, runne
 def test_export_csv_to_a_place_it_cannot_write_is_a_message(demo, runner, tmp_path):
     result = runner.invoke(args=["oruk", "export-csv", str(tmp_path / "no-such-folder" / "export.csv")])
     assert result.exit_code != 0 and "Cannot write" in result.output and not isinstance(result.exception, OSError)
+
+
+def test_json_files_of_every_shape_are_streamed_and_counted(demo, tmp_path):
+    """A bare array, a v1 page (`content`), a v3 page (`contents`) and one service, read record by record."""
+    from local_offer.interchange import Records
+
+    shapes = {
+        "array": [service(1), service(2), "not an object"],
+        "v1-page": {"totalPages": 1, "content": [service(1), service(2), 7], "number": 1, "last": True},
+        "v3-page": {"contents": [service(1), service(2), None], "total_items": 3, "content": "a string, not records"},
+        "one": service(1),
+    }
+    for name, document in shapes.items():
+        path = tmp_path / f"{name}.json"
+        path.write_bytes(b"\xef\xbb\xbf" + json.dumps(document).encode())  # with a byte order mark
+        records = interchange.read_source(str(path))
+        assert isinstance(records, Records)
+        items = list(records)
+        assert len(records) == len(items) == (1 if name == "one" else 3), name
+        assert items[0]["name"] == "Limits club 1" and all(isinstance(item, dict) for item in items)
+        assert list(records) == items  # read again from the file, the same
+        report = interchange.import_records(records, apply=False, publish=False)
+        assert len(report.outcomes) == len(items)
+        if name != "one":
+            assert report.outcomes[2].action == "rejected" and report.outcomes[2].reason == "not a JSON object"
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b'[{"id": "x", "name": "caf\xe9"}]')
+    try:
+        interchange.read_source(str(bad))
+    except interchange.UnreadableImport as error:
+        assert "not UTF-8" in str(error) and "byte 24" in str(error)
+    else:
+        raise AssertionError("a file that is not UTF-8 was read")
