@@ -88,6 +88,6 @@ def test_json_files_of_every_shape_are_streamed_and_counted(demo, tmp_path):
     try:
         interchange.read_source(str(bad))
     except interchange.UnreadableImport as error:
-        assert "not UTF-8" in str(error) and "byte 24" in str(error)
+        assert "not UTF-8" in str(error) and "byte 25" in str(error)
     else:
         raise AssertionError("a file that is not UTF-8 was read")
