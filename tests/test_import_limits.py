@@ -91,3 +91,28 @@ def test_json_files_of_every_shape_are_streamed_and_counted(demo, tmp_path):
         assert "not UTF-8" in str(error) and "byte 25" in str(error)
     else:
         raise AssertionError("a file that is not UTF-8 was read")
+
+
+def test_the_portal_forms_read_their_limits_from_the_one_definition(app):
+    """Every listing field the portal edits has the maximum length listings.limits gives it, not a copy."""
+    from wtforms.validators import Length
+
+    from local_offer.listings import limits
+    from local_offer.portal import forms, rows
+
+    def maximum(field) -> int:
+        (length,) = [v for v in field.kwargs.get("validators", []) if isinstance(v, Length)] or [None]
+        return length.max if length else None
+
+    sections = {**{name: getattr(forms.AboutForm, name) for name in ("name", "summary", "description")},
+                "sen_information_report_url": forms.AboutForm.sen_information_report_url,
+                "eligibility": forms.WhoForm.eligibility, "languages": forms.WhoForm.languages,
+                "service_area": forms.WhenWhereForm.service_area, "how_to_access": forms.AccessForm.how_to_access,
+                "website": forms.ContactsForm.website, "email": forms.ContactsForm.email}
+    for name, field in sections.items():
+        assert maximum(field) == {**limits.TEXT, "languages": limits.LANGUAGES}[name], name
+    for row, part in ((rows.LocationRow, limits.VENUE), (rows.CostRow, limits.COST), (rows.ScheduleRow, limits.SESSION),
+                      (rows.ContactRow, limits.CONTACT)):
+        for name, limit in part.items():
+            if name != "phone" and hasattr(row, name) and name != "county":
+                assert maximum(getattr(row, name)) == limit, (row.__name__, name)

@@ -102,7 +102,7 @@ def map_service(item: dict, terms_by_id: dict[str, Term], terms_by_name: dict[st
         "delivery_methods": list(dict.fromkeys(attending)), "access_routes": list(dict.fromkeys(access)),
         "languages": [language for language in (
             plain_text(lang.get("language") or lang.get("name")) if isinstance(lang, dict) else
-            plain_text(lang) for lang in item.get("languages") or []) if language],
+            plain_text(lang) for lang in _items(item.get("languages"))) if language],
         "service_area": _service_area(item, warnings),
     })
     if item.get("assured_date"):
@@ -112,7 +112,7 @@ def map_service(item: dict, terms_by_id: dict[str, Term], terms_by_name: dict[st
     data["schedules"] = _schedules(item, warnings)
     data["locations"], features = _locations(item, warnings)
     data["accessibility"] = _accessibility(features, terms_by_name, warnings)
-    fundings = {plain_text(f.get("source"), 60).lower() for f in item.get("fundings") or item.get("funding") or []
+    fundings = {plain_text(f.get("source"), 60).lower() for f in _items(item.get("fundings") or item.get("funding"))
                 if isinstance(f, dict)}
     for flag, source in FUNDINGS.items():
         data[flag] = source.lower() in fundings
@@ -150,7 +150,7 @@ def _map_costs(item: dict, data: dict, warnings: list[str]) -> None:
     data["costs"] = [{"id": stable_id(cost.get("id") or f"{item['id']}:{index}", "cost"),
                       "option": plain_text(cost.get("option")), "amount": _amount(cost.get("amount"), warnings),
                       "description": plain_text(cost.get("amount_description"))}
-                     for index, cost in enumerate(item.get("cost_options") or []) if isinstance(cost, dict)]
+                     for index, cost in enumerate(_items(item.get("cost_options"))) if isinstance(cost, dict)]
     fees = plain_text(item.get("fees"))
     data["is_free"] = fees.strip().lower() in ("free", "0", "£0", "none", "no charge")
     if fees and not data["costs"] and not data["is_free"]:
@@ -161,10 +161,10 @@ def _map_costs(item: dict, data: dict, warnings: list[str]) -> None:
 def _map_contacts(item: dict, data: dict, warnings: list[str]) -> None:
     """Read the contacts; a bare phone number with no person is the service's own phone."""
     data["contacts"] = []
-    for contact in item.get("contacts") or []:
+    for contact in _items(item.get("contacts")):
         if not isinstance(contact, dict):
             continue
-        phones = [p.get("number") for p in contact.get("phones") or [] if isinstance(p, dict) and p.get("number")]
+        phones = [p.get("number") for p in _items(contact.get("phones")) if isinstance(p, dict) and p.get("number")]
         if phones and not data["phone"] and not plain_text(contact.get("name")) \
                 and not plain_text(contact.get("title")) and not contact.get("email"):
             data["phone"] = plain_text(phones[0])
@@ -181,7 +181,7 @@ def _map_contacts(item: dict, data: dict, warnings: list[str]) -> None:
 def _schedules(item: dict, warnings: list[str]) -> list[dict]:
     """Read regular (v1) and plain (v3) schedules as one session per day."""
     sessions: list[dict] = []
-    for schedule in list(item.get("regular_schedules") or []) + list(item.get("schedules") or []):
+    for schedule in _items(item.get("regular_schedules")) + _items(item.get("schedules")):
         if not isinstance(schedule, dict):
             continue
         opens, closes = _time(schedule.get("opens_at")), _time(schedule.get("closes_at"))
@@ -214,8 +214,8 @@ def _map_taxonomy(item: dict, data: dict, terms_by_id: dict[str, Term], terms_by
                   warnings: list[str]) -> None:
     """Sort the service's taxonomy terms (v1) and attributes (v3) into categories, needs and features."""
     categories, needs = [], []
-    links = [link.get("taxonomy") for link in item.get("service_taxonomys") or [] if isinstance(link, dict)]
-    links += [link.get("taxonomy_term") for link in item.get("attributes") or [] if isinstance(link, dict)]
+    links = [link.get("taxonomy") for link in _items(item.get("service_taxonomys")) if isinstance(link, dict)]
+    links += [link.get("taxonomy_term") for link in _items(item.get("attributes")) if isinstance(link, dict)]
     for link in links:
         if not isinstance(link, dict):
             continue
@@ -293,11 +293,11 @@ def _summary(html: str) -> str:
 def _locations(item: dict, warnings: list[str]) -> tuple[list[dict], list[tuple[str, str]]]:
     """Return the venues the gazetteer can place, and the accessibility features they list."""
     venues, features = [], []
-    for link in item.get("service_at_locations") or []:
+    for link in _items(item.get("service_at_locations")):
         place = link.get("location") if isinstance(link, dict) else None
         if not isinstance(place, dict):
             continue
-        addresses = place.get("physical_addresses") or place.get("addresses") or []
+        addresses = _items(place.get("physical_addresses") or place.get("addresses"))
         address = addresses[0] if addresses and isinstance(addresses[0], dict) else {}
         postcode = str(address.get("postal_code") or "").strip().upper()
         parsed = geo.parse_postcode(postcode)
@@ -313,7 +313,7 @@ def _locations(item: dict, warnings: list[str]) -> tuple[list[dict], list[tuple[
                        "county": plain_text(address.get("state_province") or address.get("region")),
                        "postcode": label, "mask_address": masked,
                        "latitude": place.get("latitude"), "longitude": place.get("longitude")})
-        for feature in place.get("accessibility_for_disabilities") or place.get("accessibility") or []:
+        for feature in _items(place.get("accessibility_for_disabilities") or place.get("accessibility")):
             if isinstance(feature, dict) and plain_text(feature.get("accessibility")):
                 features.append((plain_text(feature.get("accessibility"), 255), feature.get("details") or ""))
     return venues, features

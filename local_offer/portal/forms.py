@@ -100,7 +100,8 @@ class AboutForm(SectionForm):
     ofsted_urn = StringField(_l("Ofsted unique reference number (optional)"), widget=GovTextInput(), validators=[
         Optional(), Regexp(r"^(SC|EY)?\d{6,8}$", message=_l("Enter the Ofsted URN, like 124356 or EY123456"))])
     sen_information_report_url = StringField(_l("SEN information report web address (schools, optional)"),
-                                             widget=GovTextInput(), validators=[Optional(), Length(max=limits.WEBSITE), WEB])
+                                             widget=GovTextInput(),
+                                             validators=[Optional(), Length(max=limits.WEBSITE), WEB])
 
     def load(self, data: dict) -> None:
         """Fill the form from listing data."""
@@ -134,7 +135,8 @@ class WhoForm(SectionForm):
     needs = SelectMultipleField(_l("Needs it is set up to support (optional)"), widget=GovCheckboxesInput(),
                                 choices=[], validators=[Optional()])
     languages = StringField(_l("Languages other than English (optional)"), widget=GovTextInput(), validators=[
-        Optional(), Length(max=limits.LANGUAGES)], description=_l("Separate them with commas, like Polish, British Sign Language"))
+        Optional(), Length(max=limits.LANGUAGES)],
+        description=_l("Separate them with commas, like Polish, British Sign Language"))
 
     def validate_max_age(self, field):
         """An age range must run from youngest to oldest."""

@@ -83,7 +83,8 @@ class LocationRow(_Row):
     address_2 = StringField(_l("Address line 2 (optional)"), widget=GovTextInput(), validators=[
         Optional(), Length(max=limits.VENUE["address_2"])])
     town = StringField(_l("Town"), widget=GovTextInput(), validators=[Optional(), Length(max=limits.VENUE["town"])])
-    postcode = StringField(_l("Postcode"), widget=GovTextInput(), validators=[Optional(), Length(max=limits.VENUE["postcode"])])
+    postcode = StringField(_l("Postcode"), widget=GovTextInput(), validators=[
+        Optional(), Length(max=limits.VENUE["postcode"])])
     mask_address = BooleanField(_l("Show families only the town and the first part of the postcode "
                                    "(for example, a childminder working from home)"), widget=GovCheckboxInput())
 
@@ -116,7 +117,8 @@ class ScheduleRow(_Row):
     closes = StringField(_l("Closes"), widget=GovTextInput(), validators=[Optional(), TIME],
                          description=_l("For example, 17:00"))
     period = SelectField(_l("When in the year"), widget=GovSelect(), choices=PERIODS, validators=[Optional()])
-    notes = StringField(_l("Notes (optional)"), widget=GovTextInput(), validators=[Optional(), Length(max=limits.SESSION_NOTES)],
+    notes = StringField(_l("Notes (optional)"), widget=GovTextInput(),
+                        validators=[Optional(), Length(max=limits.SESSION_NOTES)],
                         description=_l("For example, first Saturday of the month"))
 
     def validate_closes(self, field):
