@@ -24,7 +24,7 @@ from local_offer import geo
 from local_offer.extensions import db
 from local_offer.interchange import fields
 from local_offer.interchange.importer import Mapper, organisation_for, run_import
-from local_offer.listings import data as listing_data
+from local_offer.listings import data as listing_data, limits
 from local_offer.models import Listing, Organisation, Role, SynonymGroup, Term, User, Vocabulary, record_audit
 from local_offer.sanitise import clean_text
 
@@ -196,6 +196,7 @@ def _checked_demo_listings(path: Path, entries: list, today: date) -> dict[str, 
                     code = item if isinstance(item, str) else item["code"]
                     if code not in known[vocabulary]:
                         raise ValueError(f"unknown {vocabulary.value} {code!r}")
+            warnings += limits.problems(data)  # the portal's limits, checked before anything is written
             if warnings:
                 raise ValueError("; ".join(warnings))
         except (KeyError, ValueError, TypeError) as error:

@@ -116,3 +116,21 @@ def test_the_portal_forms_read_their_limits_from_the_one_definition(app):
         for name, limit in part.items():
             if name != "phone" and hasattr(row, name) and name != "county":
                 assert maximum(getattr(row, name)) == limit, (row.__name__, name)
+
+
+def test_demo_content_over_a_limit_is_refused_by_name_before_anything_is_written(demo, tmp_path):
+    """Seed content goes through the same limits: a 20,001-character description stops the file, nothing written."""
+    import pytest
+
+    from local_offer.content_loader import ContentError, LoadReport, load_demo
+
+    entry = {"id": "2b7e9c10-5a4d-4e0a-8f3c-7d1e6a2b9001", "organisation": "6f1c2a40-1d0b-4c51-9a57-0d2f0c1a0001",
+             "name": "Fits", "summary": "Fine.", "description": "Fine.", "kind": "activity", "level": "universal"}
+    long = {**entry, "id": "2b7e9c10-5a4d-4e0a-8f3c-7d1e6a2b9002", "name": "Too long", "description": "d" * 20_001}
+    path = tmp_path / "demo.yaml"
+    path.write_text(json.dumps({"listings": [entry, long]}), "utf-8")  # JSON is YAML
+    before = db.session.execute(select(Listing)).scalars().all()
+    with pytest.raises(ContentError, match="description is 20,001 characters long; the limit is 20,000"):
+        load_demo(path, LoadReport())
+    db.session.rollback()
+    assert db.session.execute(select(Listing)).scalars().all() == before
