@@ -241,7 +241,7 @@ def _demo_listing(entry: dict, today: date) -> tuple[dict, dict, list[str]]:
         "summary", "service_area", "how_to_access", "eligibility", "phone", "ofsted_urn")})
     data.update({
         "status": entry.get("status", "published"), "level": entry["level"],
-        "description": entry.get("description") or "",
+        "description": limits.description_source(entry.get("description")),
         "in_area": bool(entry.get("in_area", True)),
         "delivery_methods": list(entry.get("delivery") or []), "access_routes": list(entry.get("access") or []),
         "min_age": fields.age(ages[0], warnings, "youngest"), "max_age": fields.age(ages[1], warnings, "oldest"),

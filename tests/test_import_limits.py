@@ -41,6 +41,9 @@ def test_export_csv_of_legacy_over_long_content_works_and_reads_back(demo, runne
     legacy = db.session.execute(select(Listing).order_by(Listing.id)).scalars().first()
     legacy.description, legacy.description_source = "<p>" + "a" * 500_000 + "</p>", ""
     legacy.how_to_access = "b" * 5_000
+    # A carriage return on its own (stored before cleaning removed it) once split its row in two.
+    other = db.session.execute(select(Listing).order_by(Listing.id.desc())).scalars().first()
+    other.how_to_access = "Ring first.\rThen visit."
     db.session.commit()
     target = tmp_path / "export.csv"
     result = runner.invoke(args=["oruk", "export-csv", str(target)])
@@ -48,11 +51,12 @@ def test_export_csv_of_legacy_over_long_content_works_and_reads_back(demo, runne
     assert "Wrote 6 rows" in result.output
     again = runner.invoke(args=["import", "csv", str(target), "--apply", "--publish"])
     assert again.exit_code == 0 and again.exception is None, again.output
-    assert "0 created, 0 updated, 5 skipped, 1 rejected" in again.output
+    assert "0 created, 1 updated, 4 skipped, 1 rejected" in again.output
     assert "description is 500,000 characters long; the limit is 20,000" in again.output
     assert "how_to_access is 5,000 characters long; the limit is 2,000" in again.output
     db.session.expire_all()
     assert len(db.session.get(Listing, legacy.id).description) > 500_000  # left as it was, not cut
+    assert db.session.get(Listing, other.id).how_to_access == "Ring first.\nThen visit."  # whole, one row
 
 
 def test_export_csv_to_a_place_it_cannot_write_is_a_message(demo, runner, tmp_path):

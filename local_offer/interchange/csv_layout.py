@@ -15,7 +15,7 @@ import io
 import json
 from collections.abc import Callable, Iterable
 
-from local_offer.listings import data as listing_data
+from local_offer.listings import data as listing_data, limits
 from local_offer.formats import spreadsheet_safe, spreadsheet_unsafe
 from local_offer.interchange.exports import public_listings_by_id
 from local_offer.interchange.fields import (
@@ -119,7 +119,9 @@ def listing_row(listing: Listing) -> dict:
 def export_csv(progress: Callable[[Iterable], Iterable] | None = None) -> str:
     """Return every public listing in the CSV layout (formula-looking cells neutralised for spreadsheets)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    # Rows end in CRLF (RFC 4180): the writer then quotes any cell holding a carriage return, which
+    # with "\n" alone it left bare, splitting the row in two for every reader.
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for listing in public_listings_by_id(progress):
         writer.writerow({key: spreadsheet_safe(value) for key, value in listing_row(listing).items()})
@@ -201,7 +203,7 @@ def map_row(row: dict, known: dict[str, set[str]]) -> tuple[dict, dict, list[str
     accessibility = _json_rows(row.get("accessibility"), "accessibility", ("code", "details"))
     data.update({
         "status": status, "level": level, "summary": plain_text(row.get("summary")),
-        "description": row.get("description") or "",
+        "description": limits.description_source(row.get("description")),
         "website": web_address(row.get("website"), warnings, "web address") or "",
         "email": email_address(row.get("email"), warnings, "email") or "",
         "phone": plain_text(row.get("phone")),

@@ -140,6 +140,11 @@ def _check_part(found: list[str], key: str, index: int, row) -> None:
                          f"£{COST_AMOUNT_BELOW:,}")
 
 
+def description_source(text: str | None) -> str:
+    """Return a description's Markdown as the portal keeps it: Windows line ends made plain, trimmed."""
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def description_text(data: dict) -> str:
     """Return the description as a provider would edit it: Markdown, or an imported HTML one turned back to text."""
     html = data.get("description_html")
@@ -150,7 +155,7 @@ def description_text(data: dict) -> str:
     source = data.get("description")
     if source is not None and not isinstance(source, str):
         raise TypeError(type(source).__name__)
-    return (source or "").replace("\r\n", "\n").strip()
+    return description_source(source)
 
 
 def problems(data: dict) -> list[str]:

@@ -113,7 +113,7 @@ class AboutForm(SectionForm):
         """Return the listing data fields this form edits."""
         return {"name": _line(self.name.data), "kind": self.kind.data, "summary": clean(self.summary.data),
                 # Markdown stays as written (it is rendered through the allow-list when published).
-                "description": (self.description.data or "").replace("\r\n", "\n").strip(),
+                "description": limits.description_source(self.description.data),
                 "categories": list(self.categories.data or []), "ofsted_urn": clean(self.ofsted_urn.data).upper(),
                 "sen_information_report_url": (self.sen_information_report_url.data or "").strip()}
 
