@@ -43,15 +43,31 @@ def csv_rows(count: int) -> bytes:
 
 def write_feed(path: Path, megabytes: int, shape: str) -> int:
     """Write an ORUK v1 feed of about ``megabytes`` MB to ``path``, a service at a time; return how many services."""
-    paragraph = "<p>Sessions for children and young people with additional needs, with trained staff. </p>" * 6
+    paragraph = "<p>Sessions for children and young people with additional needs, with trained staff.</p>"
     target, written, count = megabytes * 1024 * 1024, 0, 0
     with open(path, "w", encoding="utf-8") as handle:
         handle.write('{"totalPages": 1, "number": 1, "last": true, "content": [' if shape == "page" else "[")
         while written < target:
+            # Shaped like a full v1 service: many small objects, which is what decoding a feed whole multiplies.
             service = {"id": f"bench-{count}", "name": f"Bench service {count}", "description": paragraph,
                        "url": "https://example.org/service", "email": "hello@example.org", "status": "active",
                        "fees": "Free", "attending_type": "venue", "attending_access": "drop-in",
-                       "organization": {"id": f"bench-org-{count % 50}", "name": f"Bench organisation {count % 50}"}}
+                       "organization": {"id": f"bench-org-{count % 50}", "name": f"Bench organisation {count % 50}"},
+                       "eligibilitys": [{"id": f"e{count}", "eligibility": "Families", "minimum_age": 0,
+                                         "maximum_age": 25}],
+                       "contacts": [{"id": f"c{count}-{n}", "name": f"Contact {n}", "title": "Coordinator",
+                                     "phones": [{"id": f"p{count}-{n}", "number": "01234 567890"}]}
+                                    for n in range(3)],
+                       "regular_schedules": [{"id": f"s{count}-{day}", "weekday": day, "opens_at": "09:00",
+                                              "closes_at": "17:00", "description": "term time"}
+                                             for day in ("MO", "TU", "WE", "TH", "FR")],
+                       "languages": [{"id": f"l{count}-{n}", "language": language}
+                                     for n, language in enumerate(("English", "Polish", "Urdu"))],
+                       "cost_options": [{"id": f"k{count}", "option": "per session", "amount": 4.5,
+                                         "amount_description": "each child"}],
+                       "service_taxonomys": [{"id": f"t{count}-{n}", "taxonomy": {"id": f"bench-term-{n}",
+                                                                                  "name": f"Term {n}"}}
+                                             for n in range(6)]}
             text = ("," if count else "") + json.dumps(service)
             handle.write(text)
             written += len(text)
@@ -67,10 +83,10 @@ def json_bench(options, interchange) -> None:
     size = path.stat().st_size / 1024 / 1024
     before = peak_megabytes()
     started = time.perf_counter()
-    if options.read_whole:
-        with open(path, encoding="utf-8") as handle:
-            document = json.load(handle)
-        records = document["content"] if options.shape == "page" else document
+    if options.read_whole:  # as imports read a file before: the bytes, decoded, parsed whole, listed
+        raw = path.read_bytes()
+        document = json.loads(raw.decode("utf-8-sig"))
+        records = list(document["content"] if options.shape == "page" else document)
     else:
         records = interchange.read_source(str(path))
     report = interchange.import_records(records, apply=False, publish=False)

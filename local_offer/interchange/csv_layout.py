@@ -76,7 +76,7 @@ def _cell(key: str, value):
         return value if isinstance(value, bool) else _yes(str(value)) if value is not None else key == "public"
     if value is None or isinstance(value, (list, dict)):
         return ""
-    return str(value)[:500]
+    return str(value)  # kept whole: the limits reject a record whose field is too long
 
 
 def _json_cell(rows: list) -> str:
@@ -220,7 +220,8 @@ def map_row(row: dict, known: dict[str, set[str]]) -> tuple[dict, dict, list[str
                                                   "SEN report address") or "",
         "costs": _json_rows(row.get("costs"), "costs", _COST_KEYS),
         "schedules": _json_rows(row.get("sessions"), "sessions", _SESSION_KEYS),
-        "contacts": _json_rows(row.get("contacts"), "contacts", _CONTACT_KEYS),
+        "contacts": [{**contact, "email": email_address(contact.get("email"), warnings, "contact email") or ""}
+                     for contact in _json_rows(row.get("contacts"), "contacts", _CONTACT_KEYS)],
     })
     for key, flag in FUNDING_FLAGS.items():
         data[flag] = key in _codes(row.get("funding"))
