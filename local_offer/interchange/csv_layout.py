@@ -39,7 +39,7 @@ CSV_COLUMNS = [
 ]
 CSV_REQUIRED = {"id", "organisation_id", "organisation_name", "name"}
 #: The statuses a row may give: what families may see, or archived.
-CSV_STATUSES = ("published", "temporarily_closed", "archived")
+CSV_STATUSES = limits.STATUSES
 _VENUE_KEYS = ("id", "name", "address_1", "address_2", "town", "county", "postcode", "mask_address")
 _SESSION_KEYS = ("id", "day", "opens", "closes", "period", "notes")
 _COST_KEYS = ("id", "option", "amount", "description")

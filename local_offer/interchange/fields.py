@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Callable
 
-from local_offer.listings import writing
+from local_offer.listings import limits, writing
 from local_offer.formats import is_email, is_web_address
 from local_offer.sanitise import clean_text
 
@@ -22,7 +22,7 @@ from local_offer.sanitise import clean_text
 ID_NAMESPACE = uuid.UUID("7a0f3c52-9b1e-4d8a-a8f3-2c6b1e9d4f70")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 #: The ages the directory describes: 0 to 25, as the SEND code of practice does.
-AGE_RANGE = range(0, 26)
+AGE_RANGE = range(limits.AGE_MIN, limits.AGE_MAX + 1)
 
 
 def stable_id(value, kind: str) -> str:
