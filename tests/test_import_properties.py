@@ -11,7 +11,7 @@ import io
 import json
 import re
 
-from hypothesis import HealthCheck, event, given, settings, strategies as st
+from hypothesis import HealthCheck, event, example, given, settings, strategies as st
 from sqlalchemy import select
 
 from local_offer import interchange
@@ -99,6 +99,8 @@ def assert_stored_within_limits(outcome, listing_id: str) -> None:
 
 @SETTINGS
 @given(fields=service_fields)
+@example(fields={"description": "<p>" + "a" * 500_000 + "</p>"})  # the case, always tried
+@example(fields={"languages": 7, "contacts": "x", "cost_options": {"a": 1}, "eligibilitys": [None]})
 def test_any_hostile_oruk_field_is_cleaned_within_limits_or_rejected(demo, fields):
     record = {"id": "prop-1", "name": "Property club", "organization": {"id": "prop-org", "name": "Prop Trust"},
               **fields}
@@ -136,6 +138,8 @@ csv_cells = _maybe(**{column: nasty_text for column in CSV_COLUMNS if column not
 
 @SETTINGS
 @given(cells=csv_cells)
+@example(cells={"description": "Line one\rline two", "summary": "=cmd|' /C calc'!A0", "phone": "+44 1234"})
+@example(cells={"how_to_access": "b" * 2_001, "sessions": '[{"notes": "' + "n" * 600 + '"}]'})
 def test_any_hostile_csv_cell_is_cleaned_within_limits_or_rejected(demo, cells):
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
