@@ -386,7 +386,9 @@ def oruk_import(source: str, apply_: bool, publish: bool) -> None:
     if publish and not apply_:
         raise click.UsageError("--publish needs --apply.")
     try:
-        records = list(interchange.read_source(source))
+        records = interchange.read_source(source)  # a file is checked whole, then streamed record by record
+        if not isinstance(records, interchange.Records):
+            records = list(records)  # a remote feed is fetched whole first, so a failing page writes nothing
     except interchange.UnreadableImport as error:
         raise click.ClickException(str(error)) from error
     report = interchange.import_records(records, apply=apply_, publish=publish,
@@ -445,8 +447,11 @@ def export_csv(target: str) -> None:
     if target == "-":
         click.echo(text, nl=False)
         return
-    with open(target, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
+    try:
+        with open(target, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {target}: {error.strerror or error}") from error
     click.echo(f"Wrote {interchange.count_csv_rows(text)} rows to {target}.", err=True)
 
 

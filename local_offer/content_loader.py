@@ -24,7 +24,7 @@ from local_offer import geo
 from local_offer.extensions import db
 from local_offer.interchange import fields
 from local_offer.interchange.importer import Mapper, organisation_for, run_import
-from local_offer.listings import data as listing_data
+from local_offer.listings import data as listing_data, limits
 from local_offer.models import Listing, Organisation, Role, SynonymGroup, Term, User, Vocabulary, record_audit
 from local_offer.sanitise import clean_text
 
@@ -196,6 +196,7 @@ def _checked_demo_listings(path: Path, entries: list, today: date) -> dict[str, 
                     code = item if isinstance(item, str) else item["code"]
                     if code not in known[vocabulary]:
                         raise ValueError(f"unknown {vocabulary.value} {code!r}")
+            warnings += limits.problems(data)  # the portal's limits, checked before anything is written
             if warnings:
                 raise ValueError("; ".join(warnings))
         except (KeyError, ValueError, TypeError) as error:
@@ -222,7 +223,7 @@ def _demo_organisation(entry: dict) -> dict:
                                    entry.get("email"), warnings)
     if warnings:
         raise ValueError("; ".join(warnings))
-    return {**details, "phone": fields.plain_text(entry.get("phone"), 50), "is_demo": True}
+    return {**details, "phone": fields.plain_text(entry.get("phone")), "is_demo": True}
 
 
 def _demo_listing(entry: dict, today: date) -> tuple[dict, dict, list[str]]:
@@ -240,7 +241,7 @@ def _demo_listing(entry: dict, today: date) -> tuple[dict, dict, list[str]]:
         "summary", "service_area", "how_to_access", "eligibility", "phone", "ofsted_urn")})
     data.update({
         "status": entry.get("status", "published"), "level": entry["level"],
-        "description": (entry.get("description") or "")[:listing_data.DESCRIPTION_MAX],
+        "description": limits.description_source(entry.get("description")),
         "in_area": bool(entry.get("in_area", True)),
         "delivery_methods": list(entry.get("delivery") or []), "access_routes": list(entry.get("access") or []),
         "min_age": fields.age(ages[0], warnings, "youngest"), "max_age": fields.age(ages[1], warnings, "oldest"),

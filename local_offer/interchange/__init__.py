@@ -19,11 +19,11 @@ from local_offer.interchange.exports import export_oruk, to_json
 from local_offer.interchange.fields import stable_id
 from local_offer.interchange.importer import import_csv, import_records
 from local_offer.interchange.report import ImportReport, report_lines
-from local_offer.interchange.sources import UnreadableImport, read_bytes, read_source
+from local_offer.interchange.sources import Records, UnreadableImport, read_bytes, read_file, read_source
 from local_offer.interchange.uploads import apply_upload, check_upload, remove_old_uploads
 
 __all__ = [
-    "ImportReport", "UnreadableImport", "apply_upload", "check_upload", "count_csv_rows", "export_csv",
-    "export_oruk", "import_csv", "import_records", "read_bytes", "read_csv", "read_source", "remove_old_uploads",
-    "report_lines", "stable_id", "to_json",
+    "ImportReport", "Records", "UnreadableImport", "apply_upload", "check_upload", "count_csv_rows", "export_csv",
+    "export_oruk", "import_csv", "import_records", "read_bytes", "read_csv", "read_file", "read_source",
+    "remove_old_uploads", "report_lines", "stable_id", "to_json",
 ]

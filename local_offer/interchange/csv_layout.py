@@ -15,7 +15,7 @@ import io
 import json
 from collections.abc import Callable, Iterable
 
-from local_offer.listings import data as listing_data
+from local_offer.listings import data as listing_data, limits
 from local_offer.formats import spreadsheet_safe, spreadsheet_unsafe
 from local_offer.interchange.exports import public_listings_by_id
 from local_offer.interchange.fields import (
@@ -39,7 +39,7 @@ CSV_COLUMNS = [
 ]
 CSV_REQUIRED = {"id", "organisation_id", "organisation_name", "name"}
 #: The statuses a row may give: what families may see, or archived.
-CSV_STATUSES = ("published", "temporarily_closed", "archived")
+CSV_STATUSES = limits.STATUSES
 _VENUE_KEYS = ("id", "name", "address_1", "address_2", "town", "county", "postcode", "mask_address")
 _SESSION_KEYS = ("id", "day", "opens", "closes", "period", "notes")
 _COST_KEYS = ("id", "option", "amount", "description")
@@ -76,7 +76,7 @@ def _cell(key: str, value):
         return value if isinstance(value, bool) else _yes(str(value)) if value is not None else key == "public"
     if value is None or isinstance(value, (list, dict)):
         return ""
-    return str(value)[:500]
+    return str(value)  # kept whole: the limits reject a record whose field is too long
 
 
 def _json_cell(rows: list) -> str:
@@ -119,15 +119,28 @@ def listing_row(listing: Listing) -> dict:
 def export_csv(progress: Callable[[Iterable], Iterable] | None = None) -> str:
     """Return every public listing in the CSV layout (formula-looking cells neutralised for spreadsheets)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    # Rows end in CRLF (RFC 4180): the writer then quotes any cell holding a carriage return, which
+    # with "\n" alone it left bare, splitting the row in two for every reader.
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for listing in public_listings_by_id(progress):
         writer.writerow({key: spreadsheet_safe(value) for key, value in listing_row(listing).items()})
     return buffer.getvalue()
 
 
+def _allow_cells_up_to(size: int) -> None:
+    """Let the csv module read a cell as long as the whole text (its default stops at 131,072 characters).
+
+    A cell can never be longer than its file, which is read into memory already; a cell over a
+    field's limit is then rejected by the importer with a reason, rather than the whole file.
+    """
+    if size > csv.field_size_limit():
+        csv.field_size_limit(size)
+
+
 def count_csv_rows(text: str) -> int:
     """Return how many listings a CSV export holds (cells may contain line breaks)."""
+    _allow_cells_up_to(len(text))
     return max(0, sum(1 for _row in csv.reader(io.StringIO(text, newline=""))) - 1)
 
 
@@ -140,6 +153,7 @@ def read_csv(raw: bytes, where: str = "The file") -> list[dict]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise UnreadableImport(f"{where} is not UTF-8 text (byte {error.start}). Save it as 'CSV UTF-8'.") from error
+    _allow_cells_up_to(len(text))
     reader = csv.DictReader(io.StringIO(text, newline=""))
     columns = [name.strip() for name in reader.fieldnames or []]
     missing = sorted(CSV_REQUIRED - set(columns))
@@ -169,7 +183,7 @@ def _checked_choice(value: str | None, default: str, allowed, what: str, names: 
 def map_row(row: dict, known: dict[str, set[str]]) -> tuple[dict, dict, list[str]]:
     """Map one CSV row onto (listing data, organisation, warnings); raise ValueError to reject it."""
     warnings: list[str] = []
-    name = plain_text(row.get("name"), 255)
+    name = plain_text(row.get("name"))
     if not (row.get("id") or "").strip():
         raise ValueError("no id")
     if not name:
@@ -188,25 +202,26 @@ def map_row(row: dict, known: dict[str, set[str]]) -> tuple[dict, dict, list[str
         raise ValueError(f"ages run backwards ({minimum} to {maximum})")
     accessibility = _json_rows(row.get("accessibility"), "accessibility", ("code", "details"))
     data.update({
-        "status": status, "level": level, "summary": plain_text(row.get("summary"), 500),
-        "description": (row.get("description") or "")[:listing_data.DESCRIPTION_MAX],
+        "status": status, "level": level, "summary": plain_text(row.get("summary")),
+        "description": limits.description_source(row.get("description")),
         "website": web_address(row.get("website"), warnings, "web address") or "",
         "email": email_address(row.get("email"), warnings, "email") or "",
-        "phone": plain_text(row.get("phone"), 50),
-        "min_age": minimum, "max_age": maximum, "eligibility": plain_text(row.get("eligibility"), 2000),
-        "languages": [plain_text(item, 60) for item in _codes(row.get("languages"))],
+        "phone": plain_text(row.get("phone")),
+        "min_age": minimum, "max_age": maximum, "eligibility": plain_text(row.get("eligibility")),
+        "languages": [plain_text(item) for item in _codes(row.get("languages"))],
         "delivery_methods": [m for m in _codes(row.get("delivery_methods")) if m in DELIVERY.values()],
         "access_routes": [a for a in _codes(row.get("access_routes")) if a in ACCESS.values()],
-        "how_to_access": plain_text(row.get("how_to_access"), 2000),
-        "service_area": plain_text(row.get("service_area"), 120),
+        "how_to_access": plain_text(row.get("how_to_access")),
+        "service_area": plain_text(row.get("service_area")),
         "in_area": _yes(row.get("in_area") or "yes"), "is_free": _yes(row.get("is_free")),
         "free_carer_entry": _yes(row.get("free_carer_entry")),
-        "ofsted_urn": plain_text(row.get("ofsted_urn"), 10),
+        "ofsted_urn": plain_text(row.get("ofsted_urn")),
         "sen_information_report_url": web_address(row.get("sen_information_report_url"), warnings,
                                                   "SEN report address") or "",
         "costs": _json_rows(row.get("costs"), "costs", _COST_KEYS),
         "schedules": _json_rows(row.get("sessions"), "sessions", _SESSION_KEYS),
-        "contacts": _json_rows(row.get("contacts"), "contacts", _CONTACT_KEYS),
+        "contacts": [{**contact, "email": email_address(contact.get("email"), warnings, "contact email") or ""}
+                     for contact in _json_rows(row.get("contacts"), "contacts", _CONTACT_KEYS)],
     })
     for key, flag in FUNDING_FLAGS.items():
         data[flag] = key in _codes(row.get("funding"))

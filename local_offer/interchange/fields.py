@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Callable
 
-from local_offer.listings import writing
+from local_offer.listings import limits, writing
 from local_offer.formats import is_email, is_web_address
 from local_offer.sanitise import clean_text
 
@@ -22,7 +22,7 @@ from local_offer.sanitise import clean_text
 ID_NAMESPACE = uuid.UUID("7a0f3c52-9b1e-4d8a-a8f3-2c6b1e9d4f70")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 #: The ages the directory describes: 0 to 25, as the SEND code of practice does.
-AGE_RANGE = range(0, 26)
+AGE_RANGE = range(limits.AGE_MIN, limits.AGE_MAX + 1)
 
 
 def stable_id(value, kind: str) -> str:
@@ -33,8 +33,12 @@ def stable_id(value, kind: str) -> str:
     return str(uuid.uuid5(ID_NAMESPACE, f"{kind}:{text}"))
 
 
-def plain_text(value, limit: int = 5000) -> str:
-    """Return a value as clean text, cut to ``limit`` characters (anything but text becomes empty)."""
+def plain_text(value, limit: int | None = None) -> str:
+    """Return a value as clean text (anything but text becomes empty), cut to ``limit`` characters when given.
+
+    Only names shown in a report are cut: a listing's fields are kept whole, so the limits
+    (``listings.limits``) reject a record whose field is too long rather than store it cut short.
+    """
     return clean_text(value if isinstance(value, str) else "")[:limit]
 
 
@@ -89,7 +93,7 @@ def venue_postcode(postcode: str, masked: bool, name, warnings: list[str]) -> st
 
 def organisation_details(identifier, name, description, website, email, warnings: list[str]) -> dict:
     """Return an organisation as the importer writes it: a stable id and cleaned details."""
-    return {"id": stable_id(identifier, "organisation"), "name": plain_text(name, 255),
-            "description": plain_text(description, 5000),
+    return {"id": stable_id(identifier, "organisation"), "name": plain_text(name),
+            "description": plain_text(description),
             "website": web_address(website, warnings, "organisation web address"),
             "email": email_address(email, warnings, "organisation email")}

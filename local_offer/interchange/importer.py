@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from local_offer.listings import data as listing_data, workflow, writing
+from local_offer.listings import data as listing_data, limits, workflow, writing
 from local_offer.extensions import db
 from local_offer.interchange import csv_layout, oruk
 from local_offer.interchange.fields import plain_text, stable_id
@@ -90,6 +90,11 @@ def run_import(records: Iterable, mapper: Mapper, *, apply: bool, publish: bool,
         except REJECTIONS as error:
             report.outcomes.append(Outcome(source_id or mapper.unidentified(position), name, "rejected",
                                            str(error) or type(error).__name__))
+            continue
+        over = limits.problems(data) + limits.organisation_problems(organisation)
+        if over:  # the portal would refuse it: rejected whole, never stored cut short
+            report.outcomes.append(Outcome(source_id or mapper.unidentified(position), name, "rejected",
+                                           "; ".join(over), warnings))
             continue
         listing_id = stable_id(source_id, "service")
         if listing_id in seen:

@@ -26,7 +26,7 @@ import re
 from flask import current_app
 
 from local_offer import geo
-from local_offer.listings import data as listing_data
+from local_offer.listings import data as listing_data, limits
 from local_offer.formats import is_email, is_web_address
 from local_offer.interchange.fields import (
     age,
@@ -70,7 +70,7 @@ def map_service(item: dict, terms_by_id: dict[str, Term], terms_by_name: dict[st
         raise ValueError("not a JSON object")
     if not str(item.get("id") or "").strip():
         raise ValueError("no id")
-    name = plain_text(item.get("name"), 255)
+    name = plain_text(item.get("name"))
     if not name:
         raise ValueError("no name")
     source_org = item.get("organization")
@@ -96,15 +96,14 @@ def map_service(item: dict, terms_by_id: dict[str, Term], terms_by_name: dict[st
         "status": STATUS.get(str(item.get("status") or "").strip().lower(), "published"),
         "summary": _summary(description_html), "description": "", "description_html": description_html,
         "min_age": minimum, "max_age": maximum, "level": "universal",
-        "eligibility": plain_text(eligibility.get("eligibility"), 2000),
+        "eligibility": plain_text(eligibility.get("eligibility")),
         "website": web_address(item.get("url"), warnings, "web address") or "",
         "email": email_address(item.get("email"), warnings, "email") or "",
         "delivery_methods": list(dict.fromkeys(attending)), "access_routes": list(dict.fromkeys(access)),
         "languages": [language for language in (
-            plain_text(lang.get("language") or lang.get("name"), 60) if isinstance(lang, dict) else
-            plain_text(lang, 60) for lang in item.get("languages") or []) if language],
-        "service_area": next((plain_text(area.get("service_area") or area.get("name"), 120)
-                              for area in item.get("service_areas") or [] if isinstance(area, dict)), ""),
+            plain_text(lang.get("language") or lang.get("name")) if isinstance(lang, dict) else
+            plain_text(lang) for lang in _items(item.get("languages"))) if language],
+        "service_area": _service_area(item, warnings),
     })
     if item.get("assured_date"):
         data["_assured_date"] = str(item["assured_date"])[:10]
@@ -113,7 +112,7 @@ def map_service(item: dict, terms_by_id: dict[str, Term], terms_by_name: dict[st
     data["schedules"] = _schedules(item, warnings)
     data["locations"], features = _locations(item, warnings)
     data["accessibility"] = _accessibility(features, terms_by_name, warnings)
-    fundings = {plain_text(f.get("source"), 60).lower() for f in item.get("fundings") or item.get("funding") or []
+    fundings = {plain_text(f.get("source"), 60).lower() for f in _items(item.get("fundings") or item.get("funding"))
                 if isinstance(f, dict)}
     for flag, source in FUNDINGS.items():
         data[flag] = source.lower() in fundings
@@ -127,13 +126,32 @@ def map_service(item: dict, terms_by_id: dict[str, Term], terms_by_name: dict[st
     return data, organisation, warnings
 
 
+def _service_area(item: dict, warnings: list[str]) -> str:
+    """Return the first service area's name; one that is a paragraph rather than a name is left out with a warning.
+
+    Our service area is a short label ("Stafford district"); v3 feeds often describe their
+    coverage in sentences, which are no reason to refuse the whole service.
+    """
+    area = next((plain_text(area.get("service_area") or area.get("name"))
+                 for area in _items(item.get("service_areas")) if isinstance(area, dict)), "")
+    if len(area) > limits.SERVICE_AREA:
+        warnings.append(f"{limits.too_long('service area', len(area), limits.SERVICE_AREA)}: left out")
+        return ""
+    return area
+
+
+def _items(value) -> list:
+    """Return a field that should be a list as one (anything else, a string or a number, is no list: empty)."""
+    return value if isinstance(value, list) else []
+
+
 def _map_costs(item: dict, data: dict, warnings: list[str]) -> None:
     """Read cost options, or the one-line ``fees`` older feeds give instead, and whether it is free."""
     data["costs"] = [{"id": stable_id(cost.get("id") or f"{item['id']}:{index}", "cost"),
-                      "option": plain_text(cost.get("option"), 255), "amount": _amount(cost.get("amount"), warnings),
-                      "description": plain_text(cost.get("amount_description"), 255)}
-                     for index, cost in enumerate(item.get("cost_options") or []) if isinstance(cost, dict)]
-    fees = plain_text(item.get("fees"), 255)
+                      "option": plain_text(cost.get("option")), "amount": _amount(cost.get("amount"), warnings),
+                      "description": plain_text(cost.get("amount_description"))}
+                     for index, cost in enumerate(_items(item.get("cost_options"))) if isinstance(cost, dict)]
+    fees = plain_text(item.get("fees"))
     data["is_free"] = fees.strip().lower() in ("free", "0", "£0", "none", "no charge")
     if fees and not data["costs"] and not data["is_free"]:
         data["costs"] = [{"id": stable_id(f"{item['id']}:fees", "cost"), "option": "", "amount": "",
@@ -143,19 +161,19 @@ def _map_costs(item: dict, data: dict, warnings: list[str]) -> None:
 def _map_contacts(item: dict, data: dict, warnings: list[str]) -> None:
     """Read the contacts; a bare phone number with no person is the service's own phone."""
     data["contacts"] = []
-    for contact in item.get("contacts") or []:
+    for contact in _items(item.get("contacts")):
         if not isinstance(contact, dict):
             continue
-        phones = [p.get("number") for p in contact.get("phones") or [] if isinstance(p, dict) and p.get("number")]
+        phones = [p.get("number") for p in _items(contact.get("phones")) if isinstance(p, dict) and p.get("number")]
         if phones and not data["phone"] and not plain_text(contact.get("name")) \
                 and not plain_text(contact.get("title")) and not contact.get("email"):
-            data["phone"] = plain_text(phones[0], 50)
+            data["phone"] = plain_text(phones[0])
             continue
         data["contacts"].append({"id": stable_id(contact.get("id") or f"{item['id']}:{len(data['contacts'])}",
                                                  "contact"),
-                                 "name": plain_text(contact.get("name"), 255),
-                                 "title": plain_text(contact.get("title"), 255),
-                                 "phone": plain_text(phones[0], 50) if phones else "",
+                                 "name": plain_text(contact.get("name")),
+                                 "title": plain_text(contact.get("title")),
+                                 "phone": plain_text(phones[0]) if phones else "",
                                  "email": email_address(contact.get("email"), warnings, "contact email") or "",
                                  "public": True})
 
@@ -163,7 +181,7 @@ def _map_contacts(item: dict, data: dict, warnings: list[str]) -> None:
 def _schedules(item: dict, warnings: list[str]) -> list[dict]:
     """Read regular (v1) and plain (v3) schedules as one session per day."""
     sessions: list[dict] = []
-    for schedule in list(item.get("regular_schedules") or []) + list(item.get("schedules") or []):
+    for schedule in _items(item.get("regular_schedules")) + _items(item.get("schedules")):
         if not isinstance(schedule, dict):
             continue
         opens, closes = _time(schedule.get("opens_at")), _time(schedule.get("closes_at"))
@@ -171,7 +189,7 @@ def _schedules(item: dict, warnings: list[str]) -> list[dict]:
             warnings.append(f"a session closing before it opens ({opens}-{closes}): times left out")
             opens = closes = ""
         days = _days(schedule)
-        period, notes = _period(plain_text(schedule.get("description") or schedule.get("notes"), 500))
+        period, notes = _period(plain_text(schedule.get("description") or schedule.get("notes")))
         for day in days:
             source = schedule.get("id") or f"{item['id']}:{len(sessions)}"
             sessions.append({"id": stable_id(source if len(days) == 1 else f"{source}:{day}", "schedule"),
@@ -188,7 +206,7 @@ def _accessibility(features: list[tuple[str, str]], terms_by_name: dict[str, Ter
         if term is None:
             warnings.append(f"accessibility {name[:60]!r} is not one of our features: left out")
         elif term.code not in [a["code"] for a in chosen]:
-            chosen.append({"code": term.code, "details": plain_text(details, 500)})
+            chosen.append({"code": term.code, "details": plain_text(details)})
     return chosen
 
 
@@ -196,8 +214,8 @@ def _map_taxonomy(item: dict, data: dict, terms_by_id: dict[str, Term], terms_by
                   warnings: list[str]) -> None:
     """Sort the service's taxonomy terms (v1) and attributes (v3) into categories, needs and features."""
     categories, needs = [], []
-    links = [link.get("taxonomy") for link in item.get("service_taxonomys") or [] if isinstance(link, dict)]
-    links += [link.get("taxonomy_term") for link in item.get("attributes") or [] if isinstance(link, dict)]
+    links = [link.get("taxonomy") for link in _items(item.get("service_taxonomys")) if isinstance(link, dict)]
+    links += [link.get("taxonomy_term") for link in _items(item.get("attributes")) if isinstance(link, dict)]
     for link in links:
         if not isinstance(link, dict):
             continue
@@ -275,11 +293,11 @@ def _summary(html: str) -> str:
 def _locations(item: dict, warnings: list[str]) -> tuple[list[dict], list[tuple[str, str]]]:
     """Return the venues the gazetteer can place, and the accessibility features they list."""
     venues, features = [], []
-    for link in item.get("service_at_locations") or []:
+    for link in _items(item.get("service_at_locations")):
         place = link.get("location") if isinstance(link, dict) else None
         if not isinstance(place, dict):
             continue
-        addresses = place.get("physical_addresses") or place.get("addresses") or []
+        addresses = _items(place.get("physical_addresses") or place.get("addresses"))
         address = addresses[0] if addresses and isinstance(addresses[0], dict) else {}
         postcode = str(address.get("postal_code") or "").strip().upper()
         parsed = geo.parse_postcode(postcode)
@@ -289,13 +307,13 @@ def _locations(item: dict, warnings: list[str]) -> tuple[list[dict], list[tuple[
             continue
         venues.append({"id": stable_id(place.get("id") or f"{item['id']}:{postcode}:{len(venues)}", "location"),
                        "link_id": stable_id(link.get("id"), "link") if link.get("id") else None,
-                       "name": plain_text(place.get("name"), 255),
-                       "address_1": plain_text(address.get("address_1"), 255),
-                       "address_2": "", "town": plain_text(address.get("city"), 120),
-                       "county": plain_text(address.get("state_province") or address.get("region"), 120),
+                       "name": plain_text(place.get("name")),
+                       "address_1": plain_text(address.get("address_1")),
+                       "address_2": "", "town": plain_text(address.get("city")),
+                       "county": plain_text(address.get("state_province") or address.get("region")),
                        "postcode": label, "mask_address": masked,
                        "latitude": place.get("latitude"), "longitude": place.get("longitude")})
-        for feature in place.get("accessibility_for_disabilities") or place.get("accessibility") or []:
+        for feature in _items(place.get("accessibility_for_disabilities") or place.get("accessibility")):
             if isinstance(feature, dict) and plain_text(feature.get("accessibility")):
                 features.append((plain_text(feature.get("accessibility"), 255), feature.get("details") or ""))
     return venues, features

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from local_offer.extensions import db
 from local_offer.interchange.csv_layout import read_csv
 from local_offer.interchange.importer import import_csv, import_records
 from local_offer.interchange.report import ImportReport
-from local_offer.interchange.sources import UnreadableImport, read_bytes
+from local_offer.interchange.sources import UnreadableImport, read_file
 from local_offer.models import User, record_audit, utcnow
 
 #: A token names one waiting upload: 32 hex digits and the format, nothing that could name another path.
@@ -35,15 +36,14 @@ def _upload_folder() -> Path:
     return folder
 
 
-def _read_upload(path: Path) -> tuple[str, list[dict]]:
-    """Read an uploaded file as ORUK records or CSV rows; raise UnreadableImport when it cannot be."""
-    raw = path.read_bytes()
+def _read_upload(path: Path) -> tuple[str, Iterable[dict]]:
+    """Read an uploaded file as ORUK records (checked whole, then streamed) or CSV rows; raise UnreadableImport."""
     if path.suffix == ".csv":
-        return "csv", read_csv(raw, "The file")
-    return "oruk", read_bytes(raw)
+        return "csv", read_csv(path.read_bytes(), "The file")
+    return "oruk", read_file(path)
 
 
-def _import(kind: str, records: list[dict], *, apply: bool, publish: bool) -> ImportReport:
+def _import(kind: str, records: Iterable[dict], *, apply: bool, publish: bool) -> ImportReport:
     """Run the pipeline for records of either format."""
     run = import_csv if kind == "csv" else import_records
     return run(records, apply=apply, publish=publish)

@@ -36,7 +36,6 @@ STATUS_FIELD = "status"
 CONTENT_FIELDS = [name for fields in SECTION_FIELDS.values() for name in fields]
 #: Long text whose changes are shown word by word.
 LONG_TEXT = ("description", "summary", "eligibility", "how_to_access")
-DESCRIPTION_MAX = 20_000
 
 
 def _time_text(value) -> str:

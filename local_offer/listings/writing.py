@@ -143,7 +143,7 @@ def _apply_locations(listing: Listing, entries: list[dict]) -> None:
         fields["mask_address"] = bool(entry.get("mask_address"))
         postcode = (entry.get("postcode") or "").strip().upper()
         location = db.session.get(Location, entry["id"]) if isinstance(entry.get("id"), str) \
-            and len(entry["id"]) <= 36 else None
+            and len(entry["id"]) <= 36 and entry["id"].isprintable() else None
         if location is not None and any(link.listing_id != listing.id for link in location.service_at_locations) \
                 and (location.postcode != postcode or any(getattr(location, k) != v for k, v in fields.items())):
             location = _new(Location, None)  # a venue other listings use is copied, not changed under them
@@ -171,7 +171,8 @@ def _apply_locations(listing: Listing, entries: list[dict]) -> None:
 
 def _new(model, identifier: str | None):
     """Return a new row of ``model``, keeping a source's id when it is a free, well-formed one."""
-    usable = isinstance(identifier, str) and 0 < len(identifier) <= 36 and db.session.get(model, identifier) is None
+    usable = isinstance(identifier, str) and 0 < len(identifier) <= 36 and identifier.isprintable() \
+        and db.session.get(model, identifier) is None
     row = model(id=identifier if usable else new_id())
     db.session.add(row) if model is Location else None
     return row

@@ -35,7 +35,7 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange, Option
 from local_offer.fields import choices
 from local_offer.formats import WEB_ADDRESS
 from local_offer.i18n import _, _l
-from local_offer.listings.data import DESCRIPTION_MAX
+from local_offer.listings import limits
 from local_offer.portal.rows import (
     PHONE,
     ContactRow,
@@ -79,7 +79,7 @@ class AboutForm(SectionForm):
 
     name = StringField(_l("Listing name"), widget=GovTextInput(), validators=[
         InputRequired(message=_l("Enter the name of the listing")),
-        Length(max=255, message=_l("Name must be 255 characters or fewer"))],
+        Length(max=limits.NAME, message=_l("Name must be 255 characters or fewer"))],
         description=_l("What families will know it by, like 'Saturday Sharks swimming club'"))
     kind = RadioField(_l("What kind of listing is it?"), widget=GovRadioInput(), validators=[
         InputRequired(message=_l("Choose what kind of listing it is"))], choices=choices([
@@ -88,11 +88,11 @@ class AboutForm(SectionForm):
         ("support_service", _l("A support service, like advice, therapy, health or social care"))]))
     summary = TextAreaField(_l("Summary"), widget=GovTextArea(), validators=[
         InputRequired(message=_l("Enter a summary")),
-        Length(max=300, message=_l("Summary must be 300 characters or fewer"))],
+        Length(max=limits.SUMMARY, message=_l("Summary must be 300 characters or fewer"))],
         description=_l("One or two sentences shown in search results"))
     description = TextAreaField(_l("Description"), widget=GovTextArea(), validators=[
         InputRequired(message=_l("Enter a description")),
-        Length(max=DESCRIPTION_MAX, message=_l("Description must be 20,000 characters or fewer"))],
+        Length(max=limits.DESCRIPTION, message=_l("Description must be 20,000 characters or fewer"))],
         description=_l("What happens, what it is like, and how it helps. Leave a blank line between "
                        "paragraphs; start lines with - for a list; **bold**; [link text](https://example.org)."))
     categories = SelectMultipleField(_l("Categories"), widget=GovCheckboxesInput(), choices=[], validators=[
@@ -100,7 +100,8 @@ class AboutForm(SectionForm):
     ofsted_urn = StringField(_l("Ofsted unique reference number (optional)"), widget=GovTextInput(), validators=[
         Optional(), Regexp(r"^(SC|EY)?\d{6,8}$", message=_l("Enter the Ofsted URN, like 124356 or EY123456"))])
     sen_information_report_url = StringField(_l("SEN information report web address (schools, optional)"),
-                                             widget=GovTextInput(), validators=[Optional(), Length(max=500), WEB])
+                                             widget=GovTextInput(),
+                                             validators=[Optional(), Length(max=limits.WEBSITE), WEB])
 
     def load(self, data: dict) -> None:
         """Fill the form from listing data."""
@@ -112,7 +113,7 @@ class AboutForm(SectionForm):
         """Return the listing data fields this form edits."""
         return {"name": _line(self.name.data), "kind": self.kind.data, "summary": clean(self.summary.data),
                 # Markdown stays as written (it is rendered through the allow-list when published).
-                "description": (self.description.data or "").replace("\r\n", "\n").strip(),
+                "description": limits.description_source(self.description.data),
                 "categories": list(self.categories.data or []), "ofsted_urn": clean(self.ofsted_urn.data).upper(),
                 "sen_information_report_url": (self.sen_information_report_url.data or "").strip()}
 
@@ -130,11 +131,12 @@ class WhoForm(SectionForm):
         ("targeted", _l("Some children and young people, for example with a particular need (targeted)")),
         ("specialist", _l("Only with a referral or assessment (specialist)"))]))
     eligibility = TextAreaField(_l("Who it is for (optional)"), widget=GovTextArea(), validators=[
-        Optional(), Length(max=2000, message=_l("Who it is for must be 2,000 characters or fewer"))])
+        Optional(), Length(max=limits.ELIGIBILITY, message=_l("Who it is for must be 2,000 characters or fewer"))])
     needs = SelectMultipleField(_l("Needs it is set up to support (optional)"), widget=GovCheckboxesInput(),
                                 choices=[], validators=[Optional()])
     languages = StringField(_l("Languages other than English (optional)"), widget=GovTextInput(), validators=[
-        Optional(), Length(max=500)], description=_l("Separate them with commas, like Polish, British Sign Language"))
+        Optional(), Length(max=limits.LANGUAGES)],
+        description=_l("Separate them with commas, like Polish, British Sign Language"))
 
     def validate_max_age(self, field):
         """An age range must run from youngest to oldest."""
@@ -166,7 +168,7 @@ class WhenWhereForm(SectionForm):
         ("yes", _l("Yes")), ("no", _l("No, it is outside the area"))]), validators=[
         InputRequired(message=_l("Say whether it is in the council's area"))])
     service_area = StringField(_l("Area it covers (optional)"), widget=GovTextInput(), validators=[
-        Optional(), Length(max=120)], description=_l("For example, Stafford district, or County-wide"))
+        Optional(), Length(max=limits.SERVICE_AREA)], description=_l("For example, Stafford district, or County-wide"))
     locations = FieldList(FormField(LocationRow), min_entries=1)
     schedules = FieldList(FormField(ScheduleRow), min_entries=1)
 
@@ -243,7 +245,7 @@ class AccessForm(SectionForm):
         InputRequired(message=_l("Choose how families get a place"))])
     how_to_access = TextAreaField(_l("How to get a place"), widget=GovTextArea(), validators=[
         InputRequired(message=_l("Tell families how to get a place")),
-        Length(max=2000, message=_l("How to get a place must be 2,000 characters or fewer"))],
+        Length(max=limits.HOW_TO_ACCESS, message=_l("How to get a place must be 2,000 characters or fewer"))],
         description=_l("Who to contact, what happens next, and how places are decided"))
     #: Filled per request with one details box per accessibility feature (see ``details_field``).
     details: dict[str, str]
@@ -261,7 +263,7 @@ class AccessForm(SectionForm):
         for code in (choice.value for choice in self.accessibility.choices):
             value = clean(formdata.get(f"details-{code}", ""))
             if value:
-                self.details[code] = value[:500]
+                self.details[code] = value[:limits.FEATURE_DETAILS]
 
     def dump(self) -> dict:
         """Return the listing data fields this form edits."""
@@ -273,10 +275,10 @@ class AccessForm(SectionForm):
 class ContactsForm(SectionForm):
     """How families get in touch."""
 
-    website = StringField(_l("Website (optional)"), widget=GovTextInput(), validators=[Optional(), Length(max=500),
-                                                                                      WEB])
+    website = StringField(_l("Website (optional)"), widget=GovTextInput(), validators=[
+        Optional(), Length(max=limits.WEBSITE), WEB])
     email = StringField(_l("Email address (optional)"), widget=GovTextInput(), validators=[
-        Optional(), Length(max=254), Email(message=_l("Enter an email address like name@example.com"),
+        Optional(), Length(max=limits.EMAIL), Email(message=_l("Enter an email address like name@example.com"),
                                            check_deliverability=False)])
     phone = StringField(_l("Phone number (optional)"), widget=GovTextInput(), validators=[Optional(), PHONE])
     contacts = FieldList(FormField(ContactRow), min_entries=1)

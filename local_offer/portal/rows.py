@@ -16,6 +16,7 @@ from wtforms.validators import Email, Length, Optional, Regexp, ValidationError
 
 from local_offer.fields import choices
 from local_offer.i18n import _, _l
+from local_offer.listings import limits
 from local_offer.listings.labels import WEEKDAY_LABELS
 from local_offer.listings.writing import PublishError, resolve_postcode
 from local_offer.sanitise import clean_text
@@ -75,12 +76,15 @@ class LocationRow(_Row):
     KEYS = ("name", "address_1", "address_2", "town", "postcode")
     #: Kept as it was (the portal does not ask for it; imports may bring it).
     county = HiddenField()
-    name = StringField(_l("Venue name"), widget=GovTextInput(), validators=[Optional(), Length(max=255)])
-    address_1 = StringField(_l("Address line 1"), widget=GovTextInput(), validators=[Optional(), Length(max=255)])
+    name = StringField(_l("Venue name"), widget=GovTextInput(), validators=[
+        Optional(), Length(max=limits.VENUE["name"])])
+    address_1 = StringField(_l("Address line 1"), widget=GovTextInput(), validators=[
+        Optional(), Length(max=limits.VENUE["address_1"])])
     address_2 = StringField(_l("Address line 2 (optional)"), widget=GovTextInput(), validators=[
-        Optional(), Length(max=255)])
-    town = StringField(_l("Town"), widget=GovTextInput(), validators=[Optional(), Length(max=120)])
-    postcode = StringField(_l("Postcode"), widget=GovTextInput(), validators=[Optional(), Length(max=10)])
+        Optional(), Length(max=limits.VENUE["address_2"])])
+    town = StringField(_l("Town"), widget=GovTextInput(), validators=[Optional(), Length(max=limits.VENUE["town"])])
+    postcode = StringField(_l("Postcode"), widget=GovTextInput(), validators=[
+        Optional(), Length(max=limits.VENUE["postcode"])])
     mask_address = BooleanField(_l("Show families only the town and the first part of the postcode "
                                    "(for example, a childminder working from home)"), widget=GovCheckboxInput())
 
@@ -113,7 +117,8 @@ class ScheduleRow(_Row):
     closes = StringField(_l("Closes"), widget=GovTextInput(), validators=[Optional(), TIME],
                          description=_l("For example, 17:00"))
     period = SelectField(_l("When in the year"), widget=GovSelect(), choices=PERIODS, validators=[Optional()])
-    notes = StringField(_l("Notes (optional)"), widget=GovTextInput(), validators=[Optional(), Length(max=500)],
+    notes = StringField(_l("Notes (optional)"), widget=GovTextInput(),
+                        validators=[Optional(), Length(max=limits.SESSION_NOTES)],
                         description=_l("For example, first Saturday of the month"))
 
     def validate_closes(self, field):
@@ -133,11 +138,12 @@ class CostRow(_Row):
     """One price."""
 
     KEYS = ("option", "amount", "description")
-    option = StringField(_l("What it is for"), widget=GovTextInput(), validators=[Optional(), Length(max=255)],
+    option = StringField(_l("What it is for"), widget=GovTextInput(), validators=[
+        Optional(), Length(max=limits.COST["option"])],
                          description=_l("For example, per session"))
     amount = StringField(_l("Amount in pounds"), widget=GovTextInput(), validators=[Optional(), Length(max=12)])
     description = StringField(_l("Details (optional)"), widget=GovTextInput(), validators=[
-        Optional(), Length(max=255)])
+        Optional(), Length(max=limits.COST["description"])])
 
     def check_row(self) -> None:
         """A cost has an amount or says in words what it is."""
@@ -150,7 +156,7 @@ class CostRow(_Row):
             value = Decimal(money(field.data))
         except InvalidOperation as error:
             raise ValidationError(_("Enter an amount in pounds, like 4.50")) from error
-        if not value.is_finite() or value < 0 or value > 99999 or value.as_tuple().exponent < -2:
+        if not value.is_finite() or value < 0 or value >= limits.COST_AMOUNT_BELOW or value.as_tuple().exponent < -2:
             raise ValidationError(_("Enter an amount in pounds, like 4.50"))
 
 
@@ -158,11 +164,12 @@ class ContactRow(_Row):
     """A person or team to contact."""
 
     KEYS = ("name", "title", "phone", "email")
-    name = StringField(_l("Name"), widget=GovTextInput(), validators=[Optional(), Length(max=255)])
-    title = StringField(_l("Role (optional)"), widget=GovTextInput(), validators=[Optional(), Length(max=255)])
+    name = StringField(_l("Name"), widget=GovTextInput(), validators=[Optional(), Length(max=limits.CONTACT["name"])])
+    title = StringField(_l("Role (optional)"), widget=GovTextInput(), validators=[
+        Optional(), Length(max=limits.CONTACT["title"])])
     phone = StringField(_l("Phone (optional)"), widget=GovTextInput(), validators=[Optional(), PHONE])
     email = StringField(_l("Email (optional)"), widget=GovTextInput(), validators=[
-        Optional(), Length(max=254), Email(message=_l("Enter an email address like name@example.com"),
+        Optional(), Length(max=limits.EMAIL), Email(message=_l("Enter an email address like name@example.com"),
                                            check_deliverability=False)])
     public = BooleanField(_l("Show these details to families"), widget=GovCheckboxInput())
 

@@ -17,7 +17,7 @@ from local_offer.auth import requires, second_factor_first
 from local_offer.extensions import db
 from local_offer.fields import choices
 from local_offer.i18n import _, current_language
-from local_offer.listings import data as listing_data, workflow
+from local_offer.listings import data as listing_data, limits, workflow
 from local_offer.listings.labels import SECTION_TITLES
 from local_offer.listings.queries import all_organisations, organisation_listings, vocabulary_trees
 from local_offer.models import Listing, ListingRevision, ListingStatus, Role, User, Vocabulary
@@ -230,7 +230,7 @@ def _render_section(listing, revision, section, form, extra, status=200):
     """Show one section's form."""
     return render_template("portal/section.html", listing=listing, revision=revision, section=section,
                            title=SECTION_TITLES[section], form=form,
-                           description_max=listing_data.DESCRIPTION_MAX, **extra), status
+                           description_max=limits.DESCRIPTION, **extra), status
 
 
 def _stale(listing, revision, form, section):
