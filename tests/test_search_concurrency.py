@@ -385,3 +385,22 @@ def test_a_search_time_retry_never_waits_for_another_writer(demo, app):
     later = another_worker(app)  # a worker whose next search looks at the outbox
     assert found_ids(later, "kayak") == [SWIM]
     later.engine.close()
+
+
+def test_warming_stops_when_the_index_has_moved_on_since_it_was_asked_for(demo, app):
+    """While changes keep coming, warming a version the next change replaces only slows searches.
+
+    Before: the warmer scored every concept on whatever version was live when it ran,
+    after every change, even though the next change threw the scores away.
+    """
+    service = get_service()
+    wanted = service.warm_concepts()
+    with service.engine.reading() as version:
+        asked_for = version.key
+    publish_name(SWIM, "Swimming for everyone (renamed)")
+    service.sync()
+    assert service.engine.warm(wanted, expected=asked_for) == 0
+    with service.engine.reading() as version:
+        now = version.key
+        assert now != asked_for and not version.cache
+    assert service.engine.warm(wanted, expected=now) > 0  # the index is quiet: this version is warmed

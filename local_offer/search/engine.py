@@ -204,16 +204,20 @@ class Engine:
         current = self._current
         return current.cache if current is not None else OrderedDict()
 
-    def warm(self, concepts: list[list[list[str]]]) -> int:
+    def warm(self, concepts: list[list[list[str]]], expected: tuple | None = None) -> int:
         """Score concepts ahead of searches, with a searcher of our own (safe on another thread).
 
         Results are kept with the version they were computed on, so never used for another.
+        Only ``expected`` is warmed: while changes keep coming, warming is thrown away
+        at the next one and only slows the searches it competes with.
         """
         with self.reading() as version, version.index.searcher(weighting=BM25F()) as searcher:
-            if searcher.reader().generation() != version.key[1]:
-                return 0  # the index moved on between the two opens
+            if searcher.reader().generation() != version.key[1] or expected not in (None, version.key):
+                return 0  # the index moved on between the two opens, or since warming was asked for
             done = 0
-            for alternatives in concepts:
+            for number, alternatives in enumerate(concepts):
+                if number % 10 == 9 and not _up_to_date(searcher):
+                    return done  # a newer version is on disk: what we score now is soon of no use
                 options, key = self._concept_query(alternatives, [], known=lambda stem: _known(searcher, stem))
                 if options is None or key in version.cache:
                     continue

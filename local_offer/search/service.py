@@ -157,12 +157,13 @@ class SearchService:
         wanted = self.warm_concepts()
         # A short delay: the search that noticed the change (often the publisher checking
         # their edit) runs first, without the warmer competing for the interpreter.
-        self._warmer = threading.Timer(WARM_DELAY_SECONDS, self._warm, args=(current_app._get_current_object(), wanted))
+        self._warmer = threading.Timer(WARM_DELAY_SECONDS, self._warm,
+                                       args=(current_app._get_current_object(), wanted, version))
         self._warmer.daemon = True
         self._warmer.name = "search-warmer"
         self._warmer.start()
 
-    def _warm(self, app, wanted) -> None:
+    def _warm(self, app, wanted, version=None) -> None:
         """Score the common concepts, then do what follows warming (on the warmer's thread).
 
         What follows warming (rendering result cards ahead) reads thousands of
@@ -170,7 +171,7 @@ class SearchService:
         only that listing's card is out of date, and it is rendered when asked for.
         """
         try:
-            self.engine.warm(wanted)
+            self.engine.warm(wanted, expected=version)
             generation = self.engine.generation()
             if app.config.get("CARD_PRERENDER", True) and generation != self._cards_for_generation:
                 self._cards_for_generation = generation
