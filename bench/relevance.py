@@ -113,6 +113,10 @@ class Outcome:
     grades: dict[str, dict[str, int]] | None = None  # query id -> listing id -> grade
 
 
+def has_grades(chosen: HeldOutSet) -> bool:
+    return bool(chosen.grades and chosen.grades.exists())
+
+
 # --- the throwaway site ------------------------------------------------------------------------------
 
 
@@ -321,7 +325,7 @@ def run_set(chosen: HeldOutSet, pool: Path | None, keep: bool) -> Outcome | None
             rows = published(db)
             listing_ids = {row[0] for row in rows}
             mapping = map_ids(chosen.feed, listing_ids)
-            if chosen.grades and chosen.grades.exists():
+            if has_grades(chosen):
                 outcome.grades = load_grades(chosen.grades, mapping)
                 say(f"  grades: {chosen.grades.relative_to(ROOT)} ({len(outcome.grades)} queries)")
             else:
@@ -455,21 +459,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=[*SETS, "all"], default="all", help="which held-out set (default all)")
     parser.add_argument("--pool", type=Path, help="write pooled candidates to this YAML file (for sets without grades; "
-                                                  "with --set all and both sets, one file per set beside it)")
+                                                  "when several sets are pooled, one file per set beside it)")
     parser.add_argument("--pool-all", action="store_true", help="with --pool, pool graded sets too")
     parser.add_argument("--keep", action="store_true", help="keep the throwaway instance folders")
     options = parser.parse_args()
     names = list(SETS) if options.set == "all" else [options.set]
+    pooled = [name for name in names if options.pool and (options.pool_all or not has_grades(SETS[name]))]
     outcomes = []
     for name in names:
-        chosen = SETS[name]
-        graded = bool(chosen.grades and chosen.grades.exists())
-        pool = options.pool if options.pool and (options.pool_all or not graded) else None
-        if pool and len(names) > 1 and options.pool_all:
-            pool = options.pool.with_name(f"{options.pool.stem}-{name}{options.pool.suffix or '.yaml'}")
-        outcome = run_set(chosen, pool, options.keep)
+        pool = None
+        if name in pooled:  # more than one set pooled: one file per set, named after it
+            pool = options.pool if len(pooled) == 1 else \
+                options.pool.with_name(f"{options.pool.stem}-{name}{options.pool.suffix or '.yaml'}")
+        outcome = run_set(SETS[name], pool, options.keep)
         if outcome is not None:
             outcomes.append(outcome)
+    if options.pool and not pooled:
+        say("\nNo pool written: every set asked has grades (add --pool-all to pool them anyway).")
     report(outcomes)
     return 0
 
