@@ -92,13 +92,14 @@ test: $(STAMPS)/install-test assets translations chromium
 
 # Benchmarks (not part of the tests): search for a large council and a region; a 100,000-row CSV import dry run;
 # search under gunicorn while imports and the portal publish (needs PostgreSQL and Redis on 127.0.0.1);
-# relevance on the frozen held-out judged sets (bench/relevance/).
+# relevance on the frozen held-out judged sets and, separately, the tuning set over the demo (bench/relevance/).
 bench: $(STAMPS)/install-test
 	$(BIN)/python bench/search.py --count 5000
 	$(BIN)/python bench/search.py --count 50000
 	$(BIN)/python bench/imports.py --rows 100000
 	$(BIN)/python bench/concurrency.py --seconds 60 --workers 2
 	$(BIN)/python bench/relevance.py --set all
+	$(BIN)/python bench/relevance.py --set tuning-demo
 
 clean:
 	rm -rf $(STAMPS) static/dist $(MO_FILES)

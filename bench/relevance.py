@@ -1,11 +1,24 @@
-"""Relevance bench (issue 14): our search against SQLite FTS5 and SQL LIKE on the frozen held-out sets.
+"""Relevance bench (issue 14): our search against SQLite FTS5 and SQL LIKE on judged query sets.
 
-    python bench/relevance.py [--set heldout-norfolk|heldout-north-lincolnshire|all] [--pool FILE]
+    python bench/relevance.py [--set heldout-norfolk|heldout-north-lincolnshire|tuning-demo|all] [--pool FILE]
 
-For each set it makes a throwaway site (SQLite in a temporary instance folder), set up the way a
-new council would be: `flask db upgrade`, `flask geo build` (the set's postcode areas),
-`flask content load --no-demo` (vocabularies and synonyms, no demo directory), then the set's
-listings through `flask oruk import FILE --apply --publish` and `flask index rebuild`.
+Two kinds of set live in bench/relevance/:
+
+* the FROZEN held-out sets (heldout-norfolk, heldout-north-lincolnshire): listings from an ORUK
+  feed. Never tune search on them; they say whether tuning carried over.
+* the TUNING set (tuning-demo): the demo directory (content/demo/). Tuning on it is allowed.
+
+``--set all`` (the default, and what ``make bench`` runs) means the held-out sets only; ask for
+``--set tuning-demo`` by name. Held-out and tuning results are printed in separate tables.
+
+For each set it makes a throwaway site (SQLite in a temporary instance folder; the code is in
+bench/relevance_site.py). A held-out set's site is set up the way a new council's would be:
+`flask db upgrade`, `flask geo build` (the set's postcode areas), `flask content load --no-demo`
+(vocabularies and synonyms, no demo directory), then the set's listings through
+`flask oruk import FILE --apply --publish` and `flask index rebuild`. The tuning set's site is
+the demo site `make run` makes: `flask db upgrade`, `flask geo build` (the default postcode areas,
+ST,WS,DE,B,WV,DY,CW,SK, and their neighbours), `flask content load --demo` (which also builds
+the areas of the demo's venues further away) and `flask index rebuild`.
 The commands run in this process through Flask's CLI runner, so they are exactly the commands a
 council runs.
 
@@ -28,9 +41,11 @@ The baselines are deliberately plain words: no place, age or cost understanding 
 filters, even where the query gives an age or a cost. That is the baseline issue 14 measures
 against; ours gets the same words plus the where and age a family would have entered.
 
-Grades (0-3, ``grades.yaml`` beside the queries, keyed by the feed's service ids) are mapped to
-the imported listings with ``stable_id(id, "service")``, the id the importer gives them; the
-bench checks every listing of the feed is found under that id. Metrics per set, method and kind:
+Grades (0-3, ``grades.yaml`` beside the queries, keyed by the feed's service ids, or for the
+tuning set by the demo listings' ids in content/demo/*.yaml) are mapped to the database's
+listings with ``stable_id(id, "service")``, the id the importer (and the demo loader, which goes
+through the importer) gives them; the bench checks every listing of the source is found under
+that id. Metrics per set, method and kind:
 nDCG@10 (gain = grade, ideal from every graded listing of the query; queries with no graded
 listing are left out), success@3 (a listing graded 2 or 3 in the top 3; queries with no listing
 graded 2 or more are left out) and, for "no-answer" queries, the average number of results
@@ -40,19 +55,16 @@ A set with no grades yet (North Lincolnshire) only gets counts of results return
 writes the pooled candidates (the union of the three top 10s, per query, with each listing's
 name and the first 300 characters of its description) as YAML for a person to grade.
 
-The held-out sets are FROZEN: never tune search on them (see their READMEs). Not part of the tests.
+The held-out sets are FROZEN: never tune search on them (see their READMEs); tune on tuning-demo.
+Not part of the tests.
 """
 
 from __future__ import annotations
 
 import argparse
-import html
 import json
 import math
-import os
-import re
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -64,19 +76,24 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from relevance_site import (TOP, Answer, ask_fts, ask_like, ask_ours, baseline_tables,  # noqa: E402
+                            build_site, published, say)  # (bench modules sit beside this script)
+
 HERE = ROOT / "bench" / "relevance"
-TOP = 10
+DEMO = ROOT / "content" / "demo"
 METHODS = ("ours", "fts5", "like")
 
 
 @dataclass
-class HeldOutSet:
-    """One frozen judged set: its queries, its listings feed, its grades (if any) and the postcode areas it needs."""
+class JudgedSet:
+    """One judged set: its queries, where its listings come from (an ORUK feed, or the demo directory
+    when ``feed`` is None), its grades (if any), the postcode areas it needs and whether it is held out."""
 
     name: str
-    feed: Path
+    feed: Path | None
     areas: str
     grades: Path | None = None
+    heldout: bool = True
 
     @property
     def queries(self) -> Path:
@@ -84,23 +101,19 @@ class HeldOutSet:
 
 
 SETS = {
-    "heldout-norfolk": HeldOutSet(
+    "heldout-norfolk": JudgedSet(
         "heldout-norfolk", HERE / "heldout-norfolk" / "listings.json", "NR,PE,IP",
         HERE / "heldout-norfolk" / "grades.yaml"),
     # Read from beside the project, never copied into it; the feed has no venues, so DN is only for the gazetteer.
-    "heldout-north-lincolnshire": HeldOutSet(
+    "heldout-north-lincolnshire": JudgedSet(
         "heldout-north-lincolnshire",
         ROOT.parent / "shared" / "oruk-samples" / "v1-real" / "north-lincolnshire-council-services.json", "DN",
         HERE / "heldout-north-lincolnshire" / "grades.yaml"),
+    # The demo directory, loaded by `flask content load`; the areas are the configured default the demo is made for.
+    "tuning-demo": JudgedSet(
+        "tuning-demo", None, "ST,WS,DE,B,WV,DY,CW,SK", HERE / "tuning-demo" / "grades.yaml", heldout=False),
 }
-
-
-@dataclass
-class Answer:
-    """One method's answer to one query: the top ids (listing ids) and how many results it had in all."""
-
-    ids: list[str]
-    total: int
+HELDOUT = [name for name, chosen in SETS.items() if chosen.heldout]
 
 
 @dataclass
@@ -111,143 +124,31 @@ class Outcome:
     queries: list[dict]
     answers: dict[str, dict[str, Answer]] = field(default_factory=dict)  # query id -> method -> answer
     grades: dict[str, dict[str, int]] | None = None  # query id -> listing id -> grade
+    heldout: bool = True
 
 
-def has_grades(chosen: HeldOutSet) -> bool:
+def has_grades(chosen: JudgedSet) -> bool:
     return bool(chosen.grades and chosen.grades.exists())
 
 
-# --- the throwaway site ------------------------------------------------------------------------------
-
-
-def say(message: str) -> None:
-    print(message, flush=True)
-
-
-def build_site(chosen: HeldOutSet, folder: str):
-    """Make the site as a new council would and import the set's listings; return the app."""
-    os.environ["LOCAL_OFFER_INSTANCE_PATH"] = folder
-    os.environ["LOCAL_OFFER_POSTCODE_AREAS"] = chosen.areas
-    os.environ.pop("LOCAL_OFFER_DATABASE_URL", None)  # SQLite in the temporary instance folder
-    from local_offer import create_app
-
-    app = create_app({"PUBLIC_URL": "http://127.0.0.1:5000", "SESSION_COOKIE_SECURE": False,
-                      "SEARCH_LOG_ENABLED": False, "POSTCODE_AREAS": chosen.areas.split(",")})
-    runner = app.test_cli_runner()
-    for command in (["db", "upgrade"], ["geo", "build"], ["content", "load", "--no-demo"],
-                    ["oruk", "import", str(chosen.feed), "--apply", "--publish"], ["index", "rebuild"]):
-        started = time.perf_counter()
-        say(f"  flask {' '.join(command)} ...")
-        result = runner.invoke(args=command)
-        if result.exit_code != 0:
-            raise SystemExit(f"flask {' '.join(command)} failed ({result.exit_code}):\n{result.output}\n"
-                             f"{result.exception!r}")
-        lines = [line for line in result.output.strip().splitlines() if line.strip()]
-        shown = lines if command[0] == "oruk" else lines[-1:]
-        for line in shown[:12]:
-            say(f"    {line}")
-        say(f"    ({time.perf_counter() - started:.1f} s)")
-    return app
-
-
-# --- the three ways ------------------------------------------------------------------------------------
-
-
-WORD = re.compile(r"[^\W_]+", re.UNICODE)
-
-
-def words(text: str) -> list[str]:
-    """The query's words, lower case, each once, in order."""
-    seen = []
-    for word in WORD.findall(text.lower()):
-        if word not in seen:
-            seen.append(word)
-    return seen
-
-
-def ask_ours(client, query: dict) -> Answer:
-    """Ask the v1 API, as a family's app would, with the where and age the query gives."""
-    from local_offer.postcodes import parse_postcode
-
-    text = query["text"]
-    params = {"per_page": TOP}
-    where = str(query.get("where") or "").strip()
-    if where and parse_postcode(where):
-        params["postcode"] = where
-    elif where:
-        text = f"{text} {where}"  # the API takes no town: it goes in the words, where our search reads places
-    if query.get("age") is not None:
-        params["minimum_age"] = params["maximum_age"] = int(query["age"])
-    params["text"] = text
-    response = client.get("/api/v1/services", query_string=params)
-    if response.status_code != 200:
-        say(f"    {query['id']}: the API answered {response.status_code}: {response.get_data(as_text=True)[:200]}")
-        return Answer([], 0)
-    body = response.get_json()
-    return Answer([item["id"] for item in body["content"]][:TOP], int(body["totalElements"]))
-
-
-def published(db) -> list[tuple[str, str, str, str]]:
-    """(id, name, description as text, category and need names) of every public listing."""
-    from sqlalchemy import select
-
-    from local_offer.models import PUBLIC_STATUSES, Listing, ListingTerm, Term, Vocabulary
-
-    terms: dict[str, list[str]] = {}
-    for listing_id, name in db.session.execute(
-            select(ListingTerm.listing_id, Term.name).join(Term, Term.id == ListingTerm.term_id)
-            .where(Term.vocabulary.in_([Vocabulary.CATEGORY, Vocabulary.NEED]))):
-        terms.setdefault(listing_id, []).append(name)
-    rows = db.session.execute(select(Listing.id, Listing.name, Listing.description)
-                              .where(Listing.status.in_(PUBLIC_STATUSES)).order_by(Listing.id)).all()
-    return [(row.id, row.name or "", as_text(row.description or ""), " ".join(terms.get(row.id, []))) for row in rows]
-
-
-def as_text(markup: str) -> str:
-    """A description's words: the stored description is sanitised HTML, so drop the tags and entities."""
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", markup))).strip()
-
-
-def baseline_tables(rows) -> sqlite3.Connection:
-    """In memory: an FTS5 table of the listings (unicode61, SQLite's default tokenizer) and a plain
-    lower-cased table for LIKE (SQLite's lower() only folds ASCII)."""
-    connection = sqlite3.connect(":memory:")
-    connection.execute("CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, name, description, terms)")
-    connection.executemany("INSERT INTO docs VALUES (?, ?, ?, ?)", rows)
-    connection.execute("CREATE TABLE plain (id TEXT PRIMARY KEY, name TEXT, description TEXT)")
-    connection.executemany("INSERT INTO plain VALUES (?, ?, ?)",
-                           [(row[0], row[1].lower(), row[2].lower()) for row in rows])
-    return connection
-
-
-def ask_fts(connection: sqlite3.Connection, text: str) -> Answer:
-    """Every word of the query, OR-ed, ranked by bm25."""
-    terms = words(text)
-    if not terms:
-        return Answer([], 0)
-    match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
-    found = [row[0] for row in connection.execute(
-        "SELECT id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs), id", (match,))]
-    return Answer(found[:TOP], len(found))
-
-
-def ask_like(connection: sqlite3.Connection, text: str) -> Answer:
-    """Listings whose name or description contains any word of 3 or more letters, most words matched first."""
-    terms = [term for term in words(text) if len(term) >= 3]
-    if not terms:
-        return Answer([], 0)
-    params, parts = [], []
-    for term in terms:
-        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        parts.append("(CASE WHEN name LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\' THEN 1 ELSE 0 END)")
-        params += [pattern, pattern]
-    found = [row[0] for row in connection.execute(
-        f"SELECT id FROM (SELECT id, name, {' + '.join(parts)} AS matched FROM plain) "
-        f"WHERE matched > 0 ORDER BY matched DESC, name, id", params)]
-    return Answer(found[:TOP], len(found))
-
-
 # --- grades --------------------------------------------------------------------------------------------
+
+
+def source_ids(chosen: JudgedSet) -> list[str]:
+    """The ids the set's grades use: the feed's service ids, or the demo listings' ids."""
+    if chosen.feed is not None:
+        return feed_ids(chosen.feed)
+    return demo_ids(DEMO)
+
+
+def demo_ids(folder: Path) -> list[str]:
+    """The ids of every demo listing (content/demo/*.yaml), as the demo loader reads them."""
+    found = []
+    for path in sorted(folder.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        found += [str(entry["id"]) for entry in data.get("listings", []) or []
+                  if isinstance(entry, dict) and entry.get("id")]
+    return found
 
 
 def feed_ids(feed: Path) -> list[str]:
@@ -257,13 +158,14 @@ def feed_ids(feed: Path) -> list[str]:
     return [str(item["id"]) for item in items if isinstance(item, dict) and item.get("id") is not None]
 
 
-def map_ids(feed: Path, listing_ids: set[str]) -> dict[str, str]:
-    """Feed service id -> imported listing id, checked: every service of the feed must be found."""
+def map_ids(chosen: JudgedSet, listing_ids: set[str]) -> dict[str, str]:
+    """Source id (feed service or demo listing) -> database listing id, checked: every one must be found."""
     from local_offer.interchange.fields import stable_id
 
-    mapping = {identifier: stable_id(identifier, "service") for identifier in feed_ids(feed)}
+    mapping = {identifier: stable_id(identifier, "service") for identifier in source_ids(chosen)}
     missing = [identifier for identifier, listing_id in mapping.items() if listing_id not in listing_ids]
-    say(f"  ids: {len(mapping)} services in the feed, {len(mapping) - len(missing)} found as published listings "
+    source = "services in the feed" if chosen.feed is not None else "listings in content/demo"
+    say(f"  ids: {len(mapping)} {source}, {len(mapping) - len(missing)} found as public listings "
         f"through stable_id(id, 'service')" + (f"; NOT FOUND: {', '.join(missing[:10])}" if missing else ""))
     return mapping
 
@@ -280,7 +182,7 @@ def load_grades(path: Path, mapping: dict[str, str]) -> dict[str, dict[str, int]
                 continue
             graded[str(query_id)][mapping[str(feed_id)]] = int(grade)
     if unknown:
-        say(f"  WARNING: grades name {len(unknown)} ids not in the feed: {', '.join(sorted(set(unknown))[:10])}")
+        say(f"  WARNING: grades name {len(unknown)} ids not in the source: {', '.join(sorted(set(unknown))[:10])}")
     return graded
 
 
@@ -304,14 +206,15 @@ def success(ranked: list[str], grades: dict[str, int]) -> float | None:
 # --- one set -------------------------------------------------------------------------------------------
 
 
-def run_set(chosen: HeldOutSet, pool: Path | None, keep: bool) -> Outcome | None:
+def run_set(chosen: JudgedSet, pool: Path | None, keep: bool) -> Outcome | None:
     """Build the site, ask every query three ways, and return what was found."""
     say(f"\n== {chosen.name} ==")
-    if not chosen.feed.exists():
+    if chosen.feed is not None and not chosen.feed.exists():
         say(f"  skipped: {chosen.feed} is absent (the feed is read from there, never copied into the project)")
         return None
     queries = yaml.safe_load(chosen.queries.read_text(encoding="utf-8"))
-    say(f"  {len(queries)} queries; listings from {chosen.feed}")
+    say(f"  {len(queries)} queries; listings from {chosen.feed or DEMO.relative_to(ROOT)} "
+        f"({'held out, FROZEN' if chosen.heldout else 'tuning set'})")
     folder = tempfile.mkdtemp(prefix=f"lo-relevance-{chosen.name}-")
     say(f"  throwaway site in {folder} (SQLite; postcode areas {chosen.areas})")
     try:
@@ -319,12 +222,12 @@ def run_set(chosen: HeldOutSet, pool: Path | None, keep: bool) -> Outcome | None
         from local_offer.extensions import db
         from local_offer.search import SearchRequest, get_service
 
-        outcome = Outcome(chosen.name, queries)
+        outcome = Outcome(chosen.name, queries, heldout=chosen.heldout)
         client = app.test_client()
         with app.app_context():
             rows = published(db)
             listing_ids = {row[0] for row in rows}
-            mapping = map_ids(chosen.feed, listing_ids)
+            mapping = map_ids(chosen, listing_ids)
             if has_grades(chosen):
                 outcome.grades = load_grades(chosen.grades, mapping)
                 say(f"  grades: {chosen.grades.relative_to(ROOT)} ({len(outcome.grades)} queries)")
@@ -353,7 +256,7 @@ def run_set(chosen: HeldOutSet, pool: Path | None, keep: bool) -> Outcome | None
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def write_pool(pool: Path, chosen: HeldOutSet, outcome: Outcome, rows, mapping: dict[str, str]) -> None:
+def write_pool(pool: Path, chosen: JudgedSet, outcome: Outcome, rows, mapping: dict[str, str]) -> None:
     """Write the pooled candidates per query (union of the three top 10s) for a person to grade."""
     by_listing = {row[0]: row for row in rows}
     feed_id = {listing_id: identifier for identifier, listing_id in mapping.items()}
@@ -374,7 +277,7 @@ def write_pool(pool: Path, chosen: HeldOutSet, outcome: Outcome, rows, mapping: 
         document[query["id"]] = {"text": query["text"], "kind": query["kind"], "need": query.get("need", ""),
                                  "candidates": candidates}
     header = (f"# Pooled candidates for {chosen.name}: per query, the union of the top {TOP} of ours, FTS5 and LIKE.\n"
-              f"# Keys are the feed's service ids (the imported listing id is stable_id(id, 'service')).\n"
+              f"# Keys are the feed's service ids, or the demo listings' ids (the database id is stable_id(id, 'service')).\n"
               f"# Listed by name, not saying which way found them. Grade each 0-3 by reading the listing;\n"
               f"# grades go in a separate file {{query_id: {{service_id: grade}}}}, which the bench reads as grades.yaml.\n")
     text = header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)
@@ -438,12 +341,17 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
 def report(outcomes: list[Outcome]) -> None:
     graded = [o for o in outcomes if o.grades is not None]
     ungraded = [o for o in outcomes if o.grades is None]
-    if graded:
-        say(f"\nRelevance (nDCG@10, gain = grade 0-3; success@3 = a grade >= 2 in the top 3; "
+    header = ["set", "kind", "n", "graded", "nDCG ours", "nDCG FTS5", "nDCG LIKE", "S@3 ours", "S@3 FTS5",
+              "S@3 LIKE", "no-ans ours", "no-ans FTS5", "no-ans LIKE"]
+    for heldout, title in ((True, "HELD-OUT sets (FROZEN: never tune on these)"),
+                           (False, "TUNING set (the demo directory; tuning on it is allowed)")):
+        chosen = [o for o in graded if o.heldout == heldout]
+        if not chosen:
+            continue
+        say(f"\n{title}. Relevance (nDCG@10, gain = grade 0-3; success@3 = a grade >= 2 in the top 3; "
             f"no-answer = average results returned)")
-        header = ["set", "kind", "n", "graded", "nDCG ours", "nDCG FTS5", "nDCG LIKE", "S@3 ours", "S@3 FTS5",
-                  "S@3 LIKE", "no-ans ours", "no-ans FTS5", "no-ans LIKE"]
-        print_table(header, [row for o in graded for row in summarise(o)])
+        print_table(header, [row for o in chosen for row in summarise(o)])
+    if graded:
         say("n = queries; graded = queries with a listing graded >= 1 (the nDCG queries); success@3 leaves out "
             "queries with no listing graded >= 2; no-answer columns average over the kind's no-answer queries.")
     for outcome in ungraded:
@@ -455,15 +363,29 @@ def report(outcomes: list[Outcome]) -> None:
         say("avg = average results returned per query (ours: totalElements); zero = queries with no result.")
 
 
+def per_query(outcome: Outcome) -> None:
+    """One line per query: nDCG@10 of each way and how many results ours returned (for studying failures)."""
+    say(f"\n{outcome.name}{'' if outcome.grades is not None else ' (no grades)'}: per query "
+        f"(nDCG@10 ours / FTS5 / LIKE; ours = results our search returned)")
+    for query in outcome.queries:
+        grades = (outcome.grades or {}).get(query["id"], {})
+        scores = [cell(ndcg(outcome.answers[query["id"]][method].ids, grades)) for method in METHODS]
+        extra = "".join(f" {key}={query[key]}" for key in ("where", "age", "cost") if query.get(key) is not None)
+        say(f"  {query['id']:<8} {query['kind']:<10} {' / '.join(scores):<18} "
+            f"ours={outcome.answers[query['id']]['ours'].total:<4} {query['text']}{extra}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", choices=[*SETS, "all"], default="all", help="which held-out set (default all)")
+    parser.add_argument("--set", choices=[*SETS, "all"], default="all",
+                        help="which set (default all: the held-out sets only; the tuning set is tuning-demo)")
     parser.add_argument("--pool", type=Path, help="write pooled candidates to this YAML file (for sets without grades; "
                                                   "when several sets are pooled, one file per set beside it)")
     parser.add_argument("--pool-all", action="store_true", help="with --pool, pool graded sets too")
     parser.add_argument("--keep", action="store_true", help="keep the throwaway instance folders")
+    parser.add_argument("--per-query", action="store_true", help="also print each query's nDCG@10 and result count")
     options = parser.parse_args()
-    names = list(SETS) if options.set == "all" else [options.set]
+    names = HELDOUT if options.set == "all" else [options.set]
     pooled = [name for name in names if options.pool and (options.pool_all or not has_grades(SETS[name]))]
     outcomes = []
     for name in names:
@@ -476,6 +398,9 @@ def main() -> int:
             outcomes.append(outcome)
     if options.pool and not pooled:
         say("\nNo pool written: every set asked has grades (add --pool-all to pool them anyway).")
+    if options.per_query:
+        for outcome in outcomes:
+            per_query(outcome)
     report(outcomes)
     return 0
 
