@@ -99,14 +99,23 @@ def test_place_in_the_words_is_used_as_the_place(directory):
     assert results.hits[0].miles is not None and results.hits[0].miles < 2
 
 
-def test_age_and_day_in_the_words_become_filters(directory):
-    """"holiday club ADHD 9 year old" filters to age 9; "on saturdays" to Saturday."""
-    aged = get_service().search(SearchRequest(text="holiday club ADHD 9 year old"))
-    assert aged.age_from_text == 9
-    assert all(h.listing.min_age <= 9 <= h.listing.max_age for h in aged.hits)
-    saturday = get_service().search(SearchRequest(text="adhd on saturdays"))
-    assert saturday.day_from_text == "SA"
-    assert all(any(s.weekday and s.weekday.value == "SA" for s in h.listing.schedules) for h in saturday.hits)
+def test_age_and_day_in_the_words_are_preferences_not_filters(directory):
+    """"holiday club ADHD 9 year old" puts listings for 9 year olds first; "on saturdays" puts Saturdays first.
+
+    Neither hides the rest: only the filters a parent picks do that.
+    """
+    aged = get_service().search(SearchRequest(text="holiday club ADHD 9 year old", per_page=50))
+    assert [(g.kind, g.value) for g in aged.guesses] == [("age", (9, 9))]
+    fits = [h.listing.min_age <= 9 <= h.listing.max_age for h in aged.hits]
+    assert fits[:3] == [True, True, True]
+    saturday = get_service().search(SearchRequest(text="adhd on saturdays", per_page=50))
+    assert [(g.kind, g.value) for g in saturday.guesses] == [("day", {"SA"})]
+    runs = [any(s.weekday and s.weekday.value == "SA" for s in h.listing.schedules) for h in saturday.hits]
+    assert runs[0] and not all(runs), "Saturday listings first, others still shown"
+    everything = get_service().search(SearchRequest(text="adhd", per_page=50))
+    assert saturday.total == everything.total
+    picked = get_service().search(SearchRequest(text="adhd", days=["SA"], per_page=50))
+    assert picked.total == sum(runs)
 
 
 #: Every kind of query the search understands: (query string, words the results page must show).
@@ -115,17 +124,17 @@ UNDERSTOOD_QUERIES = [
     ("q=sunday", ["Sunday"]),
     ("q=swimming+on+saturdays", ["Saturday"]),
     ("q=something+for+my+daughter+who+has+adhd+on+saturdays", ["Saturday"]),
-    ("q=9+year+old", ["age 9"]),
-    ("q=drama+club+ADHD+12+year+old", ["age 12"]),
+    ("q=9+year+old", ["Age 9"]),
+    ("q=drama+club+ADHD+12+year+old", ["Age 12"]),
     ("q=swimming+near+Leek", ["near Leek"]),
     ("q=autism+swimming+in+Stone", ["near Stone"]),
     ("q=ST16+2AD", ["near ST16 2AD"]),
     ("q=swimming+ST13+6AA", ["near ST13 6AA"]),
     ("q=swimming&where=ST13+6AA&radius=5", ["near ST13 6AA"]),
-    ("q=free+swimming", ["free"]),
+    ("q=free+swimming", ["Free first"]),
     ("q=cheap+saturday+craft", ["Saturday"]),
     ("q=swimming+on+saturdays&day=SU&age=9&free=1&sort=distance&where=Leek", ["near Leek"]),
-    ("q=holiday+club+9+year+old&period=school_holidays&kind=activity", ["age 9"]),
+    ("q=holiday+club+9+year+old&period=school_holidays&kind=activity", ["Age 9"]),
     ("q=adhd+on+fridays+in+Stone&need=adhd&delivery=venue&sort=checked", ["Friday", "near Stone"]),
 ]
 

@@ -13,7 +13,7 @@ from local_offer.errors import refuse
 from local_offer.i18n import _
 from local_offer.models import ListingKind, ListingLevel, SchedulePeriod, Vocabulary, Weekday
 from local_offer.information_pages import key_pages
-from local_offer.search import RADII, SearchError, get_service
+from local_offer.search import RADII, SearchError, get_service, without_guess
 
 bp = Blueprint("directory", __name__)
 
@@ -68,6 +68,7 @@ def _filter_context(args, results=None) -> dict:
         "need_areas": tops[Vocabulary.NEED],
         "features": tops[Vocabulary.ACCESSIBILITY],
         "active": _active_filters(args, by_code),
+        "guessed": _guessed(args, results),
         "args": args,
         "without": lambda name, value=None: search_params.without(args, name, value),
         "with_value": lambda name, value: search_params.with_value(args, name, value),
@@ -101,6 +102,33 @@ def _active_filters(args, names) -> list[search_params.ActiveFilter]:
             continue
         active.append(search_params.ActiveFilter(label, search_params.without(args, name, value)))
     return active
+
+
+def _guessed(args, results) -> list[search_params.ActiveFilter]:
+    """List what the search took from the words, each with a link that searches without those words."""
+    if results is None:
+        return []
+    labels = []
+    for guess in results.guesses:
+        if guess.kind == "place":
+            label = _("Near %(place)s", place=results.place.label if results.place else guess.value)
+        elif guess.kind == "age":
+            youngest, oldest = guess.value
+            label = (_("Age %(age)s", age=youngest) if youngest == oldest
+                     else _("Ages %(youngest)s to %(oldest)s", youngest=youngest, oldest=oldest))
+        elif guess.kind == "day":
+            label = ", ".join(str(listing_labels.WEEKDAY_LABELS[Weekday(day)]) for day in sorted(guess.value))
+        elif guess.kind == "when":
+            days, period = guess.value
+            label = (_("Weekends") if days == {"SA", "SU"} else _("After school") if days
+                     else _("School holidays") if period == "school_holidays" else _("Term time"))
+        elif guess.kind == "kind":
+            label = _("Activities first")
+        else:
+            label = _("Free first") if guess.value == "free" else _("Free or low cost first")
+        remaining = without_guess(args.get("q", ""), guess)
+        labels.append(search_params.ActiveFilter(label, search_params.with_value(args, "q", remaining)))
+    return labels
 
 
 @bp.get("/categories/")

@@ -17,12 +17,14 @@ only names what callers use.
 from local_offer.search.results import RADII, SORTS, Hit, SearchError, SearchRequest, SearchResults
 from local_offer.search.service import SearchService, get_service, init_app
 from local_offer.search.sources import PAGE_PREFIX, Document, Place, SearchSources
+from local_offer.search.understanding import Guess, without as without_guess
 
 __all__ = [
     "PAGE_PREFIX",
     "RADII",
     "SORTS",
     "Document",
+    "Guess",
     "Hit",
     "Place",
     "SearchError",
@@ -32,4 +34,5 @@ __all__ = [
     "SearchSources",
     "get_service",
     "init_app",
+    "without_guess",
 ]

@@ -21,8 +21,8 @@ Design
   default fails at once when another process holds the lock.  Never
   ``AsyncWriter`` (loses changes when a worker is killed) or ``BufferedWriter``
   (holds the lock for the worker's life).
-* Text relevance only.  Filters, counts and distances are numpy arrays beside
-  the index (``facets.py``), keyed by listing id, never by Whoosh doc number.
+* Text relevance only, one query per concept, combined in ``ranking.py``.  Filters,
+  counts and distances are numpy arrays beside the index (``facets.py``).
 * Typos: a word the index does not know is matched with edit distance 1
   (after stemming, as the index's terms are stemmed); a word it knows is never
   "corrected".  "Did you mean" reads the spelling graph of unstemmed words
@@ -41,13 +41,15 @@ from pathlib import Path
 import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as Q
-from whoosh.analysis import StemmingAnalyzer
+from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.reading import ReaderClosed
 from whoosh.scoring import BM25F
 from whoosh.writing import LockError
 
 from local_offer.search.generations import Busy, Generations
+from local_offer.search.ranking import ConceptMatches, combine
+from local_offer.search.understanding import fold
 from local_offer.search.versions import Version
 
 # Field names, used by the façade when it builds documents.
@@ -62,20 +64,32 @@ SLUG = "slug"  # stored only: an information page's address
 FINGERPRINT = "fingerprint"
 
 #: How much a match in each field counts: a listing named "swimming" beats one tagged with it,
-#: which beats one that only mentions it.  (Few fields keep queries fast: every synonym is
-#: matched in every field.)
+#: which beats one that only mentions it.  (Few fields keep queries fast.)
 FIELD_BOOSTS = {NAME: 4.0, TERMS: 2.5, BODY: 1.0}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
 WRITER_TIMEOUT = 10.0
+#: How much a related term (from the coordinators' list) counts against the words typed.
+RELATED_BOOST = 0.4
 
-_analyzer = StemmingAnalyzer(minsize=2)
+
+class FoldFilter(Filter):
+    """Fold accents and letters like ł and ß, so "zajecia" finds "zajęcia" (after lower-casing)."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            token.text = fold(token.text)
+            yield token
+
+
+# Words in any script; folded before stop words and stemming, in the index and in queries alike.
+_analyzer = (RegexTokenizer(r"[^\W_]+(?:\.?[^\W_]+)*") | LowercaseFilter() | FoldFilter()
+             | StopFilter(minsize=2) | StemFilter())
 
 
 def make_schema() -> Schema:
     """Define the index's fields once: what each holds and how it is analysed."""
     return Schema(
-        # The listing's UUID, or "page:<slug>" for an information page (a column too, so
-        # mapping document numbers to ids after a change is fast).
+        # The listing's UUID, or "page:<slug>" for an information page (a column: fast to map).
         id=ID(stored=True, unique=True, sortable=True),
         # "listing" or "page": pages are shown beside listings, not among them.
         doc_type=ID(stored=True, sortable=True),
@@ -138,7 +152,10 @@ class Engine:
                 live = whoosh_index.open_dir(str(self.folder / name)).schema
             except (OSError, whoosh_index.EmptyIndexError):
                 continue
-            return sorted(live.names()) == sorted(make_schema().names()) and live[ID_FIELD].column_type is not None
+            # An index analysed without accent folding (before issue 14) is rebuilt too.
+            if sorted(live.names()) != sorted(make_schema().names()) or live[ID_FIELD].column_type is None:
+                return False
+            return any(isinstance(item, FoldFilter) for item in getattr(live[NAME].analyzer, "items", ()))
         return False
 
     # --- reading: one version per search ---------------------------------------------
@@ -218,7 +235,7 @@ class Engine:
             for number, alternatives in enumerate(concepts):
                 if number % 10 == 9 and not _up_to_date(searcher):
                     return done  # a newer version is on disk: what we score now is soon of no use
-                options, key = self._concept_query(alternatives, [], known=lambda stem: _known(searcher, stem))
+                options, key = self._concept_query(_spec(alternatives), [], known=lambda stem: _known(searcher, stem))
                 if options is None or key in version.cache:
                     continue
                 found = self._run(options, searcher)
@@ -309,65 +326,60 @@ class Engine:
 
     # --- matching ------------------------------------------------------------------
 
-    def match(self, concepts: list[list[list[str]]], limit: int = 5000) -> TextMatches:
-        """Find documents matching every concept (any way of saying each), scored by BM25F.
+    def match(self, concepts: list, limit: int = 5000) -> TextMatches:
+        """Rank documents by how well they match the concepts, by BM25F and coverage (``ranking.py``).
 
-        ``concepts`` is a list of concepts; each is a list of alternatives; each
-        alternative is a list of words ("speech and language therapy").  Each
+        ``concepts`` is a list of concepts; each is a list of alternatives (each a
+        list of words: "speech and language therapy"), or an object with
+        ``alternatives``, ``related`` (weaker alternatives) and ``weight``.  Each
         concept is matched by its own Whoosh query and cached per index version
-        (parents reuse a small vocabulary); concepts are then combined with
-        numpy: a document must match all of them, and its score is the sum, as
-        Whoosh's own And would give.
+        (parents reuse a small vocabulary); concepts are then combined with numpy.
         """
         with self.reading() as version:
             return self._match(version, concepts, limit)
 
-    def _match(self, version: Version, concepts: list[list[list[str]]], limit: int) -> TextMatches:
+    def _match(self, version: Version, concepts: list, limit: int) -> TextMatches:
         unknown: list[str] = []
         scored = []
-        for alternatives in concepts:
-            found = self._concept(version, alternatives, unknown)
+        for concept in concepts:
+            spec = _spec(concept)
+            found = self._concept(version, spec, unknown)
             if found is not None:
-                scored.append(found)
-        if not scored:
+                scored.append(ConceptMatches(found[0], found[1], spec[2]))
+        ranked = combine(scored, version.searcher.doc_count_all())
+        if ranked.docnums.size == 0:
             return TextMatches({}, [], unknown)
-        docnums, scores = self._combine(scored, need=len(scored))
-        relaxed = False
-        if docnums.size == 0 and len(scored) >= 3:
-            # Nothing has every concept: accept documents with all but one, marked as such.
-            # (With two concepts that would mean matching one word: loosely related junk.)
-            docnums, scores = self._combine(scored, need=len(scored) - 1)
-            relaxed = True
-        order = np.argsort(-scores, kind="stable")[:limit]
+        order = np.argsort(-ranked.scores, kind="stable")[:limit]
         ids, kinds, pages_by_docnum = self._documents(version)
         listings: dict[str, float] = {}
         pages: list[tuple[str, str]] = []
         for position in order:
-            docnum = int(docnums[position])
+            docnum = int(ranked.docnums[position])
             if kinds[docnum] == "page":
                 pages.append(pages_by_docnum[docnum])
             else:
-                listings[ids[docnum]] = float(scores[position])
-        return TextMatches(listings, pages, unknown, relaxed)
+                listings[ids[docnum]] = float(ranked.scores[position])
+        return TextMatches(listings, pages, unknown, relaxed=not ranked.complete)
 
-    def _concept_query(self, alternatives: list[list[str]], unknown: list[str], known=None):
+    def _concept_query(self, spec, unknown: list[str], known=None):
         """Build one concept's Whoosh query and its cache key (None when nothing to match)."""
+        alternatives, related, _weight = spec
         options, seen = [], set()
-        for words in alternatives:
+        for words, boost in [*((w, 1.0) for w in alternatives), *((w, RELATED_BOOST) for w in related)]:
             word_stems = stems(words)
-            if not word_stems or tuple(word_stems) in seen:
+            if not word_stems or tuple(word_stems) in {key for key, _ in seen}:
                 continue  # "asperger" and "aspergers" are one search
-            seen.add(tuple(word_stems))
+            seen.add((tuple(word_stems), boost))
             if len(word_stems) == 1:
-                options.append(self._word_query(word_stems[0], words, unknown,
-                                                fuzzy=len(alternatives) == 1, known=known))
+                option = self._word_query(word_stems[0], words, unknown,
+                                          fuzzy=len(alternatives) == 1 and boost == 1.0, known=known)
             else:
                 # Every word of a multi-word synonym in one field ("short breaks"). Whoosh's
                 # Phrase needs positions and was several times slower here, for little gain
                 # with such short phrases.
-                options.append(Q.Or([Q.And([Q.Term(field, stem) for stem in word_stems],
-                                           boost=FIELD_BOOSTS[field])
-                                     for field in TEXT_FIELDS]))
+                option = Q.Or([Q.And([Q.Term(field, stem) for stem in word_stems], boost=FIELD_BOOSTS[field])
+                               for field in TEXT_FIELDS])
+            options.append(option if boost == 1.0 else Q.Or([option], boost=boost))
         if not options:
             return None, None
         return Q.Or(options), tuple(sorted(seen))
@@ -383,9 +395,9 @@ class Engine:
             matcher.next()
         return np.array(docnums, dtype=np.int64), np.array(scores, dtype=np.float64)
 
-    def _concept(self, version: Version, alternatives: list[list[str]], unknown: list[str]):
+    def _concept(self, version: Version, spec, unknown: list[str]):
         """Return (docnums, scores) for one concept, from the version's cache when scored before."""
-        query, key = self._concept_query(alternatives, unknown)
+        query, key = self._concept_query(spec, unknown)
         if query is None:
             return None
         with self._lock:
@@ -397,25 +409,6 @@ class Engine:
         with self._lock:
             version.store(key, found)
         return found
-
-    @staticmethod
-    def _combine(scored, need: int):
-        """Keep documents found by at least ``need`` concepts; add up their scores."""
-        if need == len(scored):
-            docnums = scored[0][0]
-            for other, _ in scored[1:]:
-                docnums = np.intersect1d(docnums, other, assume_unique=True)
-        else:
-            every = np.concatenate([found[0] for found in scored])
-            values, counts = np.unique(every, return_counts=True)
-            docnums = values[counts >= need]
-        totals = np.zeros(docnums.size)
-        for found_docnums, found_scores in scored:
-            positions = np.searchsorted(found_docnums, docnums)
-            positions = np.clip(positions, 0, max(0, found_docnums.size - 1))
-            present = found_docnums[positions] == docnums if found_docnums.size else np.zeros(docnums.size, bool)
-            totals += np.where(present, found_scores[positions] if found_docnums.size else 0.0, 0.0)
-        return docnums, totals
 
     def _documents(self, version: Version):
         """Return docnum -> id, kind and (slug, title) of one version (read once per version)."""
@@ -489,6 +482,13 @@ def _known(searcher, stem: str) -> bool:
     """Say whether any text field of a searcher's index contains this (stemmed) term."""
     reader = searcher.reader()
     return any((field, stem) in reader for field in TEXT_FIELDS)
+
+
+def _spec(concept) -> tuple[list[list[str]], list[list[str]], float]:
+    """Read a concept as (alternatives, related alternatives, weight): a plain list is just alternatives."""
+    if isinstance(concept, list):
+        return concept, [], 1.0
+    return concept.alternatives, getattr(concept, "related", []), getattr(concept, "weight", 1.0)
 
 
 class IndexUnavailable(RuntimeError):

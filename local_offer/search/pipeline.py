@@ -26,6 +26,14 @@ from local_offer.search.understanding import Understood, concepts, understand
 MINIMUM_SHOWN = 5
 #: A text match this far below the best is not shown (no page of loosely related junk).
 RELATIVE_SCORE_FLOOR = 0.12
+#: What a listing's relevance is multiplied by when it does not fit a preference taken from the
+#: words (ages, days, time of year, cost): it moves down, never out.  Unknown days count half.
+#: What a listing's relevance is multiplied by when it says the words a preference came from ("toddlers").
+HINTED = 1.3
+MISFIT = {"age": 0.35, "ages": 0.55, "days": 0.4, "period": 0.7, "free": 0.5, "low": 0.75,
+          "kind": 0.6}
+#: ... and when it has no sessions to say (days, times of year): a little less than fitting.
+UNKNOWN = {"days": 0.45, "period": 0.85}
 FEW_RESULTS = 3
 #: Filter groups read from vocabularies, with the vocabulary each uses.
 VOCABULARY_GROUPS = (("category", "category"), ("need", "need"), ("access", "accessibility"))
@@ -53,8 +61,8 @@ def match_text(service, table: FacetTable, words: list[str], readable: bool = Tr
 
     When there is no index to read (``readable`` False), nothing matches the words.
     """
-    found = concepts(words, service.synonyms())
-    matches = (service.engine.match([concept.alternatives for concept in found]) if readable
+    found = concepts(words, service.synonyms(), service.related_terms())
+    matches = (service.engine.match(found) if readable
                else TextMatches({}, [], []))
     if matches.listings:
         best = max(matches.listings.values())
@@ -145,6 +153,30 @@ def count_options(table: FacetTable, base: np.ndarray, groups: dict[str, np.ndar
     return counts
 
 
+def preferences(table: FacetTable, understood: Understood) -> np.ndarray | None:
+    """Return each listing's fit to what the words prefer (1 fits; less moves it down), or None."""
+    if not (understood.ages or understood.days or understood.period or understood.cost or understood.kind):
+        return None
+    fit = np.ones(table.size)
+    if understood.ages:
+        youngest, oldest = understood.ages
+        overlaps = (table.min_age <= oldest) & (table.max_age >= youngest)
+        fit *= np.where(overlaps, 1.0, MISFIT["age" if understood.age is not None else "ages"])
+    if understood.days:
+        runs = _any_of(table, (table.groups["day"][day] for day in understood.days if day in table.groups["day"]))
+        unknown = ~_any_of(table, table.groups["day"].values())
+        fit *= np.where(runs, 1.0, np.where(unknown, UNKNOWN["days"], MISFIT["days"]))
+    if understood.period and understood.period in table.groups["period"]:
+        runs = table.groups["period"][understood.period]
+        unknown = ~_any_of(table, table.groups["period"].values())
+        fit *= np.where(runs, 1.0, np.where(unknown, UNKNOWN["period"], MISFIT["period"]))
+    if understood.cost:
+        fit *= np.where(table.free, 1.0, MISFIT[understood.cost])
+    if understood.kind and understood.kind in table.groups["kind"]:
+        fit *= np.where(table.groups["kind"][understood.kind], 1.0, MISFIT["kind"])
+    return fit
+
+
 def choose_sort(request: SearchRequest, words: list[str], place: Place | None) -> str:
     """Sort as asked when it makes sense; else by relevance with words, distance with a place, else checked."""
     sort = request.sort if request.sort in SORTS else ("relevance" if words else "distance" if place else "checked")
@@ -187,12 +219,14 @@ def order_rows(rows: np.ndarray, sort: str, scores, distances, table: FacetTable
         return rows
     if sort == "relevance" and scores is not None:
         key = -scores[rows]
+        near = np.zeros(rows.size)
         if distances is not None:
             # Near the place, a close match beats a somewhat better one ten miles away
             # (relevance halves at 10 miles); services with no venue are not penalised.
             near = np.where(np.isfinite(distances[rows]), np.minimum(distances[rows], 60.0), 0.0)
             key = key / (1.0 + near / 10.0)
-        return rows[np.argsort(key, kind="stable")]
+        # Equal relevance: nearer first, then the most recently checked.
+        return rows[np.lexsort((-table.assured[rows], near, np.round(key, 9)))]
     if sort == "distance" and distances is not None:
         return rows[np.argsort(distances[rows], kind="stable")]
     return rows[np.argsort(-table.assured[rows], kind="stable")]
@@ -230,14 +264,25 @@ def answer(service, request: SearchRequest, readable: bool = True) -> SearchResu
     started = time.perf_counter()
     table = service.table()
     understood, place, place_error = read_request(request, sources)
-    age = request.age if request.age is not None else understood.age
-    days = list(request.days) or ([understood.day] if understood.day else [])
+    # Only what the parent picked filters; what we read in their words is a preference.
+    age = request.age
+    days = list(request.days)
     timings["understand"] = time.perf_counter() - started
 
     words = understood.words
     if readable:
         service.warm_if_new()
     text_mask, scores, matches = match_text(service, table, words, readable) if words else (None, None, None)
+    fit = preferences(table, understood)
+    if fit is not None and understood.hints and readable:
+        hinted = service.engine.match([[[word] for word in understood.hints]])
+        fit = fit * np.where(table.mask_of_ids(hinted.listings), HINTED, 1.0)
+    if fit is not None:
+        # Preferences weigh against text relevance on a gentler scale (square root of the share of the
+        # best score): a listing strongly about ADHD but not on Saturdays does not outrank an ADHD-friendly
+        # Saturday club.
+        best = scores.max() if scores is not None and scores.size else 0.0
+        scores = fit if scores is None else (np.sqrt(scores / best) if best > 0 else scores) * fit
     timings["text"] = time.perf_counter() - started
 
     groups = filter_masks(table, request, age, days, sources)
@@ -253,7 +298,7 @@ def answer(service, request: SearchRequest, readable: bool = True) -> SearchResu
     timings["filters"] = time.perf_counter() - started
 
     distances = table.nearest_miles(place.latitude, place.longitude) if place else None
-    sort = choose_sort(request, words, place)
+    sort = choose_sort(request, words or ([""] if fit is not None else []), place)
     rows = np.flatnonzero(combined)
     within_radius = wider_radius = None
     beyond: set[int] = set()
@@ -265,7 +310,7 @@ def answer(service, request: SearchRequest, readable: bool = True) -> SearchResu
     if request.ids_only:
         return SearchResults(
             request=request, hits=[], total=total, page=1, pages=1, sort=sort, words=words, place=place,
-            place_error=place_error, age_from_text=None, day_from_text=None, counts={},
+            place_error=place_error, guesses=understood.guesses, counts={},
             information_pages=[], suggestion=None, relaxed=relaxed,
             within_radius=within_radius, wider_radius=None, timings=timings,
             ids=[table.ids[r] for r in rows])
@@ -285,7 +330,6 @@ def answer(service, request: SearchRequest, readable: bool = True) -> SearchResu
     return SearchResults(
         request=request, hits=hits, total=total, page=request.page, pages=pages, sort=sort,
         words=words, place=place, place_error=place_error,
-        age_from_text=understood.age if request.age is None else None,
-        day_from_text=understood.day if not request.days else None, counts=counts,
+        guesses=understood.guesses, counts=counts,
         information_pages=matches.pages[:3] if matches else [], suggestion=suggestion,
         relaxed=relaxed, within_radius=within_radius, wider_radius=wider_radius, timings=timings)

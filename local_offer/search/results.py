@@ -66,8 +66,8 @@ class SearchResults:
     words: list[str]
     place: Place | None
     place_error: str | None
-    age_from_text: int | None
-    day_from_text: str | None
+    #: What the search took from the words (place, ages, days, time of year, cost), to show as tags.
+    guesses: list
     counts: dict[str, dict[str, int]]
     information_pages: list[tuple[str, str]]
     suggestion: str | None

@@ -70,6 +70,8 @@ class SearchService:
         self._retry_checked = float("-inf")
         self._synonyms: list[list[str]] | None = None
         self._synonyms_stamp = None
+        self._related: list[tuple[list[str], list[str]]] | None = None
+        self._related_stamp = None
         self._warmed_for = None
         self._cards_for_generation: str | None = None
         self._warmer: threading.Thread | None = None
@@ -127,6 +129,16 @@ class SearchService:
             self._synonyms = self.sources.synonym_groups()
             self._synonyms_stamp = stamp
         return self._synonyms
+
+    def related_terms(self) -> list[tuple[list[str], list[str]]]:
+        """Return the related-terms list (what families say, what to look for), reloaded when changed."""
+        if not hasattr(self.sources, "related_terms"):
+            return []
+        stamp = self.sources.related_stamp()
+        if self._related is None or stamp != self._related_stamp:
+            self._related = self.sources.related_terms()
+            self._related_stamp = stamp
+        return self._related
 
     # --- warming -------------------------------------------------------------------
 

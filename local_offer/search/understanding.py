@@ -1,19 +1,29 @@
-"""Read what a parent typed: the place, age and day hidden in their words, and what they want.
+"""Read what a parent typed: the place, age, day and cost hidden in their words, and what they want.
 
-"something for my daughter who has adhd on saturdays" becomes words ``adhd``,
-day ``SA``; "swimming near Stone" becomes words ``swimming``, place ``Stone``;
-"holiday club for my 9 year old" becomes ``holiday club``, age 9.  Phrasing
-that says nothing about the service ("my son", "help with", "looking for")
-is dropped so it cannot push the right listings down.
+"something for my daughter who has adhd on saturdays" becomes words ``adhd``
+and a preference for Saturdays; "swimming near Stone" becomes words
+``swimming``, place ``Stone``; "music for my baby" becomes ``music`` and a
+preference for ages 0 to 1.  Phrasing that says nothing about the service
+("my son", "help with", "looking for") is dropped so it cannot push the right
+listings down.
+
+Ages, days, times of year and cost taken from the words are *preferences*:
+they raise the listings that fit and lower the rest, never hide them (only
+what a parent picks in the filters is a filter).  Each is a ``Guess`` that
+remembers the words it came from, so the page can show it and offer to
+remove it.
 
 Synonym groups ("ASD, autism, autistic, ASC") come from the database; each
 concept the parent wrote is expanded to every way of saying it, and the
-search engine matches any of them.  Nothing here knows about Whoosh.
+search engine matches any of them.  Related terms ("being bullied" ->
+anti-bullying, confidence...) are weaker alternatives of the phrase they
+belong to.  Nothing here knows about Whoosh.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 #: Words that describe the family, not the service.  Matched as whole phrases, longest first.
@@ -26,7 +36,7 @@ FILLER_PHRASES = [
     "my child with", "who has", "that has", "who have", "who is", "with a", "with an",
     "my son", "my daughter", "my child", "my kid", "my kids", "my children", "my boy", "my girl",
     "our son", "our daughter", "our child", "for kids", "for children", "for a child", "for a",
-    "local", "nearby", "close to me", "near me", "around here", "please", "good", "best",
+    "close to me", "near me", "around here", "please", "good", "best",
 ]
 #: Single words that carry no meaning for a search.
 STOPWORDS = {
@@ -34,32 +44,156 @@ STOPWORDS = {
     "any", "some", "my", "our", "me", "i", "we", "who", "has", "have", "that", "this", "there",
     "what", "where", "which", "can", "do", "does", "get", "find", "or", "it", "be", "son",
     "daughter", "child", "children", "kid", "kids", "year", "years", "old", "aged", "age",
-    "boy", "girl", "teenager", "teen", "please", "thanks", "something", "anything", "help",
+    "boy", "girl", "please", "thanks", "something", "anything", "help",
     "support", "services", "service", "activities", "activity", "things", "near", "around",
+    "about", "he", "she", "his", "her", "him", "they", "them", "their", "us", "am", "was", "been",
+    "would", "could", "should", "will", "just", "really", "very", "so", "from", "into", "up",
+    "out", "if", "how", "when", "want", "need", "like", "someone", "somewhere", "anyone",
+    "local", "nearby", "locally", "area", "stuff",
 }
+#: Words that say what shape a service takes, not what it is about: they count for little
+#: and never exclude a listing that matches what the parent needs.
+INCIDENTAL = {
+    "club", "clubs", "group", "groups", "class", "classes", "lesson", "lessons", "session",
+    "sessions", "course", "courses", "centre", "center", "programme", "program", "fun", "place",
+    "places", "go", "do", "day", "days", "time", "times", "thing", "ideas", "idea", "info",
+    "information", "advice", "online", "event", "events", "new", "week", "weekly", "meet",
+    "people", "young", "person", "family", "families", "parent", "parents",
+}
+#: How much an incidental word counts, against 1 for any other.
+INCIDENTAL_WEIGHT = 0.3
+
 DAY_WORDS = {
     "monday": "MO", "mondays": "MO", "tuesday": "TU", "tuesdays": "TU", "wednesday": "WE",
     "wednesdays": "WE", "thursday": "TH", "thursdays": "TH", "friday": "FR", "fridays": "FR",
     "saturday": "SA", "saturdays": "SA", "sunday": "SU", "sundays": "SU",
 }
-_AGE = re.compile(r"\b(?:aged?\s+)?(\d{1,2})\s*(?:-|\s)?\s*(?:years?|yrs?|yr)(?:\s*-?\s*old)?\b|\baged?\s+(\d{1,2})\b",
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR")
+
+#: Life-stage words, as soft age ranges (inclusive, in years).
+LIFE_STAGES = {
+    "new born": (0, 1), "newborn": (0, 1), "newborns": (0, 1), "baby": (0, 1), "babies": (0, 1),
+    "infant": (0, 2), "infants": (0, 2), "toddler": (1, 3), "toddlers": (1, 3),
+    "under fives": (0, 4), "under 5s": (0, 4), "under 5": (0, 4), "under five": (0, 4),
+    "pre school": (2, 4), "pre-school": (2, 4), "preschool": (2, 4), "preschooler": (2, 4),
+    "nursery age": (2, 4), "early years": (0, 4),
+    "primary school": (4, 11), "primary age": (4, 11), "primary": (4, 11), "junior school": (7, 11),
+    "secondary school": (11, 16), "secondary age": (11, 16), "secondary": (11, 16),
+    "high school": (11, 16), "teenager": (13, 19), "teenagers": (13, 19), "teen": (13, 19),
+    "teens": (13, 19), "teenage": (13, 19), "adolescent": (13, 19), "adolescents": (13, 19),
+    "sixth form": (16, 19), "post 16": (16, 25), "post-16": (16, 25), "young adult": (16, 25),
+    "young adults": (16, 25), "adult": (18, 25), "adults": (18, 25), "over 18s": (18, 25),
+    "over 16s": (16, 25),
+}
+#: Life stages that also name a setting families look for ("pre-school for my son"): kept in the words too.
+SETTINGS = {"pre school", "pre-school", "preschool", "primary school", "secondary school", "high school",
+            "junior school", "sixth form", "nursery age"}
+#: Words that ask for something to do (an activity, not a support service or a school), preferred.
+ACTIVITY_WORDS = ("things to do", "stuff to do", "something to do", "activities", "activity", "days out",
+                  "day out", "hobbies", "hobby", "fun")
+#: Times of the week or year, as soft preferences: (days, period).
+WHEN_PHRASES = {
+    "at the weekend": ({"SA", "SU"}, None), "at weekends": ({"SA", "SU"}, None),
+    "weekends": ({"SA", "SU"}, None), "weekend": ({"SA", "SU"}, None),
+    "after school": (set(WEEKDAYS), "term_time"), "after-school": (set(WEEKDAYS), "term_time"),
+    "in the school holidays": (set(), "school_holidays"), "school holidays": (set(), "school_holidays"),
+    "in the holidays": (set(), "school_holidays"), "summer holidays": (set(), "school_holidays"),
+    "easter holidays": (set(), "school_holidays"), "christmas holidays": (set(), "school_holidays"),
+    "half term": (set(), "school_holidays"), "half-term": (set(), "school_holidays"),
+    "holidays": (set(), "school_holidays"), "term time": (set(), "term_time"),
+}
+#: Cost words, as soft preferences: "free" (free listings first) or "low" (free ones first, gently).
+COST_PHRASES = {
+    "free of charge": "free", "no cost": "free", "for free": "free", "free": "free",
+    "low cost": "low", "low-cost": "low", "cheap": "low", "cheaper": "low", "affordable": "low",
+    "inexpensive": "low", "not expensive": "low", "on a budget": "low", "budget": "low",
+}
+
+
+def _phrases(table) -> str:
+    """A regex alternation of a table's phrases, longest first, spaces matching any gap."""
+    return "|".join(re.escape(p).replace(r"\ ", r"[\s-]+").replace(r"\-", r"[\s-]*")
+                    for p in sorted(table, key=len, reverse=True))
+
+
+_AGE = re.compile(r"\b(?:for\s+)?(?:a\s+|an\s+|my\s+|our\s+)?(?:aged?\s+)?(\d{1,2})\s*(?:-|\s)?\s*(?:years?|yrs?|yr)(?:\s*-?\s*olds?)?\b|\baged?\s+(\d{1,2})\b",
                   re.IGNORECASE)
 _DAY = re.compile(r"\b(?:on\s+|every\s+)?(" + "|".join(DAY_WORDS) + r")\b", re.IGNORECASE)
+_LIFE = re.compile(r"\b(?:for\s+|with\s+)?(?:a\s+|an\s+|my\s+|our\s+)?(" + _phrases(LIFE_STAGES) + r")\b",
+                   re.IGNORECASE)
+# "holiday club" and "holiday scheme" are a kind of service (synonyms), not a time of year.
+_WHEN = re.compile(r"\b(?:on\s+|for\s+|during\s+|over\s+)?(" + _phrases(WHEN_PHRASES)
+                   + r")\b(?!\s+(?:club|clubs|scheme|schemes|play|care|activit))", re.IGNORECASE)
+_ACTIVITY = re.compile(r"\b(" + _phrases(ACTIVITY_WORDS) + r")\b", re.IGNORECASE)
+_COST = re.compile(r"\b(" + _phrases(COST_PHRASES) + r")\b", re.IGNORECASE)
 _PLACE_MARKER = re.compile(r"\b(?:near|in|around|at|close to|nearby)\s+(.+)$", re.IGNORECASE)
 _POSTCODE_IN_TEXT = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?\s*[0-9][A-Z]{2})\b", re.IGNORECASE)
 _NOT_WORDS = re.compile(r"\S+@\S+|\+?\d[\d\s()-]{6,}\d")
-_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+#: A word in any script (letters and digits), with an apostrophe inside ("don't").
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+#: Letters NFKD does not take apart: fold them by hand (ł to l, ß to ss).
+_FOLD = str.maketrans({"ł": "l", "Ł": "l", "ß": "ss", "ẞ": "ss", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o",
+                       "œ": "oe", "Œ": "oe", "đ": "d", "Đ": "d", "ð": "d", "þ": "th", "ı": "i", "ħ": "h"})
+
+
+def fold(text: str) -> str:
+    """Lower-case text and fold accents for matching: "Zajęcia" -> "zajecia", "Łódź" -> "lodz", "ß" -> "ss"."""
+    decomposed = unicodedata.normalize("NFKD", (text or "").translate(_FOLD))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().translate(_FOLD)
+
+
+def words_of(text: str) -> list[str]:
+    """Split text into folded words, dropping a possessive "'s" ("daughter's" -> "daughter")."""
+    found = []
+    for word in _WORD.findall(fold(text).replace("’", "'")):
+        if word.endswith("'s"):
+            word = word[:-2]
+        found.append(word)
+    return found
+
+
+@dataclass
+class Guess:
+    """Something the search took from the parent's words, shown so they can remove it."""
+
+    #: "place", "age", "day", "when" or "cost".
+    kind: str
+    #: The words it came from, as typed ("near Leek", "8 year old", "cheap").
+    phrase: str
+    #: The place text; the (youngest, oldest) ages; the day codes; (day codes, period); "free" or "low".
+    value: object
 
 
 @dataclass
 class Understood:
     """What we took from the parent's words."""
 
-    #: The words left that describe the service, lower case, in order.
+    #: The words left that describe the service, folded, in order.
     words: list[str] = field(default_factory=list)
     place: str | None = None
+    #: An age the parent typed ("my 8 year old").
     age: int | None = None
+    #: The ages the words suggest (from an age or a life stage), preferred, not required.
+    ages: tuple[int, int] | None = None
+    #: A day the parent typed (the first), preferred.
     day: str | None = None
+    #: Days preferred (a day, or Saturday and Sunday for "weekend").
+    days: set[str] = field(default_factory=set)
+    #: "term_time" or "school_holidays", preferred.
+    period: str | None = None
+    #: "free" or "low", preferred.
+    cost: str | None = None
+    #: "activity" when the words ask for something to do, preferred.
+    kind: str | None = None
+    guesses: list[Guess] = field(default_factory=list)
+
+    @property
+    def hints(self) -> list[str]:
+        """The words the preferences came from ("toddlers", "weekend", "free"): a listing that says them gains a little."""
+        said = [words_of(guess.phrase) for guess in self.guesses if guess.kind in ("age", "when", "cost", "day")
+                and not (guess.kind == "age" and fold(guess.phrase).replace("-", " ") in SETTINGS)]
+        return [word for words in said for word in words if word not in STOPWORDS and not word.isdigit()
+                and word not in ("olds", "yr", "yrs")]
 
     @property
     def text(self) -> str:
@@ -68,7 +202,7 @@ class Understood:
 
 
 def understand(text: str, is_place=None) -> Understood:
-    """Pull a place, an age and a day out of free text, and keep the words that matter.
+    """Pull a place, an age, days, a time of year and a cost out of free text, and keep the words that matter.
 
     ``is_place(candidate)`` says whether a phrase after "near"/"in" is a known
     place; without it, such phrases are left in the words.
@@ -78,22 +212,65 @@ def understand(text: str, is_place=None) -> Understood:
     working = " " + _NOT_WORDS.sub(" ", (text or "").strip()) + " "
     if match := _POSTCODE_IN_TEXT.search(working):
         result.place = match.group(1).upper()
+        result.guesses.append(Guess("place", match.group(0).strip(), result.place))
         working = working.replace(match.group(0), " ")
+    working = _take_age(working, result)
+    while match := _DAY.search(working):
+        code = DAY_WORDS[match.group(1).lower()]
+        result.day = result.day or code
+        result.days.add(code)
+        result.guesses.append(Guess("day", match.group(0).strip(), {code}))
+        working = working[: match.start()] + " " + working[match.end():]
+    if match := _WHEN.search(working):
+        days, period = WHEN_PHRASES[_key(match.group(1), WHEN_PHRASES)]
+        result.days |= days
+        result.period = period
+        result.guesses.append(Guess("when", match.group(0).strip(), (set(days), period)))
+        working = working[: match.start()] + " " + working[match.end():]
+    if match := _COST.search(working):
+        result.cost = COST_PHRASES[_key(match.group(1), COST_PHRASES)]
+        result.guesses.append(Guess("cost", match.group(0).strip(), result.cost))
+        working = working[: match.start()] + " " + working[match.end():]
+    if match := _ACTIVITY.search(working):
+        result.kind = "activity"
+        result.guesses.append(Guess("kind", match.group(0).strip(), "activity"))
+    if result.place is None and is_place is not None:
+        working = _take_place(working, result, is_place)
+    lowered = " " + " ".join(words_of(working)) + " "
+    for phrase in sorted(FILLER_PHRASES, key=len, reverse=True):
+        lowered = lowered.replace(f" {' '.join(words_of(phrase))} ", " ")
+    result.words = [word for word in lowered.split() if word not in STOPWORDS]
+    return result
+
+
+def _key(said: str, table: dict) -> str:
+    """Find the table's key for a phrase as typed ("Low-Cost" -> "low-cost" or "low cost")."""
+    lowered = said.lower()
+    if lowered in table:
+        return lowered
+    spaced = re.sub(r"[\s-]+", " ", lowered)
+    if spaced in table:
+        return spaced
+    return next(key for key in table if re.sub(r"[\s-]+", "", key) == re.sub(r"[\s-]+", "", lowered))
+
+
+def _take_age(working: str, result: Understood) -> str:
+    """Take "my 8 year old" or a life stage ("teenager", "baby") out of the words as preferred ages."""
     if match := _AGE.search(working):
         value = int(match.group(1) or match.group(2))
         if 0 <= value <= 25:
             result.age = value
-            working = working[: match.start()] + " " + working[match.end():]
-    if match := _DAY.search(working):
-        result.day = DAY_WORDS[match.group(1).lower()]
-        working = working[: match.start()] + " " + working[match.end():]
-    if result.place is None and is_place is not None:
-        working = _take_place(working, result, is_place)
-    lowered = " " + re.sub(r"\s+", " ", working.lower()) + " "
-    for phrase in sorted(FILLER_PHRASES, key=len, reverse=True):
-        lowered = lowered.replace(f" {phrase} ", " ")
-    result.words = [word for word in _WORD.findall(lowered) if word not in STOPWORDS]
-    return result
+            result.ages = (value, value)
+            result.guesses.append(Guess("age", match.group(0).strip(), result.ages))
+            return working[: match.start()] + " " + working[match.end():]
+    if match := _LIFE.search(working):
+        stage = _key(match.group(1), LIFE_STAGES)
+        result.ages = LIFE_STAGES[stage]
+        result.guesses.append(Guess("age", match.group(0).strip(), result.ages))
+        if stage in SETTINGS:
+            return working
+        return working[: match.start()] + " " + working[match.end():]
+    return working
 
 
 def _take_place(working: str, result: Understood, is_place) -> str:
@@ -106,7 +283,9 @@ def _take_place(working: str, result: Understood, is_place) -> str:
             candidate = " ".join(words[:length])
             if is_place(candidate):
                 result.place = candidate
-                before = working.strip()[: match.start()]
+                stripped = working.strip()
+                result.guesses.append(Guess("place", stripped[match.start(): match.start(1)] + candidate, candidate))
+                before = stripped[: match.start()]
                 after = " ".join(words[length:])
                 return f" {before} {after} "
     # A town typed last without a marker: "swimming leek".
@@ -116,8 +295,15 @@ def _take_place(working: str, result: Understood, is_place) -> str:
             candidate = " ".join(words[-length:])
             if is_place(candidate):
                 result.place = candidate
+                result.guesses.append(Guess("place", candidate, candidate))
                 return " " + " ".join(words[:-length]) + " "
     return working
+
+
+def without(text: str, guess: Guess) -> str:
+    """Return what the parent typed without the words a guess came from (to remove the guess)."""
+    pattern = r"[\s,]*".join(re.escape(part) for part in guess.phrase.split())
+    return re.sub(r"\s+", " ", re.sub(pattern, " ", text or "", count=1, flags=re.IGNORECASE)).strip()
 
 
 @dataclass
@@ -126,34 +312,57 @@ class Concept:
 
     said: str
     alternatives: list[list[str]]
+    #: Weaker ways in (from the related-terms list): listings about them help with this.
+    related: list[list[str]] = field(default_factory=list)
+    #: How much the concept counts (incidental words count for little).
+    weight: float = 1.0
 
 
-def concepts(words: list[str], synonym_groups: list[list[str]]) -> list[Concept]:
-    """Group the words into concepts, expanding each through the synonym groups.
+def concepts(words: list[str], synonym_groups: list[list[str]],
+             related_terms: list[tuple[list[str], list[str]]] = ()) -> list[Concept]:
+    """Group the words into concepts, expanding each through the synonym groups and related terms.
 
-    Multi-word synonyms ("short breaks", "speech and language therapy") are
-    matched greedily, longest first, so "holiday club" is one concept.
+    Multi-word synonyms ("short breaks", "speech and language therapy") and
+    everyday phrases ("being bullied") are matched greedily, longest first, so
+    "holiday club" is one concept.
     """
     phrases: dict[tuple[str, ...], list[list[str]]] = {}
     for group in synonym_groups:
-        variants = [[word for word in _WORD.findall(item.lower()) if word not in STOPWORDS]
-                    for item in group]
-        variants = [variant for variant in variants if variant]
+        variants = [variant for variant in (_content_words(item) for item in group) if variant]
         for variant in variants:
             phrases.setdefault(tuple(variant), [])
             for other in variants:
                 if other not in phrases[tuple(variant)]:
                     phrases[tuple(variant)].append(other)
-    longest = max((len(key) for key in phrases), default=1)
+    related: dict[tuple[str, ...], list[list[str]]] = {}
+    for said, terms in related_terms:
+        wanted = [variant for variant in (_content_words(term) for term in terms) if variant]
+        for phrase in said:
+            key = tuple(_content_words(phrase))
+            if key:
+                related.setdefault(key, [])
+                related[key] += [w for w in wanted if w not in related[key]]
+    longest = max((len(key) for key in [*phrases, *related]), default=1)
     found, index = [], 0
     while index < len(words):
         for length in range(min(longest, len(words) - index), 0, -1):
             key = tuple(words[index: index + length])
-            if key in phrases:
-                found.append(Concept(" ".join(key), phrases[key]))
+            if key in phrases or key in related:
+                alternatives = phrases.get(key) or [list(key)]
+                more = [w for w in related.get(key, []) if w not in alternatives]
+                for variant in alternatives:  # "being bullied" said as a synonym's other words too
+                    more += [w for w in related.get(tuple(variant), []) if w not in alternatives and w not in more]
+                found.append(Concept(" ".join(key), alternatives, more))
                 index += length
                 break
         else:
-            found.append(Concept(words[index], [[words[index]]]))
+            word = words[index]
+            found.append(Concept(word, [[word]], related.get((word,), []),
+                                 INCIDENTAL_WEIGHT if word in INCIDENTAL else 1.0))
             index += 1
     return found
+
+
+def _content_words(text: str) -> list[str]:
+    """The words of a synonym or related term that count (folded, stop words out)."""
+    return [word for word in words_of(text) if word not in STOPWORDS]

@@ -1,0 +1,127 @@
+"""Reading families' words (issue 14): preferences not filters, any script, ranked not required, tags to remove."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from local_offer.search import SearchRequest, get_service
+from local_offer.search.ranking import ConceptMatches, combine, needed
+from local_offer.search.understanding import concepts, fold, understand, without, words_of
+from tests.support import text_of
+
+
+@pytest.mark.parametrize("typed, folded", [
+    ("Zajęcia", "zajecia"), ("Łódź", "lodz"), ("Straße", "strasse"), ("café", "cafe"), ("Ærø", "aero"),
+    ("ИГРЫ", "игры"), ("ملعب", "ملعب"),
+])
+def test_folding_keeps_every_script_and_folds_accents(typed, folded):
+    """Words in any script are kept; accents fold, and so do ł and ß, which NFKD alone misses."""
+    assert fold(typed) == folded
+
+
+def test_words_keep_non_ascii_letters_and_drop_possessives_and_emoji():
+    """"zajęcia" stays one word (it was "zaj cia"); "daughter's" is "daughter"; emoji are not words."""
+    assert words_of("zajęcia dla dzieci 🙂 my daughter's") == ["zajecia", "dla", "dzieci", "my", "daughter"]
+
+
+@pytest.mark.parametrize("typed, ages", [
+    ("music for my baby", (0, 1)), ("toddler group", (1, 3)), ("pre-school music", (2, 4)),
+    ("primary school drama", (4, 11)), ("secondary school mentoring", (11, 16)),
+    ("things to do for a teenager", (13, 19)), ("young adults college", (16, 25)),
+    ("drama for my 8 year old", (8, 8)), ("swimming for 12-year-olds", (12, 12)),
+])
+def test_life_stages_and_ages_become_preferred_ages(typed, ages):
+    """Life-stage words and ages become a soft age range, shown as a guess and out of the words."""
+    read = understand(typed)
+    assert read.ages == ages
+    assert [guess.kind for guess in read.guesses if guess.kind == "age"] == ["age"]
+    assert not set(read.words) & {"baby", "toddler", "teenager", "8", "12", "year", "old"}
+
+
+def test_times_and_costs_become_preferences_but_holiday_club_stays_a_service():
+    """"weekend", "after school", "holidays", "cheap" are preferences; "holiday club" is what is wanted."""
+    read = understand("cheap craft at the weekend")
+    assert read.words == ["craft"] and read.days == {"SA", "SU"} and read.cost == "low"
+    assert understand("after school club").words == ["after", "school", "club"]
+    assert understand("swimming after school").period == "term_time"
+    assert understand("in the holidays").period == "school_holidays"
+    assert understand("holiday club").words == ["holiday", "club"] and understand("holiday club").period is None
+    assert understand("free swimming").cost == "free"
+
+
+def test_removing_a_guess_removes_only_its_words():
+    """Each tag's link searches again without the words it came from."""
+    typed = "drama for my 8 year old on Saturdays"
+    read = understand(typed)
+    age, day = read.guesses
+    assert without(typed, age) == "drama on Saturdays"
+    assert without(typed, day) == "drama for my 8 year old"
+
+
+def test_related_terms_are_weaker_ways_in_to_the_phrase_families_use():
+    """An everyday phrase keeps its words and gains the related terms as its own concept's alternatives."""
+    found = concepts(understand("my son is being bullied").words, [["anxiety", "worry"]],
+                     [(["being bullied", "bullied"], ["anti-bullying", "confidence"])])
+    assert [c.said for c in found] == ["being bullied"]
+    assert found[0].related == [["anti", "bullying"], ["confidence"]]
+
+
+def _concept(docnums, scores, weight=1.0):
+    return ConceptMatches(np.array(docnums, dtype=np.int64), np.array(scores, dtype=float), weight)
+
+
+def test_every_concept_contributes_and_none_is_required():
+    """A listing with the core need but not an incidental word still ranks, below one with both."""
+    climbing = _concept([1, 2], [5.0, 4.0])
+    kids = _concept([2, 3, 4, 5, 6], [1.0] * 5, weight=0.3)
+    ranked = combine([climbing, kids], documents=100)
+    order = ranked.docnums[np.argsort(-ranked.scores)].tolist()
+    assert order[:2] == [2, 1]
+    assert 3 not in order, "matching only the incidental word is not enough"
+
+
+def test_a_rare_unknown_word_keeps_a_common_word_from_answering_alone():
+    """"wheelchair repairs" with no listing about repairs: listings that only say wheelchair are not shown."""
+    wheelchair = _concept(list(range(40)), [1.0] * 40)
+    repairs = _concept([], [])
+    assert combine([wheelchair, repairs], documents=100).docnums.size == 0
+    climbing = _concept([7], [6.0])
+    assert combine([climbing, repairs], documents=100).docnums.tolist() == [7]
+
+
+def test_minimum_should_match_adapts_to_the_number_of_concepts():
+    assert [needed(n) for n in range(1, 8)] == [1, 1, 2, 2, 3, 3, 4]
+
+
+def test_incidental_words_never_empty_the_results(directory):
+    """"climbing wall for kids" finds the climbing listings though none says "wall"."""
+    results = get_service().search(SearchRequest(text="climbing wall for kids"))
+    assert results.total >= 2
+    assert all("climb" in hit.listing.name.lower() for hit in results.hits[:2])
+
+
+def test_a_preference_reorders_without_hiding(directory):
+    """"free autism" moves free listings up and still shows the others."""
+    free = get_service().search(SearchRequest(text="free autism", per_page=100))
+    plain = get_service().search(SearchRequest(text="autism", per_page=100))
+    assert free.total == plain.total
+    first_paid = lambda results: [hit.listing.is_free for hit in results.hits].index(False)
+    assert first_paid(free) > first_paid(plain)
+    assert not all(hit.listing.is_free for hit in free.hits)
+
+
+def test_guesses_show_as_removable_tags_on_the_page(directory):
+    """What the search read from the words is shown, and each tag links to the search without it."""
+    page = directory.test_client().get("/search?q=drama+for+my+8+year+old+at+the+weekend")
+    text = text_of(page)
+    assert "Taken from your words" in text and "Age 8" in text and "Weekends" in text
+    html = page.get_data(as_text=True)
+    assert "q=drama+at+the+weekend" in html and "q=drama+for+my+8+year+old" in html
+
+
+@pytest.mark.parametrize("typed", ["zajęcia", "🙂🙂", "ИГРЫ для детей", "AND OR NOT (", "a" * 150, "ßßß ł"])
+def test_any_script_or_symbol_gives_a_page(directory, typed):
+    page = directory.test_client().get("/search", query_string={"q": typed})
+    assert page.status_code == 200
+    assert "zaj cia" not in text_of(page)
