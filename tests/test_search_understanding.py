@@ -125,3 +125,13 @@ def test_any_script_or_symbol_gives_a_page(directory, typed):
     page = directory.test_client().get("/search", query_string={"q": typed})
     assert page.status_code == 200
     assert "zaj cia" not in text_of(page)
+
+
+def test_a_word_that_is_also_a_distant_town_is_not_taken_as_a_place(directory):
+    """"struggles with reading" is about reading, not Reading 100 miles away; "swimming leek" is Leek."""
+    reading = get_service().search(SearchRequest(text="my 8 year old struggles with reading"))
+    assert reading.place is None and "reading" in reading.words
+    leek = get_service().search(SearchRequest(text="swimming leek"))
+    assert leek.place is not None and leek.place.label == "Leek"
+    explicit = get_service().search(SearchRequest(text="swimming in Reading"))
+    assert explicit.place is not None

@@ -35,18 +35,28 @@ MISFIT = {"age": 0.35, "ages": 0.55, "days": 0.4, "period": 0.7, "free": 0.5, "l
 #: ... and when it has no sessions to say (days, times of year): a little less than fitting.
 UNKNOWN = {"days": 0.45, "period": 0.85}
 FEW_RESULTS = 3
+#: A town typed last without "in" or "near" is read as a place only with a listing this close to it.
+LOCAL_MILES = 25.0
 #: Filter groups read from vocabularies, with the vocabulary each uses.
 VOCABULARY_GROUPS = (("category", "category"), ("need", "need"), ("access", "accessibility"))
 
 
-def read_request(request: SearchRequest, sources: SearchSources) -> tuple[Understood, Place | None, str | None]:
+def read_request(request: SearchRequest, sources: SearchSources,
+                 table: FacetTable | None = None) -> tuple[Understood, Place | None, str | None]:
     """Read the parent's words (place, age, day, words) and find the place they mean."""
-    is_place = None
+    is_place = is_local_place = None
     if not request.where and not request.near:
         def is_place(text: str) -> bool:
             """Say whether text names a place or postcode the gazetteer knows."""
             return sources.find_place(text)[0] is not None
-    understood = understand(request.text, is_place=is_place)
+
+        def is_local_place(text: str) -> bool:
+            """Say whether text names a known place with a listing within LOCAL_MILES of it."""
+            place = sources.find_place(text)[0]
+            if place is None or table is None or table.size == 0:
+                return place is not None
+            return bool(np.nanmin(table.nearest_miles(place.latitude, place.longitude)) <= LOCAL_MILES)
+    understood = understand(request.text, is_place=is_place, is_local_place=is_local_place)
     if request.near:
         return understood, Place(request.near[0], request.near[1], "your location", "location"), None
     where = request.where or understood.place or ""
@@ -263,7 +273,7 @@ def answer(service, request: SearchRequest, readable: bool = True) -> SearchResu
     timings: dict[str, float] = {}
     started = time.perf_counter()
     table = service.table()
-    understood, place, place_error = read_request(request, sources)
+    understood, place, place_error = read_request(request, sources, table)
     # Only what the parent picked filters; what we read in their words is a preference.
     age = request.age
     days = list(request.days)

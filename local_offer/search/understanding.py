@@ -201,11 +201,13 @@ class Understood:
         return " ".join(self.words)
 
 
-def understand(text: str, is_place=None) -> Understood:
+def understand(text: str, is_place=None, is_local_place=None) -> Understood:
     """Pull a place, an age, days, a time of year and a cost out of free text, and keep the words that matter.
 
     ``is_place(candidate)`` says whether a phrase after "near"/"in" is a known
-    place; without it, such phrases are left in the words.
+    place; without it, such phrases are left in the words.  A town typed last
+    without "in" or "near" must pass ``is_local_place`` (when given) as well:
+    "struggles with reading" is not a search near Reading, 100 miles away.
     """
     result = Understood()
     # Email addresses and phone numbers say nothing about the service wanted.
@@ -235,7 +237,7 @@ def understand(text: str, is_place=None) -> Understood:
         result.kind = "activity"
         result.guesses.append(Guess("kind", match.group(0).strip(), "activity"))
     if result.place is None and is_place is not None:
-        working = _take_place(working, result, is_place)
+        working = _take_place(working, result, is_place, is_local_place or is_place)
     lowered = " " + " ".join(words_of(working)) + " "
     for phrase in sorted(FILLER_PHRASES, key=len, reverse=True):
         lowered = lowered.replace(f" {' '.join(words_of(phrase))} ", " ")
@@ -273,7 +275,7 @@ def _take_age(working: str, result: Understood) -> str:
     return working
 
 
-def _take_place(working: str, result: Understood, is_place) -> str:
+def _take_place(working: str, result: Understood, is_place, is_local_place) -> str:
     """Find "near Stone" / "in Leek" (or a trailing town) and move it into result.place."""
     match = _PLACE_MARKER.search(working.strip())
     if match:
@@ -293,7 +295,7 @@ def _take_place(working: str, result: Understood, is_place) -> str:
     for length in (3, 2, 1):
         if len(words) > length:
             candidate = " ".join(words[-length:])
-            if is_place(candidate):
+            if is_local_place(candidate):
                 result.place = candidate
                 result.guesses.append(Guess("place", candidate, candidate))
                 return " " + " ".join(words[:-length]) + " "
