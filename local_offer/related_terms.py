@@ -69,6 +69,20 @@ def problems(phrases: list[str], terms: list[str]) -> dict[str, str]:
     return found
 
 
+def check(phrases: list[str], terms: list[str], entry: RelatedTerms | None = None) -> dict[str, str]:
+    """Return what stops an entry being saved, by field: ``problems``, and a phrase another entry already has."""
+    found = problems(phrases, terms)
+    if "phrases" not in found:
+        wanted = {phrase.casefold(): phrase for phrase in phrases}
+        for other in all_entries():
+            repeated = next((wanted[p.casefold()] for p in other.phrases if p.casefold() in wanted), None)
+            if other is not entry and repeated is not None:
+                found["phrases"] = _("“%(phrase)s” is already in another entry (%(entry)s): change that one, "
+                                     "or take it out here", phrase=repeated, entry=", ".join(other.phrases)[:80])
+                break
+    return found
+
+
 def all_entries() -> list[RelatedTerms]:
     """Return every entry, the most recently changed first."""
     return list(db.session.execute(
