@@ -293,5 +293,5 @@ def test_the_page_fits_a_narrow_phone(coordinator, client):
     """Entries are a GOV.UK summary list (which stacks on a phone) and nothing sets a fixed width."""
     related.add_entry(["no friends"], ["friendship"], coordinator)
     html = client.get(PAGE).get_data(as_text=True)
-    assert 'class="govuk-summary-list"' in html and 'name="viewport"' in html
+    assert 'class="govuk-summary-list"' in html and "govuk-!-text-break-word" in html and 'name="viewport"' in html
     assert "style=" not in html.split('<main', 1)[1].split("</main>", 1)[0]

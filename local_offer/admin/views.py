@@ -1,4 +1,4 @@
-"""Routes for coordinators (invitations, requests to join, synonyms, related terms, reviews) and administrators (accounts)."""
+"""Routes for coordinators (invitations, join requests, synonyms, related terms, reviews) and administrators (accounts)."""
 
 from __future__ import annotations
 
