@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import timezone
+from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import func, select
 
 from local_offer import related_terms as related
@@ -118,8 +120,6 @@ def test_search_sources_give_every_entry_and_a_stamp_that_moves(app):
 
 def test_the_seed_file_is_sound(app):
     """content/related-terms.yaml loads: 40-60 entries within the limits, one life stage not among them."""
-    from pathlib import Path
-
     report = LoadReport()
     load_related_terms(Path(app.config["CONTENT_PATH"]) / "related-terms.yaml", report)
     db.session.commit()
@@ -128,6 +128,9 @@ def test_the_seed_file_is_sound(app):
     assert {"being bullied", "toilet training", "money worries", "meltdowns", "no friends", "need a break",
             "won't go to school", "late talker"} <= said
     assert "baby" not in said
+    # Everyday words only: a service's own word ("cinema") is a synonym's job, not a phrase's.
+    synonyms = yaml.safe_load((Path(app.config["CONTENT_PATH"]) / "synonyms.yaml").read_text(encoding="utf-8"))
+    assert said & {word.lower() for group in synonyms for word in group} == set()
 
 
 def test_content_load_adds_them_once_and_never_over_a_coordinators_list(small_content, runner):
