@@ -29,6 +29,7 @@ from local_offer.content_loader import (
     build_demo_areas,
     load_demo,
     load_demo_accounts,
+    load_related_terms,
     load_synonyms,
     load_vocabularies,
 )
@@ -71,6 +72,7 @@ def content_load(demo: bool) -> None:
             build_demo_areas(demo_files)
         load_vocabularies(folder / "vocabularies", report)
         load_synonyms(folder / "synonyms.yaml", report)
+        load_related_terms(folder / "related-terms.yaml", report)
         load_priorities(folder / "priorities.yaml", report)
         if demo:
             for demo_file in demo_files:

@@ -25,7 +25,18 @@ from local_offer.extensions import db
 from local_offer.interchange import fields
 from local_offer.interchange.importer import Mapper, organisation_for, run_import
 from local_offer.listings import data as listing_data, limits
-from local_offer.models import Listing, Organisation, Role, SynonymGroup, Term, User, Vocabulary, record_audit
+from local_offer.models import (
+    Listing,
+    Organisation,
+    RelatedTerms,
+    Role,
+    SynonymGroup,
+    Term,
+    User,
+    Vocabulary,
+    record_audit,
+)
+from local_offer.related_terms import distinct_words, problems as related_problems
 from local_offer.sanitise import clean_text
 
 #: Namespace for ids derived from vocabulary codes, so every install agrees on them.
@@ -131,6 +142,45 @@ def load_synonyms(path: Path, report: LoadReport) -> None:
             raise ContentError(f"{path}: each synonym group is a list of two or more words ({group!r})")
         db.session.add(SynonymGroup(terms=[clean_text(term) for term in group]))
         report.count("synonym groups", True)
+
+
+def load_related_terms(path: Path, report: LoadReport) -> None:
+    """Add the related terms from the seed file when there are none yet (coordinators own them after).
+
+    Each entry is ``families_say`` (the ways families say it) and ``look_for`` (the service
+    words that help), cleaned and checked against the limits the coordinators' page keeps.
+    """
+    if not path.is_file():
+        return
+    entries = read_yaml(path) or []
+    if not isinstance(entries, list):
+        raise ContentError(f"{path}: expected a list of entries, each with families_say and look_for")
+    if db.session.execute(select(RelatedTerms.id).limit(1)).first() is not None:
+        report.count("related terms", False)
+        return
+    said: set[str] = set()
+    for entry in entries:
+        phrases, terms = _related_words(entry, "families_say"), _related_words(entry, "look_for")
+        if phrases is None or terms is None or set(entry) != {"families_say", "look_for"}:
+            raise ContentError(f"{path}: each entry has families_say and look_for, both lists of words; "
+                               f"quote words that contain commas ({entry!r})")
+        wrong = related_problems(phrases, terms)
+        if wrong:
+            raise ContentError(f"{path}: {'; '.join(wrong.values())} ({entry!r})")
+        repeated = [phrase for phrase in phrases if phrase.casefold() in said]
+        if repeated:
+            raise ContentError(f"{path}: {repeated[0]!r} is in two entries; keep each phrase in one")
+        said.update(phrase.casefold() for phrase in phrases)
+        db.session.add(RelatedTerms(phrases=phrases, terms=terms))
+        report.count("related terms", True)
+
+
+def _related_words(entry, key: str) -> list[str] | None:
+    """Return an entry's words under ``key``, cleaned and without repeats; None when they are not a list of words."""
+    words = entry.get(key) if isinstance(entry, dict) else None
+    if not isinstance(words, list) or not all(isinstance(word, str) for word in words):
+        return None
+    return distinct_words(words)
 
 
 def build_demo_areas(paths: Iterable[Path]) -> None:

@@ -5,8 +5,9 @@ is the one object that tells it what to index (public listings and information
 pages), each listing's facts for the filters, who may be seen (overdue reviews
 hide listings), where places are (the gazetteer), the outbox of changes
 (``SearchChange`` rows, written by ``models.record_change`` in the same
-transaction as each edit), the synonyms coordinators keep, what families
-searched for lately, and that result cards are rendered ahead after warming.
+transaction as each edit), the synonyms and related terms coordinators keep,
+what families searched for lately, and that result cards are rendered ahead
+after warming.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from local_offer.models import (
     ListingTerm,
     Location,
     PostcodeSector,
+    RelatedTerms,
     Schedule,
     SchedulePeriod,
     SearchChange,
@@ -294,6 +296,16 @@ class DirectorySources:
     def synonym_groups(self) -> list[list[str]]:
         """Return every synonym group."""
         return [list(group.terms) for group in db.session.execute(select(SynonymGroup)).scalars()]
+
+    def related_stamp(self) -> object:
+        """Return the related terms' count and latest change: it moves whenever a coordinator edits them."""
+        return tuple(db.session.execute(select(func.count(RelatedTerms.id), func.max(RelatedTerms.updated_at))).one())
+
+    def related_terms(self) -> list[tuple[list[str], list[str]]]:
+        """Return every related-terms entry as (what families say, the words to look for)."""
+        return [(list(entry.phrases), list(entry.terms))
+                for entry in db.session.execute(select(RelatedTerms).order_by(RelatedTerms.created_at,
+                                                                               RelatedTerms.id)).scalars()]
 
     def popular_searches(self, days: int, limit: int) -> list[str]:
         """Return the words of the commonest searches of the last ``days`` days."""

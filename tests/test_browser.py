@@ -333,3 +333,27 @@ def test_scheduled_jobs_in_a_real_browser(live_site, live_server, browser):
     assert "OSError: disk full" in table and "Succeeded" in table and "Running" in table and "Never run" in table
     assert axe_violations(admin) == []
     admin.context.close()
+
+
+def test_related_terms_page_on_a_phone(live_server, browser):
+    """A coordinator on a 390px phone adds an everyday phrase (errors first): no sideways scrolling, axe passes."""
+    context = browser.new_context(bypass_csp=True, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    browser_sign_in(page, live_server, "coordinator@demo.example.gov.uk")
+    page.goto(f"{live_server}/admin/related-terms")
+    expect(page.get_by_role("heading", name="Everyday words families use")).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter at least one thing families say")
+    assert axe_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways on a phone"
+    page.get_by_label("What families say", exact=True).fill("scared of the dark, night terrors")
+    page.get_by_label("Words search should also look for", exact=True).fill("sleep, anxiety, sleep clinic")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("body")).to_contain_text("scared of the dark, night terrors")  # waits for the next page
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways on a phone"
+    page.get_by_role("link", name="Change scared of the dark, night terrors").click()
+    expect(page.get_by_role("heading", name="Change an entry")).to_be_visible()
+    assert axe_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways on a phone"
+    context.close()

@@ -63,6 +63,22 @@ class SynonymForm(FlaskForm):
     submit = SubmitField(_l("Save"), widget=GovSubmitInput())
 
 
+class RelatedTermsForm(FlaskForm):
+    """What families say, and the words search should also look for."""
+
+    phrases = TextAreaField(_l("What families say"), widget=GovTextArea(), validators=[
+        InputRequired(message=_l("Enter at least one thing families say, separated by commas")),
+        Length(max=4000, message=_l("Enter at most 30 things families say, each up to 100 characters"))],
+        description=_l("The everyday words a parent or young person might type, separated by commas. "
+                       "For example: being bullied, bullied, picked on"))
+    terms = TextAreaField(_l("Words search should also look for"), widget=GovTextArea(), validators=[
+        InputRequired(message=_l("Enter at least one word to look for, separated by commas")),
+        Length(max=4000, message=_l("Enter at most 30 words to look for, each up to 100 characters"))],
+        description=_l("Words services use in their listings for help with it, separated by commas. "
+                       "For example: anti-bullying, confidence, mentoring"))
+    submit = SubmitField(_l("Save"), widget=GovSubmitInput())
+
+
 class SettingsForm(FlaskForm):
     """Site settings for administrators."""
 

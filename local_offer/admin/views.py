@@ -1,4 +1,4 @@
-"""Routes for coordinators (invitations, requests to join, synonyms, reviews) and administrators (accounts)."""
+"""Routes for coordinators (invitations, join requests, synonyms, related terms, reviews) and administrators (accounts)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from local_offer import jobs, reviews, synonyms as synonym_groups, users
-from local_offer.admin.forms import DecisionForm, InviteForm, SettingsForm, SynonymForm, UserForm
+from local_offer import jobs, related_terms as related, reviews, synonyms as synonym_groups, users
+from local_offer.admin.forms import DecisionForm, InviteForm, RelatedTermsForm, SettingsForm, SynonymForm, UserForm
 from local_offer.auth import requires, second_factor_first
 from local_offer.extensions import db
 from local_offer.fields import choices
 from local_offer.i18n import _
-from local_offer.models import JoinRequest, JoinStatus, Organisation, Role, SignIn, SynonymGroup, User
+from local_offer.models import JoinRequest, JoinStatus, Organisation, RelatedTerms, Role, SignIn, SynonymGroup, User
 from local_offer.sanitise import clean_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -232,3 +232,55 @@ def _valid_terms(form: SynonymForm) -> list[str] | None:
         form.terms.errors.append(_("Enter at least two words, separated by commas"))
         return None
     return terms
+
+
+@bp.route("/related-terms", methods=["GET", "POST"])
+@requires(Role.COORDINATOR)
+def related_terms():
+    """List and add the everyday things families say, with the words search should also look for."""
+    form = RelatedTermsForm()
+    words = _valid_related(form)
+    if words:
+        related.add_entry(*words, current_user)
+        flash(_("Saved. The next search uses it."))
+        return redirect(url_for("admin.related_terms"))
+    return render_template("admin/related_terms.html", form=form, entries=related.all_entries()), \
+        400 if form.errors else 200
+
+
+@bp.route("/related-terms/<uuid:entry_id>", methods=["GET", "POST"])
+@requires(Role.COORDINATOR)
+def related_term(entry_id):
+    """Change one entry of what families say and the words to look for."""
+    entry = db.get_or_404(RelatedTerms, str(entry_id))
+    form = RelatedTermsForm()
+    words = _valid_related(form, entry)
+    if words:
+        related.change_entry(entry, *words, current_user)
+        flash(_("Saved. The next search uses it."))
+        return redirect(url_for("admin.related_terms"))
+    elif not form.is_submitted():
+        form.phrases.data = ", ".join(entry.phrases)
+        form.terms.data = ", ".join(entry.terms)
+    return render_template("admin/related_term.html", form=form, entry=entry), 400 if form.errors else 200
+
+
+@bp.post("/related-terms/<uuid:entry_id>/delete")
+@requires(Role.COORDINATOR)
+def delete_related_term(entry_id):
+    """Remove an entry."""
+    entry = db.get_or_404(RelatedTerms, str(entry_id))
+    related.remove_entry(entry, current_user)
+    flash(_("Removed."))
+    return redirect(url_for("admin.related_terms"))
+
+
+def _valid_related(form: RelatedTermsForm, entry: RelatedTerms | None = None) -> tuple[list[str], list[str]] | None:
+    """Return the submitted (phrases, terms) when they can be saved, else None (errors on the form)."""
+    if not form.validate_on_submit():
+        return None
+    phrases, terms = related.split_words(form.phrases.data), related.split_words(form.terms.data)
+    wrong = related.check(phrases, terms, entry)
+    for name, message in wrong.items():
+        form[name].errors.append(message)
+    return None if wrong else (phrases, terms)

@@ -4,7 +4,7 @@
     directory     organisations, listings, venues, sessions, costs, contacts, vocabularies, revisions
     accounts      people who sign in, roles, emailed links, requests to join, sign-ins
     gazetteer     postcodes, sectors, outward codes and places (see ``geo``)
-    search        synonyms, the index's outbox and change feed, the anonymous search log
+    search        synonyms, related terms, the index's outbox and change feed, the anonymous search log
     coproduction  feedback, priorities, themes, replies and "You said, we did" responses
     jobs          scheduled jobs: when each last ran and how it ended
 
@@ -66,6 +66,7 @@ from local_offer.models.gazetteer import (
 )
 from local_offer.models.search import (
     record_change,
+    RelatedTerms,
     SearchChange,
     SearchDemand,
     SearchLog,
@@ -124,6 +125,7 @@ __all__ = [
     "Postcode",
     "PostcodeSector",
     "Priority",
+    "RelatedTerms",
     "Respondent",
     "ResponseStatus",
     "RevisionStatus",

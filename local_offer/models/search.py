@@ -1,4 +1,4 @@
-"""What search keeps in the database: synonyms, the index's outbox and change feed, and the search log.
+"""What search keeps in the database: synonyms, related terms, the index's outbox and change feed, and the search log.
 
 The database is the source of truth for search: ``record_change`` writes a
 ``SearchChange`` row in the same transaction as the change it describes, so an
@@ -22,6 +22,23 @@ class SynonymGroup(db.Model):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     #: Every way of saying it, as typed: ["autism", "ASD", "ASC"].
     terms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class RelatedTerms(db.Model):
+    """An everyday thing families type, and the service words that help with it; maintained by coordinators.
+
+    Unlike a synonym group these are not the same thing said differently: "being bullied"
+    is helped by "anti-bullying", "confidence" and "mentoring".  Search uses the terms as
+    extra, lower-weighted alternatives when a phrase matches.
+    """
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    #: The ways families say it, as typed: ["being bullied", "bullied", "bullying at school"].
+    phrases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: What to look for in listings: ["anti-bullying", "confidence", "mentoring"].
+    terms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -137,6 +137,18 @@ class SearchSources(Protocol):
     def synonym_groups(self) -> list[list[str]]:
         """Return every synonym group: each a list of ways of saying one thing."""
 
+    def related_stamp(self) -> object:
+        """Return something that changes whenever a related-terms entry is added, changed or removed."""
+
+    def related_terms(self) -> list[tuple[list[str], list[str]]]:
+        """Return every related-terms entry as (phrases, terms).
+
+        The phrases are the everyday ways families say something ("being bullied", "no
+        friends"); the terms are the service words that help with it ("anti-bullying",
+        "mentoring"), not synonyms: search may use them as extra, lower-weighted alternatives
+        when a query matches one of the phrases.  Both lists are cleaned, without repeats.
+        """
+
     def popular_searches(self, days: int, limit: int) -> list[str]:
         """Return the words of the commonest searches of the last ``days`` days."""
 
