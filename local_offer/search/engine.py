@@ -35,7 +35,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +47,7 @@ from whoosh.scoring import BM25F
 from whoosh.writing import LockError
 
 from local_offer.search.generations import Busy, Generations
-from local_offer.search.ranking import ConceptMatches, combine
+from local_offer.search.ranking import ConceptMatches, TextMatches, combine, spec_of as _spec
 from local_offer.search.understanding import fold
 from local_offer.search.versions import Version
 
@@ -68,8 +67,9 @@ FINGERPRINT = "fingerprint"
 FIELD_BOOSTS = {NAME: 4.0, TERMS: 2.5, BODY: 1.0}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
 WRITER_TIMEOUT = 10.0
-#: How much a related term (from the coordinators' list) counts against the words typed.
-RELATED_BOOST = 0.4
+#: How much a related term (from the coordinators' list) counts against the words typed, and the
+#: share of documents above which one is too common to mean anything ("health", "support").
+RELATED_BOOST, COMMON_SHARE = 0.4, 0.08
 
 
 class FoldFilter(Filter):
@@ -104,20 +104,6 @@ def make_schema() -> Schema:
         # A hash of the indexed text (a column: `flask index check` reads them all at once).
         fingerprint=ID(sortable=True),
     )
-
-
-@dataclass
-class TextMatches:
-    """What the text search found."""
-
-    #: Listing id -> relevance score.
-    listings: dict[str, float]
-    #: Information pages, best first: (slug, title).
-    pages: list[tuple[str, str]]
-    #: Words the index does not know (matched fuzzily).
-    unknown_words: list[str]
-    #: True when not every concept could be matched together and we relaxed to most of them.
-    relaxed: bool = False
 
 
 def stems(words: Iterable[str]) -> list[str]:
@@ -235,7 +221,7 @@ class Engine:
             for number, alternatives in enumerate(concepts):
                 if number % 10 == 9 and not _up_to_date(searcher):
                     return done  # a newer version is on disk: what we score now is soon of no use
-                options, key = self._concept_query(_spec(alternatives), [], known=lambda stem: _known(searcher, stem))
+                options, key = self._concept_query(_spec(alternatives), [], searcher)
                 if options is None or key in version.cache:
                     continue
                 found = self._run(options, searcher)
@@ -255,11 +241,6 @@ class Engine:
             ids = reader.column_reader(ID_FIELD)
             prints = reader.column_reader(FINGERPRINT)
             return {ids[docnum]: prints[docnum] for docnum in reader.all_doc_ids()}
-
-    def knows(self, stem: str) -> bool:
-        """Say whether any text field of the index contains this (stemmed) term."""
-        with self.reading() as version:
-            return _known(version.searcher, stem)
 
     # --- writing (under the writer lock) -------------------------------------------
 
@@ -361,18 +342,23 @@ class Engine:
                 listings[ids[docnum]] = float(ranked.scores[position])
         return TextMatches(listings, pages, unknown, relaxed=not ranked.complete)
 
-    def _concept_query(self, spec, unknown: list[str], known=None):
-        """Build one concept's Whoosh query and its cache key (None when nothing to match)."""
+    def _concept_query(self, spec, unknown: list[str], searcher):
+        """Build one concept's Whoosh query and its cache key (None when nothing to match).
+
+        A related term most documents use ("health") says nothing about a listing: it is left out.
+        """
         alternatives, related, _weight = spec
         options, seen = [], set()
         for words, boost in [*((w, 1.0) for w in alternatives), *((w, RELATED_BOOST) for w in related)]:
             word_stems = stems(words)
             if not word_stems or tuple(word_stems) in {key for key, _ in seen}:
                 continue  # "asperger" and "aspergers" are one search
+            if boost != 1.0 and _share(searcher, word_stems) > COMMON_SHARE:
+                continue
             seen.add((tuple(word_stems), boost))
             if len(word_stems) == 1:
                 option = self._word_query(word_stems[0], words, unknown,
-                                          fuzzy=len(alternatives) == 1 and boost == 1.0, known=known)
+                                          fuzzy=len(alternatives) == 1 and boost == 1.0, searcher=searcher)
             else:
                 # Every word of a multi-word synonym in one field ("short breaks"). Whoosh's
                 # Phrase needs positions and was several times slower here, for little gain
@@ -397,7 +383,7 @@ class Engine:
 
     def _concept(self, version: Version, spec, unknown: list[str]):
         """Return (docnums, scores) for one concept, from the version's cache when scored before."""
-        query, key = self._concept_query(spec, unknown)
+        query, key = self._concept_query(spec, unknown, version.searcher)
         if query is None:
             return None
         with self._lock:
@@ -428,10 +414,10 @@ class Engine:
                 version.docs = (ids, kinds, pages)
             return version.docs
 
-    def _word_query(self, stem: str, words: list[str], unknown: list[str], fuzzy: bool, known=None):
+    def _word_query(self, stem: str, words: list[str], unknown: list[str], fuzzy: bool, searcher):
         """Match one word in every field; fuzzily (distance 1) only if the index does not know it."""
         exact = [Q.Term(field, stem, boost=FIELD_BOOSTS[field]) for field in TEXT_FIELDS]
-        if fuzzy and len(stem) >= 4 and not (known or self.knows)(stem):
+        if fuzzy and len(stem) >= 4 and not _known(searcher, stem):
             unknown.append(words[0])
             exact += [Q.FuzzyTerm(field, stem, boost=FIELD_BOOSTS[field] * 0.5, maxdist=1, prefixlength=1)
                       for field in TEXT_FIELDS]
@@ -478,17 +464,17 @@ def _write(index, documents: list[dict], deletions: list[str]) -> None:
     writer.commit()
 
 
+def _share(searcher, word_stems: list[str]) -> float:
+    """Return the share of documents that have the rarest of these words in some field."""
+    reader = searcher.reader()
+    return min(max(reader.doc_frequency(field, stem) for field in TEXT_FIELDS)
+               for stem in word_stems) / max(1, reader.doc_count_all())
+
+
 def _known(searcher, stem: str) -> bool:
     """Say whether any text field of a searcher's index contains this (stemmed) term."""
     reader = searcher.reader()
     return any((field, stem) in reader for field in TEXT_FIELDS)
-
-
-def _spec(concept) -> tuple[list[list[str]], list[list[str]], float]:
-    """Read a concept as (alternatives, related alternatives, weight): a plain list is just alternatives."""
-    if isinstance(concept, list):
-        return concept, [], 1.0
-    return concept.alternatives, getattr(concept, "related", []), getattr(concept, "weight", 1.0)
 
 
 class IndexUnavailable(RuntimeError):

@@ -98,3 +98,24 @@ def combine(found: list[ConceptMatches], documents: int) -> Ranked:
     complete = bool((matched == int(counting.sum())).any())
     scores = raw * coverage ** COORDINATION
     return Ranked(docnums[keep], scores[keep], complete)
+
+
+@dataclass
+class TextMatches:
+    """What the text search found."""
+
+    #: Listing id -> relevance score.
+    listings: dict[str, float]
+    #: Information pages, best first: (slug, title).
+    pages: list[tuple[str, str]]
+    #: Words the index does not know (matched fuzzily).
+    unknown_words: list[str]
+    #: True when not every concept could be matched together and we relaxed to most of them.
+    relaxed: bool = False
+
+
+def spec_of(concept) -> tuple[list[list[str]], list[list[str]], float]:
+    """Read a concept as (alternatives, related alternatives, weight): a plain list is just alternatives."""
+    if isinstance(concept, list):
+        return concept, [], 1.0
+    return concept.alternatives, getattr(concept, "related", []), getattr(concept, "weight", 1.0)

@@ -132,8 +132,6 @@ class SearchService:
 
     def related_terms(self) -> list[tuple[list[str], list[str]]]:
         """Return the related-terms list (what families say, what to look for), reloaded when changed."""
-        if not hasattr(self.sources, "related_terms"):
-            return []
         stamp = self.sources.related_stamp()
         if self._related is None or stamp != self._related_stamp:
             self._related = self.sources.related_terms()
