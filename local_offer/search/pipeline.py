@@ -28,6 +28,8 @@ MINIMUM_SHOWN = 5
 RELATIVE_SCORE_FLOOR = 0.12
 #: What a listing's relevance is multiplied by when it does not fit a preference taken from the
 #: words (ages, days, time of year, cost): it moves down, never out.  Unknown days count half.
+#: Words matching more than this share of listings are generic: preferences then outweigh them more.
+GENERIC_SHARE = 0.3
 #: What a listing's relevance is multiplied by when it says the words a preference came from ("toddlers").
 HINTED = 1.3
 MISFIT = {"age": 0.35, "ages": 0.55, "days": 0.4, "period": 0.7, "free": 0.5, "low": 0.75,
@@ -291,8 +293,12 @@ def answer(service, request: SearchRequest, readable: bool = True) -> SearchResu
         # Preferences weigh against text relevance on a gentler scale (square root of the share of the
         # best score): a listing strongly about ADHD but not on Saturdays does not outrank an ADHD-friendly
         # Saturday club.
+        # When the words match much of the directory ("disabled"), they say little: the preferences lead.
         best = scores.max() if scores is not None and scores.size else 0.0
-        scores = fit if scores is None else (np.sqrt(scores / best) if best > 0 else scores) * fit
+        generic = text_mask is not None and text_mask.sum() > GENERIC_SHARE * max(1, table.size)
+        if scores is not None and best > 0:
+            scores = (scores / best) ** (0.25 if generic else 0.5)
+        scores = fit if scores is None else scores * fit
     timings["text"] = time.perf_counter() - started
 
     groups = filter_masks(table, request, age, days, sources)
