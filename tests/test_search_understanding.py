@@ -135,3 +135,9 @@ def test_a_word_that_is_also_a_distant_town_is_not_taken_as_a_place(directory):
     assert leek.place is not None and leek.place.label == "Leek"
     explicit = get_service().search(SearchRequest(text="swimming in Reading"))
     assert explicit.place is not None
+
+
+def test_the_heading_shows_the_words_as_typed(directory):
+    """"zajęcia" is searched folded but shown as typed (it used to read "zaj cia")."""
+    page = directory.test_client().get("/search", query_string={"q": "Zajęcia dla dzieci"})
+    assert "for “zajęcia dla dzieci”" in text_of(page)

@@ -348,4 +348,5 @@ def answer(service, request: SearchRequest, readable: bool = True) -> SearchResu
         words=words, place=place, place_error=place_error,
         guesses=understood.guesses, counts=counts,
         information_pages=matches.pages[:3] if matches else [], suggestion=suggestion,
-        relaxed=relaxed, within_radius=within_radius, wider_radius=wider_radius, timings=timings)
+        relaxed=relaxed, within_radius=within_radius, wider_radius=wider_radius, timings=timings,
+        said=understood.said)

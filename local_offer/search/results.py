@@ -77,6 +77,8 @@ class SearchResults:
     timings: dict[str, float]
     #: Every matching listing id, in order (only when the request asked for ``ids_only``).
     ids: list[str] = field(default_factory=list)
+    #: The words searched for as typed (accents kept), for headings: "zajęcia", not "zajecia".
+    said: list[str] = field(default_factory=list)
 
 
 class SearchError(ValueError):

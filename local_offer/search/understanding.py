@@ -186,6 +186,8 @@ class Understood:
     #: "activity" when the words ask for something to do, preferred.
     kind: str | None = None
     guesses: list[Guess] = field(default_factory=list)
+    #: The words as the parent typed them (accents kept), for headings: "zajęcia", not "zajecia".
+    said: list[str] = field(default_factory=list)
 
     @property
     def hints(self) -> list[str]:
@@ -242,6 +244,10 @@ def understand(text: str, is_place=None, is_local_place=None) -> Understood:
     for phrase in sorted(FILLER_PHRASES, key=len, reverse=True):
         lowered = lowered.replace(f" {' '.join(words_of(phrase))} ", " ")
     result.words = [word for word in lowered.split() if word not in STOPWORDS]
+    typed = {}
+    for word in _WORD.findall((text or "").lower().replace("’", "'")):
+        typed.setdefault(words_of(word)[0] if words_of(word) else word, word.removesuffix("'s"))
+    result.said = [typed.get(word, word) for word in result.words]
     return result
 
 
