@@ -34,6 +34,8 @@ from local_offer.search.sources import PAGE_PREFIX, Document, Progress, SearchSo
 from local_offer.search.understanding import concepts, understand
 
 WARM_DELAY_SECONDS = 2.0
+#: At start-up, concepts are scored a few at a time, letting requests go first in between.
+WARM_AT_START_CHUNK = 4
 RETRY_CHECK_SECONDS = 2.0
 #: Changes indexed this long before a rebuild began are replayed too (the clock's resolution).
 REPLAY_MARGIN = timedelta(seconds=1)
@@ -142,13 +144,15 @@ class SearchService:
 
     # --- warming -------------------------------------------------------------------
 
-    def warm_concepts(self) -> list[list[list[str]]]:
+    def warm_concepts(self, pause=None) -> list[list[list[str]]]:
         """Return the concepts worth scoring ahead: every synonym, and last month's top searches."""
         groups = self.synonyms()
         wanted, seen = [], set()
         texts = [variant for group in groups for variant in group]
         texts += self.sources.popular_searches(days=30, limit=100)
-        for text in texts:
+        for number, text in enumerate(texts):
+            if pause is not None and number % 10 == 0:
+                pause()
             for concept in concepts(understand(text).words, groups):
                 key = tuple(tuple(words) for words in concept.alternatives)
                 if key not in seen:
@@ -190,6 +194,59 @@ class SearchService:
                 self.sources.after_warm(app)
         except Exception:  # warming is an optimisation; never let it take a worker down
             app.logger.exception("Search warming failed")
+
+    def warm_at_start(self, app, then=None, last=None, pause=None) -> threading.Thread | None:
+        """Warm a new process on a background thread, so its first searches are not slow; None when off.
+
+        Started when a worker starts (``local_offer.warmup``), before any search: the
+        facet table, the live index version and its document ids, ``then(app)`` (the
+        application's own step: compiling templates), the common concepts, then the
+        result cards, then ``last(app)``.  It only reads: it never builds, writes or
+        switches an index, and takes no writer lock.  Searches meanwhile are answered
+        as usual (one that needs the facet table while it is being built waits for it,
+        never builds it twice); between concepts the warmer calls ``pause()``, which
+        waits while requests are being answered.
+        """
+        if not app.config.get("SEARCH_WARM", True):
+            return None
+        with self._lock:
+            if self._warmer is not None and self._warmer.is_alive():
+                return self._warmer
+            self._warmer = threading.Thread(target=self._warm_at_start, args=(app, then, last, pause), daemon=True,
+                                            name="search-start-warmer")
+            self._warmer.start()
+            return self._warmer
+
+    def _warm_at_start(self, app, then, last, pause) -> None:
+        """Warm what a first search needs, most needed first (on the start-up warmer's thread)."""
+        wanted, version = None, None
+        try:
+            with app.app_context():
+                self.refresh()
+                try:
+                    with self.engine.reading() as pinned:
+                        self.engine._documents(pinned)
+                        version = pinned.key
+                except engine_module.IndexUnavailable:
+                    pass  # no index yet: nothing to score (building one is for `flask index ensure`)
+                if version is not None:
+                    self._warmed_for = version  # the first search need not start another warmer
+                    wanted = self.warm_concepts(pause)
+        except Exception:  # warming is an optimisation; never let it take a worker down
+            app.logger.exception("Search warming at start-up failed")
+        if then is not None:
+            try:
+                then(app)
+            except Exception:
+                app.logger.exception("Warming at start-up failed")
+        if wanted is not None:
+            for start in range(0, len(wanted), WARM_AT_START_CHUNK):
+                if pause is not None:
+                    pause()
+                self.engine.warm(wanted[start:start + WARM_AT_START_CHUNK], expected=version)
+            self._warm(app, wanted, version)  # what is scored already is skipped; then the cards
+        if last is not None:
+            last(app)
 
     def wait_until_warm(self, timeout: float = 600) -> None:
         """Wait for the background warming to finish (benchmarks and tests)."""
