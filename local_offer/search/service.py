@@ -30,6 +30,7 @@ from local_offer.search import engine as engine_module
 from local_offer.search import pipeline
 from local_offer.search.facets import FacetTable
 from local_offer.search.results import SearchRequest, SearchResults
+from local_offer.search.shared import SharedTables
 from local_offer.search.sources import PAGE_PREFIX, Document, Progress, SearchSources
 from local_offer.search.understanding import concepts, understand
 
@@ -40,6 +41,8 @@ RETRY_CHECK_SECONDS = 2.0
 #: Changes indexed this long before a rebuild began are replayed too (the clock's resolution).
 REPLAY_MARGIN = timedelta(seconds=1)
 EVERY_PENDING = 1_000_000
+#: A process that loaded a shared facet table and read more changes than this saves it again.
+SHARE_AGAIN_AFTER = 100
 
 
 def fingerprint(document: Document) -> str:
@@ -64,6 +67,8 @@ class SearchService:
     def __init__(self, folder: str | Path, sources: SearchSources):
         """Point at the index folder and what the application hands in; load everything lazily."""
         self.engine = engine_module.Engine(folder)
+        #: Facet tables other processes built, beside (never inside) the index folder.
+        self.shared = SharedTables(Path(folder).parent / (Path(folder).name + "-tables"))
         self.sources = sources
         self._lock = threading.RLock()
         self._table: FacetTable | None = None
@@ -91,33 +96,51 @@ class SearchService:
 
     # --- freshness -----------------------------------------------------------------
 
-    def _build_table(self) -> FacetTable:
+    def _build_table(self, ancestors: dict) -> FacetTable:
         """Build the whole facet table from the application's records."""
-        return FacetTable(self.sources.facet_records(), self.sources.term_ancestors(), self.sources.facet_values)
+        return FacetTable(self.sources.facet_records(), ancestors, self.sources.facet_values)
 
     def refresh(self) -> None:
         """Bring the filters up to date with changes other processes recorded (cheap when none).
 
         A new index generation (a rebuild, here or in another process, after bulk
-        changes such as `flask demo generate`) reloads the whole table.
+        changes such as `flask demo generate`) reloads the whole table: from the
+        copy another process saved for it (``shared.py``) when there is one, else
+        from the database (and then saved for the others).
         """
         with self._lock:
             generation = self.engine.generation()
             if self._table is None or generation != self._table_generation:
                 if self._table is not None:
                     self.sources.generation_changed()
-                self._last_seq = self.sources.last_change()
-                self._table = self._build_table()
-                self._table_generation = generation
+                last = self.sources.last_change()
+                ancestors = self.sources.term_ancestors()
+                found = (self.shared.load(generation, last, ancestors, self.sources.facet_values)
+                         if generation is not None else None)
+                if found is None:
+                    self._table, self._last_seq = self._build_table(ancestors), last
+                    if generation is not None:
+                        self.shared.save(generation, last, self._table)
+                    self._table_generation = generation
+                    return
+                (self._table, self._last_seq), self._table_generation = found, generation
+                if self._apply_changes() and last - found[1] > SHARE_AGAIN_AFTER:
+                    self.shared.save(generation, self._last_seq, self._table)  # the next process reads fewer
                 return
+            self._apply_changes()
+
+    def _apply_changes(self) -> bool:
+        """Patch the table with the changes recorded since it was read; say whether there were any."""
+        with self._lock:
             changes = self.sources.changes_since(self._last_seq)
             if not changes:
-                return
+                return False
             self._last_seq = changes[-1][0]
             ids = sorted({document_id for _seq, document_id in changes if not document_id.startswith(PAGE_PREFIX)})
             if ids:
                 fresh = self.sources.facet_records(ids)
                 self._table = self._table.with_changes({i: fresh.get(i) for i in ids})
+            return True
 
     def table(self) -> FacetTable:
         """Return the current facet table."""
