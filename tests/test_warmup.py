@@ -102,3 +102,27 @@ def test_requests_in_flight_are_counted_for_the_warmer_to_wait_for(app):
     assert in_flight.count == 0
     app.test_client().get("/healthz")
     assert in_flight.count == 0
+
+
+def test_compiled_templates_are_kept_for_the_next_process(app, tmp_path):
+    """A new process loads compiled templates from the instance folder; a cache that cannot be written fails no page."""
+    from jinja2 import Environment, FileSystemLoader
+
+    assert isinstance(app.jinja_env.bytecode_cache, warmup.TemplateCache)
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "page.html").write_text("Hello {{ name }}")
+    folder = tmp_path / "cache"
+    first = Environment(loader=FileSystemLoader(tmp_path / "templates"), bytecode_cache=warmup.TemplateCache(str(folder)))
+    assert first.get_template("page.html").render(name="Leek") == "Hello Leek"
+    assert len(list(folder.iterdir())) == 1
+    second = Environment(loader=FileSystemLoader(tmp_path / "templates"), bytecode_cache=warmup.TemplateCache(str(folder)))
+    second.compile = None  # loading from the cache must not compile again
+    assert second.get_template("page.html").render(name="Stone") == "Hello Stone"
+    (tmp_path / "templates" / "page.html").write_text("Goodbye {{ name }}")  # an edited template is compiled afresh
+    third = Environment(loader=FileSystemLoader(tmp_path / "templates"), bytecode_cache=warmup.TemplateCache(str(folder)))
+    assert third.get_template("page.html").render(name="Leek") == "Goodbye Leek"
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+    fourth = Environment(loader=FileSystemLoader(tmp_path / "templates"), bytecode_cache=third.bytecode_cache)
+    assert fourth.get_template("page.html").render(name="Cannock") == "Goodbye Cannock"
