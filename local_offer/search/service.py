@@ -42,7 +42,7 @@ RETRY_CHECK_SECONDS = 2.0
 REPLAY_MARGIN = timedelta(seconds=1)
 EVERY_PENDING = 1_000_000
 #: A process that loaded a shared facet table and read more changes than this saves it again.
-SHARE_AGAIN_AFTER = 100
+SHARE_AGAIN_AFTER = 20
 
 
 def fingerprint(document: Document) -> str:
