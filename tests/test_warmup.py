@@ -126,3 +126,16 @@ def test_compiled_templates_are_kept_for_the_next_process(app, tmp_path):
     folder.rmdir()
     fourth = Environment(loader=FileSystemLoader(tmp_path / "templates"), bytecode_cache=third.bytecode_cache)
     assert fourth.get_template("page.html").render(name="Cannock") == "Goodbye Cannock"
+
+
+def test_concepts_are_warmed_as_searches_read_them_related_terms_too(demo, app, monkeypatch):
+    """A concept with related terms is scored ahead under the key its search looks for (no scoring again)."""
+    service = get_service()
+    said = service.synonyms()[0][0]
+    monkeypatch.setattr(service, "related_terms", lambda: [([said], ["hydrotherapy"])])
+    wanted = service.warm_concepts()
+    assert any(concept.related == [["hydrotherapy"]] for concept in wanted)
+    assert service.engine.warm(wanted) > 0
+    before = len(service.engine._cache)
+    service.search(SearchRequest(text=said))
+    assert len(service.engine._cache) == before

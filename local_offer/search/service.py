@@ -167,20 +167,24 @@ class SearchService:
 
     # --- warming -------------------------------------------------------------------
 
-    def warm_concepts(self, pause=None) -> list[list[list[str]]]:
-        """Return the concepts worth scoring ahead: every synonym, and last month's top searches."""
-        groups = self.synonyms()
+    def warm_concepts(self, pause=None) -> list:
+        """Return the concepts worth scoring ahead: every synonym, and last month's top searches.
+
+        Each is read as a search reads it (with its related terms), so it is scored
+        under the key the search will look for.
+        """
+        groups, related = self.synonyms(), self.related_terms()
         wanted, seen = [], set()
         texts = [variant for group in groups for variant in group]
         texts += self.sources.popular_searches(days=30, limit=100)
         for number, text in enumerate(texts):
             if pause is not None and number % 10 == 0:
                 pause()
-            for concept in concepts(understand(text).words, groups):
-                key = tuple(tuple(words) for words in concept.alternatives)
+            for concept in concepts(understand(text).words, groups, related):
+                key = tuple(tuple(tuple(words) for words in ways) for ways in (concept.alternatives, concept.related))
                 if key not in seen:
                     seen.add(key)
-                    wanted.append(concept.alternatives)
+                    wanted.append(concept)
         return wanted
 
     def warm_if_new(self) -> None:
