@@ -13,10 +13,11 @@ vocabularies and synonyms, N synthetic listings), then prints:
   the first of the query set's results pages is sent as soon as the hook returns,
   each next one as soon as the previous is answered, through the WSGI app (no HTTP).
   Import and ``create_app()`` are not counted (gunicorn does them before the worker
-  accepts).  What earlier processes left in the instance folder is used as a
-  restarted worker would find it: the shared facet table and compiled templates
-  (the bench's own index build leaves both).  The same is printed for requests
-  sent once that process's warmer has finished;
+  accepts).  The instance folder is as a deployment leaves it: the facet table
+  shared by the index build, templates compiled by ``flask compile-templates``
+  (the bench compiles them just before); a reused instance also holds the last
+  run's published change, read by the new process.  The same is printed for
+  requests sent once that process's warmer has finished;
 * p50/p95/p99 of the whole search request (text + place + two filters +
   counts, HTML rendered) over the query set, through the WSGI app;
 * the same for the results page rendered without searching (the floor);
@@ -179,6 +180,10 @@ def main() -> None:
 
     query_set = queries(max(200, options.queries))
     urls = search_urls(options.queries)
+    with app.app_context():  # as `flask compile-templates` does when deploying
+        from local_offer.warmup import compile_templates
+
+        compile_templates(app)
     # Before this process warms anything (its warmer would compete for the processors).
     cold = new_process_figures(folder, options.queries)
     after_warming = new_process_figures(folder, options.queries, wait=True)

@@ -8,7 +8,9 @@ answered meanwhile (one that needs the facet table while it is being built waits
 it).  Warming only reads; it never builds, writes or switches the search index.
 
 Compiling templates is the largest part of a first request: compiled templates are
-kept in the instance folder (``TemplateCache``), so a new process loads them instead.
+kept in the instance folder (``TemplateCache``), so a new process loads them instead;
+``flask compile-templates`` (a deployment step: ``make run`` runs it) compiles them all
+ahead, so even the first worker after a deployment finds them.
 Requests go first: between steps (a template, a few concepts, a card) the warmer
 waits while a request is being answered (``pause``), for at most ``PAUSE_LIMIT``
 seconds a step, so it still finishes under steady traffic.  Once warm, what was made
@@ -27,7 +29,9 @@ import os
 import threading
 import time
 
-from flask import Flask
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
 from jinja2 import FileSystemBytecodeCache
 
 from local_offer.search import get_service
@@ -71,8 +75,17 @@ class TemplateCache(FileSystemBytecodeCache):
             pass
 
 
+@click.command("compile-templates")
+@with_appcontext
+def compile_templates_command() -> None:
+    """Compile every template into the instance folder's cache, so new workers load them (a deployment step)."""
+    count = compile_templates(current_app)
+    click.echo(f"{count} templates compiled into {os.path.join(current_app.instance_path, 'template-cache')}")
+
+
 def init_app(app: Flask) -> None:
     """Count the requests being answered, so warming can wait for them; keep compiled templates on disk."""
+    app.cli.add_command(compile_templates_command)
     in_flight = app.extensions["local_offer_in_flight"] = InFlight()
     app.before_request_funcs.setdefault(None, []).insert(0, in_flight.enter)
     app.teardown_request(in_flight.leave)
@@ -114,7 +127,6 @@ def compile_templates(app: Flask) -> int:
         pause(app)
         environment.get_template(name)
     return len(names)
-
 
 def freeze(_app: Flask | None = None) -> None:
     """Keep what warming made out of the garbage collector's full collections (it lives as long as the process)."""

@@ -139,3 +139,15 @@ def test_concepts_are_warmed_as_searches_read_them_related_terms_too(demo, app, 
     before = len(service.engine._cache)
     service.search(SearchRequest(text=said))
     assert len(service.engine._cache) == before
+
+
+def test_templates_can_be_compiled_ahead_when_deploying(app, runner):
+    """`flask compile-templates` fills the cache new workers load compiled templates from."""
+    folder = Path(app.jinja_env.bytecode_cache.directory)
+    for path in folder.iterdir():
+        path.unlink()
+    app.jinja_env.cache.clear()  # as in the new process the command runs in
+    result = runner.invoke(args=["compile-templates"])
+    assert result.exit_code == 0, result.output
+    assert "templates compiled" in result.output
+    assert len(list(folder.iterdir())) > 50
