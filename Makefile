@@ -68,6 +68,7 @@ gazetteer: migrate
 content: gazetteer
 	$(BIN)/flask content load $(if $(filter 0,$(DEMO)),--no-demo,--demo)
 	$(BIN)/flask index ensure
+	$(BIN)/flask compile-templates
 
 # Emailed links (password resets, invitations) point at the address `make run` serves; the site
 # refuses to start without a public address outside tests. Set LOCAL_OFFER_PUBLIC_URL to change it.

@@ -104,6 +104,8 @@ DEFAULTS: dict[str, object] = {
     # then render the result cards of the 5,000 most recently checked listings.
     "SEARCH_WARM": True,
     "CARD_PRERENDER": True,
+    # Keep compiled templates in the instance folder (template-cache/), shared by workers and restarts.
+    "TEMPLATE_CACHE": True,
     # Email: SMTP when MAIL_SERVER is set, otherwise written to instance/outbox/.
     "MAIL_SERVER": "",
     "MAIL_PORT": 587,

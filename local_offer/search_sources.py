@@ -318,5 +318,7 @@ class DirectorySources:
         cards.forget_cards()
 
     def after_warm(self, app: Flask) -> None:
-        """Render the cards of the most recently checked listings ahead of searches."""
-        cards.prerender_cards(app)
+        """Render the cards of the most recently checked listings ahead of searches (at start-up, after requests)."""
+        from local_offer import warmup
+
+        cards.prerender_cards(app, pause=lambda: warmup.pause(app))

@@ -121,6 +121,7 @@ class SharedApp:
         """Copy a saved state's rows into the database and its index into the instance folder."""
         reset_rows(self.engine, fill_from=state.rows)
         shutil.rmtree(instance / "search", ignore_errors=True)
+        shutil.rmtree(instance / "search-tables", ignore_errors=True)  # facet tables saved from other rows
         shutil.copytree(state.index, instance / "search")
 
     def save(self, name: str, folder: Path) -> State:

@@ -55,11 +55,12 @@ def card_body(listing) -> Markup:
     return html
 
 
-def prerender_cards(app: Flask, limit: int = CARD_CACHE_SIZE) -> int:
+def prerender_cards(app: Flask, limit: int = CARD_CACHE_SIZE, pause=None) -> int:
     """Render the cards of the most recently checked public listings ahead of searches.
 
     Runs on the search warmer's thread after the index changes, in the default
-    language; cards already cached (same listing version) are skipped.
+    language; cards already cached (same listing version) are skipped.  ``pause()``,
+    if given, is called before each card (at start-up it lets requests go first).
     """
     done = 0
     with app.test_request_context("/"):
@@ -68,6 +69,8 @@ def prerender_cards(app: Flask, limit: int = CARD_CACHE_SIZE) -> int:
             for batch in in_batches(ids, options=CARD_LOAD, forget=True):
                 for listing in batch:
                     if _card_key(listing) not in _cards:
+                        if pause is not None:
+                            pause()
                         card_body(listing)
                         done += 1
         finally:

@@ -12,6 +12,7 @@ kinds, ...) is handed in too, so nothing here knows the data model.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -56,7 +57,6 @@ class FacetTable:
 
     def __init__(self, records: dict[str, Record], ancestors: dict[str, list[str]], values: FacetValues):
         """Build the arrays from records; ``ancestors`` maps a term id to its parents' ids."""
-        self.records = records
         self.ancestors = ancestors
         self.values = values
         self.ids = list(records)
@@ -83,6 +83,10 @@ class FacetTable:
                 if term_id not in self.terms:
                     self.terms[term_id] = np.zeros(n, dtype=bool)
                 self.terms[term_id][row] = True
+        self._set_venues(rows)
+
+    def _set_venues(self, rows: list[Record]) -> None:
+        """Lay every venue out in row order: (row, latitude, longitude) arrays, in radians."""
         venue_rows = [(row, lat, lon) for row, r in enumerate(rows) for lat, lon in r.venues]
         self.venue_row = np.array([v[0] for v in venue_rows], dtype=np.int32)
         self.venue_lat = np.radians(np.array([v[1] for v in venue_rows], dtype=np.float64))
@@ -142,14 +146,99 @@ class FacetTable:
         return (float(np.degrees(self.venue_lat[choice])), float(np.degrees(self.venue_lon[choice])))
 
     def with_changes(self, changed: dict[str, Record | None]) -> FacetTable:
-        """Return a new table with some listings replaced, added or (None) removed."""
-        records = dict(self.records)
-        for listing_id, record in changed.items():
-            if record is None:
-                records.pop(listing_id, None)
-            else:
-                records[listing_id] = record
-        return FacetTable(records, self.ancestors, self.values)
+        """Return a new table with some listings replaced, added or (None) removed.
+
+        Only the changed rows are written, into copies of the arrays (the table
+        searches are reading is never touched): the result is the table a full build
+        from the records would make, in the same row order (replaced listings keep
+        their rows, removed ones close up, new ones come last), without reading every
+        listing again.  So the table keeps no records, and loads quickly (``shared.py``).
+        """
+        replaced = [(self.row_of[i], r) for i, r in changed.items() if r is not None and i in self.row_of]
+        removed = [self.row_of[i] for i, r in changed.items() if r is None and i in self.row_of]
+        added = {i: r for i, r in changed.items() if r is not None and i not in self.row_of}
+        table = self._patched(replaced)
+        if removed:
+            table = table._without(removed)
+        if added:
+            table = table._joined(FacetTable(added, self.ancestors, self.values))
+        return table
+
+    def _patched(self, rows: list[tuple[int, Record]]) -> FacetTable:
+        """Return a copy of this table with the given rows' facts replaced."""
+        table = copy.copy(self)
+        for name, read in COLUMNS.items():
+            column = getattr(self, name).copy()
+            for row, record in rows:
+                column[row] = read(record)
+            setattr(table, name, column)
+        table.groups = {group: {value: array.copy() for value, array in arrays.items()}
+                        for group, arrays in self.groups.items()}
+        table.terms = {term_id: array.copy() for term_id, array in self.terms.items()}
+        for row, record in rows:
+            for group, field_name in GROUPS.items():
+                for value, array in table.groups[group].items():
+                    array[row] = _has(getattr(record, field_name), value)
+            expanded = set(record.terms)
+            for term_id in record.terms:
+                expanded.update(self.ancestors.get(term_id, ()))
+            for term_id, array in table.terms.items():
+                array[row] = term_id in expanded
+            for term_id in expanded - table.terms.keys():
+                table.terms[term_id] = np.zeros(self.size, dtype=bool)
+                table.terms[term_id][row] = True
+        if rows:  # the changed rows' venues out, their new ones in, kept in row order (stable)
+            changed = np.zeros(self.size, dtype=bool)
+            changed[[row for row, _record in rows]] = True
+            keep = ~changed[self.venue_row]
+            new = [(row, lat, lon) for row, record in rows for lat, lon in record.venues]
+            venue_row = np.concatenate([self.venue_row[keep], np.array([v[0] for v in new], dtype=np.int32)])
+            order = np.argsort(venue_row, kind="stable")
+            table.venue_row = venue_row[order]
+            table.venue_lat = np.concatenate([self.venue_lat[keep], np.radians([v[1] for v in new])])[order]
+            table.venue_lon = np.concatenate([self.venue_lon[keep], np.radians([v[2] for v in new])])[order]
+        return table
+
+    def _without(self, rows: list[int]) -> FacetTable:
+        """Return a copy of this table without the given rows (the rest close up, in order)."""
+        keep = np.ones(self.size, dtype=bool)
+        keep[rows] = False
+        table = copy.copy(self)
+        table.ids = [listing_id for listing_id, kept in zip(self.ids, keep) if kept]
+        table.row_of = {listing_id: row for row, listing_id in enumerate(table.ids)}
+        table.size = len(table.ids)
+        for name in COLUMNS:
+            setattr(table, name, getattr(self, name)[keep])
+        table.groups = {group: {value: array[keep] for value, array in arrays.items()}
+                        for group, arrays in self.groups.items()}
+        table.terms = {term_id: array[keep] for term_id, array in self.terms.items()}
+        venues = keep[self.venue_row]
+        table.venue_row = (np.cumsum(keep) - 1)[self.venue_row[venues]].astype(np.int32)
+        table.venue_lat, table.venue_lon = self.venue_lat[venues], self.venue_lon[venues]
+        return table
+
+    def _joined(self, more: FacetTable) -> FacetTable:
+        """Return a copy of this table with another's rows after its own."""
+        table = copy.copy(self)
+        table.ids = self.ids + more.ids
+        table.row_of = {listing_id: row for row, listing_id in enumerate(table.ids)}
+        table.size = self.size + more.size
+        for name in COLUMNS:
+            setattr(table, name, np.concatenate([getattr(self, name), getattr(more, name)]))
+        table.groups = {group: {value: np.concatenate([array, more.groups[group][value]])
+                                for value, array in arrays.items()} for group, arrays in self.groups.items()}
+        table.terms = {term_id: np.concatenate([self.term_mask(term_id), more.term_mask(term_id)])
+                       for term_id in self.terms.keys() | more.terms.keys()}
+        table.venue_row = np.concatenate([self.venue_row, more.venue_row + self.size]).astype(np.int32)
+        table.venue_lat = np.concatenate([self.venue_lat, more.venue_lat])
+        table.venue_lon = np.concatenate([self.venue_lon, more.venue_lon])
+        return table
+
+
+#: The one-value-per-listing arrays, with how each is read from a record.
+COLUMNS = {"min_age": lambda r: r.min_age, "max_age": lambda r: r.max_age, "assured": lambda r: r.assured,
+           "review_due": lambda r: r.review_due, "free": lambda r: r.free, "in_area": lambda r: r.in_area,
+           "has_venue": lambda r: bool(r.venues)}
 
 
 def _has(field_value, value: str) -> bool:

@@ -30,14 +30,19 @@ from local_offer.search import engine as engine_module
 from local_offer.search import pipeline
 from local_offer.search.facets import FacetTable
 from local_offer.search.results import SearchRequest, SearchResults
+from local_offer.search.shared import SharedTables
 from local_offer.search.sources import PAGE_PREFIX, Document, Progress, SearchSources
 from local_offer.search.understanding import concepts, understand
 
 WARM_DELAY_SECONDS = 2.0
+#: At start-up, concepts are scored a few at a time, letting requests go first in between.
+WARM_AT_START_CHUNK = 4
 RETRY_CHECK_SECONDS = 2.0
 #: Changes indexed this long before a rebuild began are replayed too (the clock's resolution).
 REPLAY_MARGIN = timedelta(seconds=1)
 EVERY_PENDING = 1_000_000
+#: A process that loaded a shared facet table and read more changes than this saves it again.
+SHARE_AGAIN_AFTER = 20
 
 
 def fingerprint(document: Document) -> str:
@@ -62,6 +67,8 @@ class SearchService:
     def __init__(self, folder: str | Path, sources: SearchSources):
         """Point at the index folder and what the application hands in; load everything lazily."""
         self.engine = engine_module.Engine(folder)
+        #: Facet tables other processes built, beside (never inside) the index folder.
+        self.shared = SharedTables(Path(folder).parent / (Path(folder).name + "-tables"))
         self.sources = sources
         self._lock = threading.RLock()
         self._table: FacetTable | None = None
@@ -89,33 +96,51 @@ class SearchService:
 
     # --- freshness -----------------------------------------------------------------
 
-    def _build_table(self) -> FacetTable:
+    def _build_table(self, ancestors: dict) -> FacetTable:
         """Build the whole facet table from the application's records."""
-        return FacetTable(self.sources.facet_records(), self.sources.term_ancestors(), self.sources.facet_values)
+        return FacetTable(self.sources.facet_records(), ancestors, self.sources.facet_values)
 
     def refresh(self) -> None:
         """Bring the filters up to date with changes other processes recorded (cheap when none).
 
         A new index generation (a rebuild, here or in another process, after bulk
-        changes such as `flask demo generate`) reloads the whole table.
+        changes such as `flask demo generate`) reloads the whole table: from the
+        copy another process saved for it (``shared.py``) when there is one, else
+        from the database (and then saved for the others).
         """
         with self._lock:
             generation = self.engine.generation()
             if self._table is None or generation != self._table_generation:
                 if self._table is not None:
                     self.sources.generation_changed()
-                self._last_seq = self.sources.last_change()
-                self._table = self._build_table()
-                self._table_generation = generation
+                last = self.sources.last_change()
+                ancestors = self.sources.term_ancestors()
+                found = (self.shared.load(generation, last, ancestors, self.sources.facet_values)
+                         if generation is not None else None)
+                if found is None:
+                    self._table, self._last_seq = self._build_table(ancestors), last
+                    if generation is not None:
+                        self.shared.save(generation, last, self._table)
+                    self._table_generation = generation
+                    return
+                (self._table, self._last_seq), self._table_generation = found, generation
+                if self._apply_changes() and last - found[1] > SHARE_AGAIN_AFTER:
+                    self.shared.save(generation, self._last_seq, self._table)  # the next process reads fewer
                 return
+            self._apply_changes()
+
+    def _apply_changes(self) -> bool:
+        """Patch the table with the changes recorded since it was read; say whether there were any."""
+        with self._lock:
             changes = self.sources.changes_since(self._last_seq)
             if not changes:
-                return
+                return False
             self._last_seq = changes[-1][0]
             ids = sorted({document_id for _seq, document_id in changes if not document_id.startswith(PAGE_PREFIX)})
             if ids:
                 fresh = self.sources.facet_records(ids)
                 self._table = self._table.with_changes({i: fresh.get(i) for i in ids})
+            return True
 
     def table(self) -> FacetTable:
         """Return the current facet table."""
@@ -140,18 +165,24 @@ class SearchService:
 
     # --- warming -------------------------------------------------------------------
 
-    def warm_concepts(self) -> list[list[list[str]]]:
-        """Return the concepts worth scoring ahead: every synonym, and last month's top searches."""
-        groups = self.synonyms()
+    def warm_concepts(self, pause=None) -> list:
+        """Return the concepts worth scoring ahead: every synonym, and last month's top searches.
+
+        Each is read as a search reads it (with its related terms), so it is scored
+        under the key the search will look for.
+        """
+        groups, related = self.synonyms(), self.related_terms()
         wanted, seen = [], set()
         texts = [variant for group in groups for variant in group]
         texts += self.sources.popular_searches(days=30, limit=100)
-        for text in texts:
-            for concept in concepts(understand(text).words, groups):
-                key = tuple(tuple(words) for words in concept.alternatives)
+        for number, text in enumerate(texts):
+            if pause is not None and number % 10 == 0:
+                pause()
+            for concept in concepts(understand(text).words, groups, related):
+                key = tuple(tuple(tuple(words) for words in ways) for ways in (concept.alternatives, concept.related))
                 if key not in seen:
                     seen.add(key)
-                    wanted.append(concept.alternatives)
+                    wanted.append(concept)
         return wanted
 
     def warm_if_new(self) -> None:
@@ -188,6 +219,59 @@ class SearchService:
                 self.sources.after_warm(app)
         except Exception:  # warming is an optimisation; never let it take a worker down
             app.logger.exception("Search warming failed")
+
+    def warm_at_start(self, app, then=None, last=None, pause=None) -> threading.Thread | None:
+        """Warm a new process on a background thread, so its first searches are not slow; None when off.
+
+        Started when a worker starts (``local_offer.warmup``), before any search: the
+        facet table, the live index version and its document ids, ``then(app)`` (the
+        application's own step: compiling templates), the common concepts, then the
+        result cards, then ``last(app)``.  It only reads: it never builds, writes or
+        switches an index, and takes no writer lock.  Searches meanwhile are answered
+        as usual (one that needs the facet table while it is being built waits for it,
+        never builds it twice); between concepts the warmer calls ``pause()``, which
+        waits while requests are being answered.
+        """
+        if not app.config.get("SEARCH_WARM", True):
+            return None
+        with self._lock:
+            if self._warmer is not None and self._warmer.is_alive():
+                return self._warmer
+            self._warmer = threading.Thread(target=self._warm_at_start, args=(app, then, last, pause), daemon=True,
+                                            name="search-start-warmer")
+            self._warmer.start()
+            return self._warmer
+
+    def _warm_at_start(self, app, then, last, pause) -> None:
+        """Warm what a first search needs, most needed first (on the start-up warmer's thread)."""
+        wanted, version = None, None
+        try:
+            with app.app_context():
+                self.refresh()
+                try:
+                    with self.engine.reading() as pinned:
+                        self.engine._documents(pinned)
+                        version = pinned.key
+                except engine_module.IndexUnavailable:
+                    pass  # no index yet: nothing to score (building one is for `flask index ensure`)
+                if version is not None:
+                    self._warmed_for = version  # the first search need not start another warmer
+                    wanted = self.warm_concepts(pause)
+        except Exception:  # warming is an optimisation; never let it take a worker down
+            app.logger.exception("Search warming at start-up failed")
+        if then is not None:
+            try:
+                then(app)
+            except Exception:
+                app.logger.exception("Warming at start-up failed")
+        if wanted is not None:
+            for start in range(0, len(wanted), WARM_AT_START_CHUNK):
+                if pause is not None:
+                    pause()
+                self.engine.warm(wanted[start:start + WARM_AT_START_CHUNK], expected=version)
+            self._warm(app, wanted, version)  # what is scored already is skipped; then the cards
+        if last is not None:
+            last(app)
 
     def wait_until_warm(self, timeout: float = 600) -> None:
         """Wait for the background warming to finish (benchmarks and tests)."""
