@@ -36,7 +36,10 @@ def test_life_stages_and_ages_become_preferred_ages(typed, ages):
     read = understand(typed)
     assert read.ages == ages
     assert [guess.kind for guess in read.guesses if guess.kind == "age"] == ["age"]
-    assert not set(read.words) & {"baby", "toddler", "teenager", "8", "12", "year", "old"}
+    assert not set(read.words) & {"8", "12", "year", "old"}
+    # A life-stage word is searched for beside other words ("music" and "baby"), never alone.
+    assert not set(read.words) & {"baby", "toddler", "teenager"} or read.stage == [read.words[-1]]
+    assert understand("for a teenager").words == [] and understand("baby").words == []
 
 
 def test_times_and_costs_become_preferences_but_holiday_club_stays_a_service():

@@ -188,12 +188,15 @@ class Understood:
     guesses: list[Guess] = field(default_factory=list)
     #: The words as the parent typed them (accents kept), for headings: "zajęcia", not "zajecia".
     said: list[str] = field(default_factory=list)
+    #: A life-stage word ("baby"): searched for beside the other words (listings for babies say so),
+    #: never alone (then every listing for that age is wanted).
+    stage: list[str] = field(default_factory=list)
 
     @property
     def hints(self) -> list[str]:
         """The words the preferences came from ("toddlers", "weekend", "free"): a listing that says them gains a little."""
-        said = [words_of(guess.phrase) for guess in self.guesses if guess.kind in ("age", "when", "cost", "day")
-                and not (guess.kind == "age" and fold(guess.phrase).replace("-", " ") in SETTINGS)]
+        said = [words_of(guess.phrase) for guess in self.guesses if guess.kind in ("when", "cost", "day")
+                or (guess.kind == "age" and not self.stage and fold(guess.phrase).replace("-", " ") not in SETTINGS)]
         return [word for words in said for word in words if word not in STOPWORDS and not word.isdigit()
                 and word not in ("olds", "yr", "yrs")]
 
@@ -244,6 +247,10 @@ def understand(text: str, is_place=None, is_local_place=None) -> Understood:
     for phrase in sorted(FILLER_PHRASES, key=len, reverse=True):
         lowered = lowered.replace(f" {' '.join(words_of(phrase))} ", " ")
     result.words = [word for word in lowered.split() if word not in STOPWORDS]
+    if result.words and result.stage:
+        result.words += [word for word in result.stage if word not in result.words]
+    else:
+        result.stage = []
     typed = {}
     for word in _WORD.findall((text or "").lower().replace("’", "'")):
         typed.setdefault(words_of(word)[0] if words_of(word) else word, word.removesuffix("'s"))
@@ -277,6 +284,7 @@ def _take_age(working: str, result: Understood) -> str:
         result.guesses.append(Guess("age", match.group(0).strip(), result.ages))
         if stage in SETTINGS:
             return working
+        result.stage = [word for word in words_of(stage) if word not in STOPWORDS]
         return working[: match.start()] + " " + working[match.end():]
     return working
 
