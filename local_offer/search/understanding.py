@@ -284,7 +284,9 @@ def _take_age(working: str, result: Understood) -> str:
         result.guesses.append(Guess("age", match.group(0).strip(), result.ages))
         if stage in SETTINGS:
             return working
-        result.stage = [word for word in words_of(stage) if word not in STOPWORDS]
+        last = words_of(stage)[-1]
+        if last.isalpha() and last not in STOPWORDS and not stage.startswith(("under", "over", "post")):
+            result.stage = [last]
         return working[: match.start()] + " " + working[match.end():]
     return working
 
