@@ -48,4 +48,5 @@ def clean_text(text: str | None) -> str:
     stripped = bleach.clean(text, tags=set(), attributes={}, strip=True)
     # bleach escapes &, < and >; plain text is escaped again by templates, so undo it here.
     stripped = stripped.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return "".join(ch for ch in stripped if ch in "\n\t" or ord(ch) >= 32).strip()
+    # C0 controls, DEL and the C1 controls (U+0080-U+009F) are never text anyone meant to write.
+    return "".join(ch for ch in stripped if ch in "\n\t" or (ord(ch) >= 32 and not 127 <= ord(ch) < 160)).strip()

@@ -190,3 +190,9 @@ def signed_in_coordinator(app):
         sign_in(client, "prop-coordinator@example.gov.uk")
         _CLIENTS[id(app)] = client
     return _CLIENTS[id(app)]
+
+
+def test_delete_and_c1_control_characters_are_cleaned_from_text():
+    """DEL and the C1 controls are not text: hypothesis found DEL kept in a CSV cell."""
+    from local_offer.sanitise import clean_text
+    assert clean_text("a\x7fb\x85c\x9fd é") == "abcd é"
