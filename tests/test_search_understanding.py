@@ -144,3 +144,10 @@ def test_the_heading_shows_the_words_as_typed(directory):
     """"zajęcia" is searched folded but shown as typed (it used to read "zaj cia")."""
     page = directory.test_client().get("/search", query_string={"q": "Zajęcia dla dzieci"})
     assert "for “zajęcia dla dzieci”" in text_of(page)
+
+
+def test_no_accentless_did_you_mean_for_words_typed_with_accents(directory):
+    """The spelling graph holds folded words: it must not offer "zajeciowa" for "zajęcia"."""
+    results = get_service().search(SearchRequest(text="zajęcia dla dzieci"))
+    assert results.suggestion is None
+    assert get_service().search(SearchRequest(text="swiming")).total > 0

@@ -244,9 +244,15 @@ def order_rows(rows: np.ndarray, sort: str, scores, distances, table: FacetTable
     return rows[np.argsort(-table.assured[rows], kind="stable")]
 
 
-def suggest(engine, matches, words: list[str], total: int) -> str | None:
-    """Offer "did you mean" only when results are few and some words are unknown to the index."""
+def suggest(engine, matches, words: list[str], total: int, said: list[str] | None = None) -> str | None:
+    """Offer "did you mean" only when results are few and some words are unknown to the index.
+
+    Not for words typed with accents or in another script: the spelling graph holds words
+    folded to plain letters, so its suggestion would lose the accents ("zajeciowa").
+    """
     if matches is None or total >= FEW_RESULTS or not matches.unknown_words:
+        return None
+    if any(typed != word for typed, word in zip(said or words, words)):
         return None
     corrected = [engine.suggest(word) or word for word in matches.unknown_words]
     if corrected == matches.unknown_words:
@@ -341,7 +347,7 @@ def answer(service, request: SearchRequest, readable: bool = True) -> SearchResu
             for r in page_rows if table.ids[r] in loaded]
     timings["page"] = time.perf_counter() - started
 
-    suggestion = suggest(service.engine, matches, words, total)
+    suggestion = suggest(service.engine, matches, words, total, understood.said)
     timings["total"] = time.perf_counter() - started
     return SearchResults(
         request=request, hits=hits, total=total, page=request.page, pages=pages, sort=sort,
