@@ -26,12 +26,12 @@ from local_offer.search.understanding import Understood, concepts, understand
 MINIMUM_SHOWN = 5
 #: A text match this far below the best is not shown (no page of loosely related junk).
 RELATIVE_SCORE_FLOOR = 0.12
-#: What a listing's relevance is multiplied by when it does not fit a preference taken from the
-#: words (ages, days, time of year, cost): it moves down, never out.  Unknown days count half.
 #: Words matching more than this share of listings are generic: preferences then outweigh them more.
 GENERIC_SHARE = 0.3
 #: What a listing's relevance is multiplied by when it says the words a preference came from ("toddlers").
 HINTED = 1.3
+#: What a listing's relevance is multiplied by when it does not fit a preference taken from the
+#: words (an age typed, a life stage, days, time of year, cost, activities): it moves down, never out.
 MISFIT = {"age": 0.35, "ages": 0.55, "days": 0.4, "period": 0.7, "free": 0.5, "low": 0.75,
           "kind": 0.6}
 #: ... and when it has no sessions to say (days, times of year): a little less than fitting.
