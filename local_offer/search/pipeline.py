@@ -25,7 +25,7 @@ from local_offer.search.understanding import Understood, concepts, understand
 #: With a radius, show at least this many results, labelling those beyond it.
 MINIMUM_SHOWN = 5
 #: A text match this far below the best is not shown (no page of loosely related junk).
-RELATIVE_SCORE_FLOOR = 0.12
+RELATIVE_SCORE_FLOOR = 0.06
 #: Words matching more than this share of listings are generic: preferences then outweigh them more.
 GENERIC_SHARE = 0.3
 #: What a listing's relevance is multiplied by when it says the words a preference came from ("toddlers").
