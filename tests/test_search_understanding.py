@@ -151,3 +151,13 @@ def test_no_accentless_did_you_mean_for_words_typed_with_accents(directory):
     results = get_service().search(SearchRequest(text="zajęcia dla dzieci"))
     assert results.suggestion is None
     assert get_service().search(SearchRequest(text="swiming")).total > 0
+
+
+def test_an_english_word_no_listing_uses_is_not_corrected_into_another(directory):
+    """"sailing" is meant, not a typo for "smiling": no fuzzy matches and no "did you mean"; a real
+    typo ("swiming") is still corrected."""
+    sailing = get_service().search(SearchRequest(text="sailing for disabled children"))
+    assert sailing.total <= 3 and sailing.suggestion is None
+    assert not any("smil" in (hit.listing.description or "").lower() for hit in sailing.hits)
+    typo = get_service().search(SearchRequest(text="swiming"))
+    assert typo.total > 0 and "swim" in typo.hits[0].listing.name.lower()

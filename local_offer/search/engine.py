@@ -25,7 +25,8 @@ Design
   counts and distances are numpy arrays beside the index (``facets.py``).
 * Typos: a word the index does not know is matched with edit distance 1
   (after stemming, as the index's terms are stemmed); a word it knows is never
-  "corrected".  "Did you mean" reads the spelling graph of unstemmed words
+  "corrected", nor is an English word it does not know ("sailing" is not
+  "smiling": ``dictionary.py``).  "Did you mean" reads the spelling graph of unstemmed words
   (fields declared ``spelling=True``) and is only asked when results are few.
 """
 
@@ -46,6 +47,7 @@ from whoosh.reading import ReaderClosed
 from whoosh.scoring import BM25F
 from whoosh.writing import LockError
 
+from local_offer.search.dictionary import is_english_word
 from local_offer.search.generations import Busy, Generations
 from local_offer.search.ranking import ConceptMatches, TextMatches, combine, spec_of as _spec
 from local_offer.search.understanding import fold
@@ -415,9 +417,10 @@ class Engine:
             return version.docs
 
     def _word_query(self, stem: str, words: list[str], unknown: list[str], fuzzy: bool, searcher):
-        """Match one word in every field; fuzzily (distance 1) only if the index does not know it."""
+        """Match one word in every field; fuzzily (distance 1) only if it is a typo: neither the
+        index nor the English dictionary knows it."""
         exact = [Q.Term(field, stem, boost=FIELD_BOOSTS[field]) for field in TEXT_FIELDS]
-        if fuzzy and len(stem) >= 4 and not _known(searcher, stem):
+        if fuzzy and len(stem) >= 4 and not _known(searcher, stem) and not is_english_word(words[0]):
             unknown.append(words[0])
             exact += [Q.FuzzyTerm(field, stem, boost=FIELD_BOOSTS[field] * 0.5, maxdist=1, prefixlength=1)
                       for field in TEXT_FIELDS]

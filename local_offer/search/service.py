@@ -28,6 +28,7 @@ from flask import current_app
 
 from local_offer.search import engine as engine_module
 from local_offer.search import pipeline
+from local_offer.search.dictionary import english_words
 from local_offer.search.facets import FacetTable
 from local_offer.search.results import SearchRequest, SearchResults
 from local_offer.search.shared import SharedTables
@@ -212,6 +213,7 @@ class SearchService:
         only that listing's card is out of date, and it is rendered when asked for.
         """
         try:
+            english_words()  # read the dictionary typos are checked against, before a search needs it
             self.engine.warm(wanted, expected=version)
             generation = self.engine.generation()
             if app.config.get("CARD_PRERENDER", True) and generation != self._cards_for_generation:
