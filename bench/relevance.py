@@ -59,7 +59,8 @@ A set with no grades yet (North Lincolnshire) only gets counts of results return
 writes the pooled candidates (the union of the three top 10s, per query, with each listing's
 name and the first 300 characters of its description) as YAML for a person to grade.
 
-The held-out sets are FROZEN: never tune search on them (see their READMEs); tune on the tuning sets (tuning-demo, tuning-bristol).
+The held-out sets are FROZEN: never tune search on them (see their READMEs); tune on the tuning sets
+(tuning-demo, tuning-bristol).
 Not part of the tests.
 """
 
