@@ -1,15 +1,19 @@
 """Relevance bench (issue 14): our search against SQLite FTS5 and SQL LIKE on judged query sets.
 
-    python bench/relevance.py [--set heldout-norfolk|heldout-north-lincolnshire|tuning-demo|all] [--pool FILE]
+    python bench/relevance.py [--set heldout-norfolk|heldout-north-lincolnshire|tuning-demo|tuning-bristol|tuning|all]
+                              [--pool FILE]
 
 Two kinds of set live in bench/relevance/:
 
 * the FROZEN held-out sets (heldout-norfolk, heldout-north-lincolnshire): listings from an ORUK
   feed. Never tune search on them; they say whether tuning carried over.
-* the TUNING set (tuning-demo): the demo directory (content/demo/). Tuning on it is allowed.
+* the TUNING sets: tuning-demo, the demo directory (content/demo/), and tuning-bristol, the real
+  Bristol ORUK v1 feed (read from ../shared/oruk-samples/v1-real/, never copied into the project,
+  skipped when absent, built like North Lincolnshire's). Tuning on them is allowed.
 
-``--set all`` (the default, and what ``make bench`` runs) means the held-out sets only; ask for
-``--set tuning-demo`` by name. Held-out and tuning results are printed in separate tables.
+``--set all`` (the default, and what ``make bench`` runs) means the held-out sets only; ask for a
+tuning set by name, or ``--set tuning`` for both. Held-out and tuning results are printed in
+separate tables.
 
 For each set it makes a throwaway site (SQLite in a temporary instance folder; the code is in
 bench/relevance_site.py). A held-out set's site is set up the way a new council's would be:
@@ -55,7 +59,8 @@ A set with no grades yet (North Lincolnshire) only gets counts of results return
 writes the pooled candidates (the union of the three top 10s, per query, with each listing's
 name and the first 300 characters of its description) as YAML for a person to grade.
 
-The held-out sets are FROZEN: never tune search on them (see their READMEs); tune on tuning-demo.
+The held-out sets are FROZEN: never tune search on them (see their READMEs); tune on the tuning sets
+(tuning-demo, tuning-bristol).
 Not part of the tests.
 """
 
@@ -112,8 +117,15 @@ SETS = {
     # The demo directory, loaded by `flask content load`; the areas are the configured default the demo is made for.
     "tuning-demo": JudgedSet(
         "tuning-demo", None, "ST,WS,DE,B,WV,DY,CW,SK", HERE / "tuning-demo" / "grades.yaml", heldout=False),
+    # A second tuning set over a real feed, read from beside the project like North Lincolnshire's (skipped when
+    # absent); BS is only for the gazetteer, the feed has no venues.
+    "tuning-bristol": JudgedSet(
+        "tuning-bristol",
+        ROOT.parent / "shared" / "oruk-samples" / "v1-real" / "bristol-council-services.json", "BS",
+        HERE / "tuning-bristol" / "grades.yaml", heldout=False),
 }
 HELDOUT = [name for name, chosen in SETS.items() if chosen.heldout]
+TUNING = [name for name, chosen in SETS.items() if not chosen.heldout]
 
 
 @dataclass
@@ -344,7 +356,7 @@ def report(outcomes: list[Outcome]) -> None:
     header = ["set", "kind", "n", "graded", "nDCG ours", "nDCG FTS5", "nDCG LIKE", "S@3 ours", "S@3 FTS5",
               "S@3 LIKE", "no-ans ours", "no-ans FTS5", "no-ans LIKE"]
     for heldout, title in ((True, "HELD-OUT sets (FROZEN: never tune on these)"),
-                           (False, "TUNING set (the demo directory; tuning on it is allowed)")):
+                           (False, "TUNING sets (the demo directory, the Bristol feed; tuning on them is allowed)")):
         chosen = [o for o in graded if o.heldout == heldout]
         if not chosen:
             continue
@@ -377,15 +389,16 @@ def per_query(outcome: Outcome) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", choices=[*SETS, "all"], default="all",
-                        help="which set (default all: the held-out sets only; the tuning set is tuning-demo)")
+    parser.add_argument("--set", choices=[*SETS, "all", "tuning"], default="all",
+                        help="which set (default all: the held-out sets only; tuning: both tuning sets, "
+                             "tuning-demo and tuning-bristol)")
     parser.add_argument("--pool", type=Path, help="write pooled candidates to this YAML file (for sets without grades; "
                                                   "when several sets are pooled, one file per set beside it)")
     parser.add_argument("--pool-all", action="store_true", help="with --pool, pool graded sets too")
     parser.add_argument("--keep", action="store_true", help="keep the throwaway instance folders")
     parser.add_argument("--per-query", action="store_true", help="also print each query's nDCG@10 and result count")
     options = parser.parse_args()
-    names = HELDOUT if options.set == "all" else [options.set]
+    names = HELDOUT if options.set == "all" else TUNING if options.set == "tuning" else [options.set]
     pooled = [name for name in names if options.pool and (options.pool_all or not has_grades(SETS[name]))]
     outcomes = []
     for name in names:
