@@ -161,3 +161,38 @@ def test_an_english_word_no_listing_uses_is_not_corrected_into_another(directory
     assert not any("smil" in (hit.listing.description or "").lower() for hit in sailing.hits)
     typo = get_service().search(SearchRequest(text="swiming"))
     assert typo.total > 0 and "swim" in typo.hits[0].listing.name.lower()
+
+
+def _engine_with(tmp_path, documents: dict[str, tuple[str, str]]):
+    """A text index of listings given as id -> (name, body)."""
+    from local_offer.search import engine as engine_module
+
+    engine = engine_module.Engine(tmp_path / "index")
+    engine.rebuild(iter([{engine_module.ID_FIELD: key, engine_module.TYPE: "listing", engine_module.NAME: name,
+                          engine_module.TERMS: "", engine_module.BODY: body, engine_module.FINGERPRINT: key}
+                         for key, (name, body) in documents.items()]))
+    return engine
+
+
+def test_related_terms_and_synonyms_count_less_than_the_words_typed(tmp_path):
+    """A related term counts RELATED_BOOST of the words typed, a synonym SYNONYM_BOOST (Whoosh drops the
+    boost of a query with one part, so related terms used to count in full)."""
+    from local_offer.search.engine import RELATED_BOOST, SYNONYM_BOOST
+
+    engine = _engine_with(tmp_path, {
+        "gym": ("Ability Gym", "Gym sessions for young people."),
+        **{f"other-{n}": (f"Other {n}", "A group for parents.") for n in range(20)}})
+    typed = engine.match(concepts(["gym"], [])).listings["gym"]
+    related = engine.match(concepts(["cycling"], [], [(["cycling"], ["gym"])])).listings["gym"]
+    synonym = engine.match(concepts(["fitness"], [["fitness", "gym"]])).listings["gym"]
+    engine.close()
+    assert related == pytest.approx(typed * RELATED_BOOST, rel=0.02)
+    assert synonym == pytest.approx(typed * SYNONYM_BOOST, rel=0.02)
+
+
+def test_a_related_phrase_that_is_one_word_after_stop_words_needs_that_word_listed():
+    """"need a break" must not stand for "break" in every search, unless "break" is listed on its own."""
+    assert concepts(["break"], [], [(["need a break"], ["respite"])])[0].related == []
+    assert concepts(["break"], [], [(["need a break", "break"], ["respite"])])[0].related == [["respite"]]
+    assert concepts(["picked"], [], [(["picked on"], ["anti-bullying"])])[0].related == []
+    assert concepts(["being", "bullied"], [], [(["being bullied"], ["anti-bullying"])])[0].related == [["anti", "bullying"]]

@@ -71,7 +71,10 @@ TEXT_FIELDS = tuple(FIELD_BOOSTS)
 WRITER_TIMEOUT = 10.0
 #: How much a related term (from the coordinators' list) counts against the words typed, and the
 #: share of documents above which one is too common to mean anything ("health", "support").
-RELATED_BOOST, COMMON_SHARE = 0.4, 0.08
+RELATED_BOOST, COMMON_SHARE = 0.6, 0.08
+#: How much the other ways of saying a word (its synonyms) count against the word as typed: a
+#: listing that says "counselling" answers "counselling" better than one that says "CAMHS".
+SYNONYM_BOOST = 0.8
 
 
 class FoldFilter(Filter):
@@ -347,15 +350,19 @@ class Engine:
     def _concept_query(self, spec, unknown: list[str], searcher):
         """Build one concept's Whoosh query and its cache key (None when nothing to match).
 
-        A related term most documents use ("health") says nothing about a listing: it is left out.
+        The words as typed count fully, their synonyms a little less (``SYNONYM_BOOST``) and
+        related terms less again (``RELATED_BOOST``).  A related term most documents use
+        ("health") says nothing about a listing: it is left out.
         """
         alternatives, related, _weight = spec
         options, seen = [], set()
-        for words, boost in [*((w, 1.0) for w in alternatives), *((w, RELATED_BOOST) for w in related)]:
+        ways = [*((words, 1.0 if number == 0 else SYNONYM_BOOST, False) for number, words in enumerate(alternatives)),
+                *((words, RELATED_BOOST, True) for words in related)]
+        for words, boost, is_related in ways:
             word_stems = stems(words)
             if not word_stems or tuple(word_stems) in {key for key, _ in seen}:
                 continue  # "asperger" and "aspergers" are one search
-            if boost != 1.0 and _share(searcher, word_stems) > COMMON_SHARE:
+            if is_related and _share(searcher, word_stems) > COMMON_SHARE:
                 continue
             seen.add((tuple(word_stems), boost))
             if len(word_stems) == 1:
@@ -367,7 +374,10 @@ class Engine:
                 # with such short phrases.
                 option = Q.Or([Q.And([Q.Term(field, stem) for stem in word_stems], boost=FIELD_BOOSTS[field])
                                for field in TEXT_FIELDS])
-            options.append(option if boost == 1.0 else Q.Or([option], boost=boost))
+            # The boost goes on the option itself: Whoosh drops the boost of a compound query with
+            # one subquery (Or([option], boost=...) scored as if it were 1).
+            option.boost = boost
+            options.append(option)
         if not options:
             return None, None
         return Q.Or(options), tuple(sorted(seen))

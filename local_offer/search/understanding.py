@@ -353,10 +353,17 @@ def concepts(words: list[str], synonym_groups: list[list[str]],
                 if other not in phrases[tuple(variant)]:
                     phrases[tuple(variant)].append(other)
     related: dict[tuple[str, ...], list[list[str]]] = {}
+    # A phrase whose other words are all stop words ("need a break", "which school") would stand
+    # for its one remaining word in every search ("break", "school"): it counts only where that
+    # word is listed on its own too.
+    alone = {tuple(_content_words(phrase)) for said, _terms in related_terms for phrase in said
+             if len(words_of(phrase)) == 1}
     for said, terms in related_terms:
         wanted = [variant for variant in (_content_words(term) for term in terms) if variant]
         for phrase in said:
             key = tuple(_content_words(phrase))
+            if len(key) == 1 and len(words_of(phrase)) > 1 and key not in alone:
+                continue
             if key:
                 related.setdefault(key, [])
                 related[key] += [w for w in wanted if w not in related[key]]
@@ -366,7 +373,8 @@ def concepts(words: list[str], synonym_groups: list[list[str]],
         for length in range(min(longest, len(words) - index), 0, -1):
             key = tuple(words[index: index + length])
             if key in phrases or key in related:
-                alternatives = phrases.get(key) or [list(key)]
+                # The words as typed come first: the engine counts the other ways of saying them a little less.
+                alternatives = [list(key), *(v for v in phrases.get(key, []) if v != list(key))]
                 more = [w for w in related.get(key, []) if w not in alternatives]
                 for variant in alternatives:  # "being bullied" said as a synonym's other words too
                     more += [w for w in related.get(tuple(variant), []) if w not in alternatives and w not in more]
