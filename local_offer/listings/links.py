@@ -1,8 +1,11 @@
 """Readable listing addresses and the safe "Back to results" link.
 
-A listing's address is its name as words plus the first 8 characters of its id
-(``/listings/otters-calm-swim-sessions-3f2a9c1d``): short enough to read out
-over the phone, and the id part keeps it working when the name changes.  Old
+A listing's address is its name as words plus the last 8 characters of its id
+(``/listings/otters-calm-swim-sessions-6a2b0001``): short enough to read out
+over the phone, and the id part keeps it working when the name changes.  The
+last characters, not the first: time-ordered ids (UUID v7) and ids imported
+from one system in a batch share their first characters, not their last.  Two
+listings whose ids end alike are told apart by the name part.  Old
 ``/listings/<uuid>`` addresses and a wrong or missing name redirect (301) to
 the right one.
 
@@ -45,8 +48,8 @@ def slugify(name: str) -> str:
 
 
 def listing_ref(listing: Listing) -> str:
-    """Return the readable part of a listing's address: ``<slug>-<first 8 of the id>``."""
-    return f"{slugify(listing.name)}-{listing.id[:SHORT].lower()}"
+    """Return the readable part of a listing's address: ``<slug>-<last 8 of the id>``."""
+    return f"{slugify(listing.name)}-{listing.id[-SHORT:].lower()}"
 
 
 def listing_url(listing: Listing, back: str | None = None, **values) -> str:
@@ -71,10 +74,10 @@ def find_listing(ref: str, load) -> Listing | None:
     if match is None:
         return None
     candidates = list(db.session.execute(
-        public.where(Listing.id.like(match["short"] + "-%")).order_by(Listing.id)).scalars())
+        public.where(Listing.id.like("%" + match["short"])).order_by(Listing.id)).scalars())
     if not candidates:
         return None
-    # Two listings whose ids start alike (rare): the name in the address tells them apart.
+    # Two listings whose ids end alike (rare): the name in the address tells them apart.
     return next((c for c in candidates if slugify(c.name) == match["slug"]), candidates[0])
 
 
