@@ -90,6 +90,10 @@ DEFAULTS: dict[str, object] = {
     # without a background map. The host is added to the Content-Security-Policy.
     "MAP_TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "MAP_ATTRIBUTION": "© OpenStreetMap contributors",
+    # "Directions" beside a venue's address: a plain link to a maps site ({destination} is
+    # the venue's position or postcode), and the site's name for the link text.
+    "DIRECTIONS_URL": "https://www.google.com/maps/dir/?api=1&destination={destination}",
+    "DIRECTIONS_SITE": "Google Maps",
     # The anonymous search log: flush interval and how long raw rows are kept.
     "SEARCH_LOG_FLUSH_SECONDS": 2.0,
     "SEARCH_LOG_DAYS": 90,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import current_app
 
 from local_offer import mail
+from local_offer.listings.links import listing_ref
 from local_offer.i18n import _
 from local_offer.models import Listing, ListingRevision, Role
 
@@ -42,7 +43,7 @@ def change_published(listing: Listing, revision: ListingRevision) -> int:
     return notify_providers(listing, _("Your listing %(name)s is live", name=listing.name), _(
         "Hello,\n\nThe Local Offer team has checked and published your changes to %(name)s. "
         "Families can see them now:\n%(link)s\n\nThank you for keeping your listing up to date.",
-        name=listing.name, link=external_url("directory.listing", listing_id=listing.id)), revision)
+        name=listing.name, link=external_url("directory.listing", ref=listing_ref(listing))), revision)
 
 
 def change_sent_back(listing: Listing, reason: str, revision: ListingRevision) -> int:

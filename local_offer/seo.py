@@ -17,6 +17,7 @@ from sqlalchemy import select
 from local_offer import mail
 from local_offer.auth import public
 from local_offer.extensions import db
+from local_offer.listings.links import listing_page_link, listing_ref
 from local_offer.information_pages import all_pages
 from local_offer.models import PUBLIC_STATUSES, Listing, Term, Vocabulary
 
@@ -37,12 +38,12 @@ def sitemap():
         urls.append((mail.link("directory.category", code=code), None))
     for page in all_pages():
         urls.append((mail.link("pages.page", slug=page.slug), None))
-    rows = db.session.execute(select(Listing.id, Listing.assured_date, Listing.updated_at)
+    rows = db.session.execute(select(Listing.id, Listing.name, Listing.assured_date, Listing.updated_at)
                               .where(Listing.status.in_(PUBLIC_STATUSES)).order_by(Listing.id)
                               .limit(SITEMAP_LIMIT - len(urls))).all()
     for row in rows:
         changed = row.assured_date or (row.updated_at.date() if row.updated_at else None)
-        urls.append((mail.link("directory.listing", listing_id=row.id), changed))
+        urls.append((mail.link("directory.listing", ref=listing_ref(row)), changed))
     body = ['<?xml version="1.0" encoding="UTF-8"?>',
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for location, changed in urls:
@@ -68,8 +69,8 @@ def listing_json_ld(listing: Listing) -> Markup:
     data = {
         "@context": "https://schema.org",
         "@type": "Service",
-        "@id": mail.link("directory.listing", listing_id=listing.id),
-        "url": mail.link("directory.listing", listing_id=listing.id),
+        "@id": listing_page_link(listing),
+        "url": listing_page_link(listing),
         "name": listing.name,
         "description": listing.summary or "",
         "provider": {"@type": "Organization", "name": organisation.name,

@@ -181,7 +181,7 @@ def test_sitemap_lists_public_pages_only(api):
     tree = ElementTree.fromstring(response.data)
     spaces = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     locations = [node.text for node in tree.findall("s:url/s:loc", spaces)]
-    assert any(location.endswith(f"/listings/{SWIM}") for location in locations)
+    assert any(location.endswith("/listings/otters-calm-swim-sessions-6a2b0001") for location in locations)
     assert any(location.endswith("/information/ehc-needs-assessment") for location in locations)
     public = db.session.execute(select(Listing).where(Listing.status.in_(["published", "temporarily_closed"]))
                                 ).scalars().all()
@@ -193,10 +193,12 @@ def test_listing_pages_carry_schema_org_json_ld(api):
     """Each listing page describes itself in JSON-LD; a masked venue gives no street."""
     import re
 
-    page = api.get(f"/listings/{CHILDMINDER}").get_data(as_text=True)
+    page = api.get(f"/listings/{CHILDMINDER}", follow_redirects=True).get_data(as_text=True)
     block = re.search(r'<script type="application/ld\+json" nonce="[^"]+">(.*?)</script>', page, re.S).group(1)
     data = json.loads(block)
     assert data["@type"] == "Service" and data["name"] == db.session.get(Listing, CHILDMINDER).name
+    assert data["url"] == data["@id"] and data["url"].endswith("-6a2b0003") and CHILDMINDER not in data["url"]
+    assert f'<link rel="canonical" href="{data["url"]}">' in page
     place = data["availableChannel"][0]["serviceLocation"]
     assert "streetAddress" not in place["address"] and place["address"]["postalCode"] == "ST15 8"
     assert "12 Example Close" not in block

@@ -100,7 +100,7 @@ def test_demo_pages_render(full_demo, client):
     """Every demo listing's page renders."""
     ids = db.session.execute(select(Listing.id)).scalars().all()
     for listing_id in ids:
-        assert client.get(f"/listings/{listing_id}").status_code == 200
+        assert client.get(f"/listings/{listing_id}", follow_redirects=True).status_code == 200
 
 
 def test_generator_makes_valid_listings_at_real_postcodes(runner, app):

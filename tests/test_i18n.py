@@ -31,7 +31,7 @@ def test_switcher_choice_is_remembered_over_the_browser(demo, client):
     assert response.status_code == 302
     cookie = response.headers["Set-Cookie"]
     assert "lo_lang=pl" in cookie and "HttpOnly" in cookie
-    page = client.get(f"/listings/{SWIM}", headers={"Accept-Language": "en"})
+    page = client.get(f"/listings/{SWIM}", headers={"Accept-Language": "en"}, follow_redirects=True)
     html = page.get_data(as_text=True)
     assert '<html lang="pl"' in html
     assert "Who it is for" not in html
@@ -44,7 +44,7 @@ def test_polish_pages_are_translated_throughout(demo, client):
     client.set_cookie("lo_lang", "pl")
     home = text_of(client.get("/"))
     assert "Edukacja" in home  # category name from the vocabulary's Polish translation
-    listing = client.get(f"/listings/{SWIM}")
+    listing = client.get(f"/listings/{SWIM}", follow_redirects=True)
     page = text_of(listing)
     for english in ("Who it is for", "How to get it", "When and where", "Accessibility and support",
                     "Last checked by the provider", "Saturday", "Term time", "Wheelchair access"):
@@ -57,7 +57,7 @@ def test_polish_pages_are_translated_throughout(demo, client):
 def test_switcher_is_on_every_page_with_language_names(demo, client):
     """Each page offers every language, named in that language, marked with lang."""
     for url in ("/", f"/listings/{SWIM}", "/categories/", "/no-such-page"):
-        html = client.get(url).get_data(as_text=True)
+        html = client.get(url, follow_redirects=True).get_data(as_text=True)
         assert 'lang="pl" hreflang="pl"' in html
         assert ">Polski<" in html
 

@@ -50,7 +50,7 @@ def test_category_pages_paginate(demo, client, app):
 
 def test_listing_page_shows_every_field(demo, client):
     """A listing page shows everything requirements.md item 3 names."""
-    response = client.get(f"/listings/{SWIM}")
+    response = client.get(f"/listings/{SWIM}", follow_redirects=True)
     assert response.status_code == 200
     page = text_of(response)
     expected = [
@@ -91,7 +91,7 @@ def test_listing_page_shows_every_field(demo, client):
 
 def test_listing_page_never_shows_private_contacts(demo, client):
     """Contacts the provider kept private do not appear anywhere on the page."""
-    html = client.get(f"/listings/{SWIM}").get_data(as_text=True)
+    html = client.get(f"/listings/{SWIM}", follow_redirects=True).get_data(as_text=True)
     assert "Sam Okafor" not in html
     assert "safeguarding@otters.example.org" not in html
     assert "07700 900999" not in html
@@ -99,7 +99,7 @@ def test_listing_page_never_shows_private_contacts(demo, client):
 
 def test_masked_address_shows_only_town_and_sector(demo, client):
     """A childminder's home address is masked to town and postcode sector."""
-    response = client.get(f"/listings/{CHILDMINDER}")
+    response = client.get(f"/listings/{CHILDMINDER}", follow_redirects=True)
     html = response.get_data(as_text=True)
     page = text_of(response)
     assert "Stone" in page and "ST15 8" in page
@@ -111,7 +111,7 @@ def test_masked_address_shows_only_town_and_sector(demo, client):
 
 def test_school_listing_shows_sen_report_and_urn(demo, client):
     """Schools link to their SEN information report and show their Ofsted URN."""
-    response = client.get(f"/listings/{SCHOOL}")
+    response = client.get(f"/listings/{SCHOOL}", follow_redirects=True)
     html = response.get_data(as_text=True)
     assert 'href="https://hollybank.example.sch.uk/sen-information-report"' in html
     assert "999104" in text_of(response)
@@ -120,8 +120,8 @@ def test_school_listing_shows_sen_report_and_urn(demo, client):
 
 def test_out_of_area_and_remote_listings_say_so(demo, client):
     """Out-of-area provision is labelled; a phone service says it has no venue."""
-    assert "Outside the area" in text_of(client.get(f"/listings/{COLLEGE}"))
-    phone = text_of(client.get(f"/listings/{PHONE_LINE}"))
+    assert "Outside the area" in text_of(client.get(f"/listings/{COLLEGE}", follow_redirects=True))
+    phone = text_of(client.get(f"/listings/{PHONE_LINE}", follow_redirects=True))
     assert "By phone" in phone and "Online" in phone
     assert "This service has no venue to visit" in phone
 
@@ -132,18 +132,18 @@ def test_unpublished_listings_are_not_shown(demo, client):
     for status in (ListingStatus.DRAFT, ListingStatus.PENDING, ListingStatus.ARCHIVED):
         listing.status = status
         db.session.commit()
-        assert client.get(f"/listings/{SWIM}").status_code == 404
+        assert client.get(f"/listings/{SWIM}", follow_redirects=True).status_code == 404
         assert "Otters calm swim" not in client.get("/categories/activities").get_data(as_text=True)
     listing.status = ListingStatus.TEMPORARILY_CLOSED
     db.session.commit()
-    response = client.get(f"/listings/{SWIM}")
+    response = client.get(f"/listings/{SWIM}", follow_redirects=True)
     assert response.status_code == 200
     assert "Temporarily closed" in text_of(response)
 
 
 def test_listing_page_has_a_print_layout(demo, client):
     """The stylesheet has print rules and the page marks what not to print."""
-    html = client.get(f"/listings/{SWIM}").get_data(as_text=True)
+    html = client.get(f"/listings/{SWIM}", follow_redirects=True).get_data(as_text=True)
     assert "lo-no-print" in html
     assert 'data-module="lo-print"' in html
 

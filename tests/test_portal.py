@@ -151,7 +151,7 @@ def test_provider_adds_coordinator_approves_parent_finds_it(app, people, vocab_c
     # The parent's search, straight after approval.
     parent = app.test_client()
     assert "Kingfisher Canoe Club" in search_names(parent, "canoe")
-    public = text_of(parent.get(f"/listings/{listing_id}"))
+    public = text_of(parent.get(f"/listings/{listing_id}", follow_redirects=True))
     assert "Small groups of six" in public and "Sam Carter" in public
     assert any("is live" in message["Subject"] for message in mail.sent_messages())
     history = text_of(coordinator.get(f"/moderation/listings/{listing_id}/history"))
@@ -167,7 +167,7 @@ def test_an_edit_to_a_live_listing_stays_invisible_until_approved(app, people):
     hidden = fields_of(provider, f"/portal/listings/{SWIM}")
     assert provider.post(f"/portal/listings/{SWIM}/submit", data=hidden).status_code == 302
     parent = app.test_client()
-    assert live_name in text_of(parent.get(f"/listings/{SWIM}"))
+    assert live_name in text_of(parent.get(f"/listings/{SWIM}", follow_redirects=True))
     assert "Otters Splash Club" not in search_names(parent, "splash")
     coordinator = as_user(app, "coordinator@example.gov.uk")
     revision = workflow.open_revision(db.session.get(Listing, SWIM))
@@ -201,7 +201,7 @@ def test_a_change_sent_back_reaches_the_provider_with_its_reason(app, people):
     assert "Sent back" in page and "Which Sunday times? Add them." in page
     message = mail.sent_messages()[-1]
     assert message["To"] == "provider@example.org" and "Which Sunday times?" in message.get_content()
-    assert "Now on Sundays too." not in text_of(app.test_client().get(f"/listings/{SWIM}"))
+    assert "Now on Sundays too." not in text_of(app.test_client().get(f"/listings/{SWIM}", follow_redirects=True))
 
 
 # --- locking ------------------------------------------------------------------------------------
@@ -358,7 +358,7 @@ def test_script_and_javascript_links_never_reach_the_page(app, people):
     review_page = coordinator.get(f"/moderation/changes/{revision.id}").get_data(as_text=True)
     assert "<script>alert" not in review_page
     coordinator.post(f"/moderation/changes/{revision.id}/approve", data={"version": revision.version})
-    page = app.test_client().get(f"/listings/{SWIM}").get_data(as_text=True)
+    page = app.test_client().get(f"/listings/{SWIM}", follow_redirects=True).get_data(as_text=True)
     assert "<script>alert" not in page and "javascript:" not in page and "onerror" not in page
     assert 'href="https://example.org"' in page
     assert db.session.get(Listing, SWIM).name == "Otters"
@@ -464,7 +464,7 @@ def test_the_masked_childminder_keeps_its_mask_through_an_edit(app, people):
     listing = db.session.get(Listing, CHILDMINDER)
     workflow.publish(listing, {**listing_data.listing_data(listing), "summary": "Updated."}, actor=None,
                        action="listing.published")
-    page = text_of(app.test_client().get(f"/listings/{CHILDMINDER}"))
+    page = text_of(app.test_client().get(f"/listings/{CHILDMINDER}", follow_redirects=True))
     assert "12 Example Close" not in page
 
 

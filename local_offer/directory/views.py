@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from urllib.parse import parse_qsl
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request
+from werkzeug.datastructures import MultiDict
 
 from local_offer.auth import public
-from local_offer import demand, filters
-from local_offer.listings import cards, labels as listing_labels, queries as listings
+from local_offer import demand, filters, geo
+from local_offer.listings import cards, labels as listing_labels, links, queries as listings
 from local_offer.directory import search_params
 from local_offer.directory.forms import SearchForm
 from local_offer.errors import refuse
@@ -16,6 +19,9 @@ from local_offer.information_pages import key_pages
 from local_offer.search import RADII, SearchError, get_service, without_guess
 
 bp = Blueprint("directory", __name__)
+bp.add_app_template_global(links.listing_url, "listing_url")
+bp.add_app_template_global(links.directions_url, "directions_url")
+bp.add_app_template_global(links.listing_page_link, "listing_page_link")
 
 MAX_PAGE = 1000
 
@@ -57,7 +63,7 @@ def search():
     chosen = {key: args.getlist(key) for key in args if key not in ("q", "where", "lat", "lng", "page")}
     demand.log_search(search_request.text, chosen, results.place, results.total)
     return render_template("directory/search.html", form=form, results=results, problem=None,
-                           **_filter_context(args, results))
+                           back=links.safe_back(request.full_path), **_filter_context(args, results))
 
 
 def _filter_context(args, results=None) -> dict:
@@ -152,11 +158,43 @@ def category(code: str):
     return render_template("directory/category.html", category=term, results=results)
 
 
-@bp.get("/listings/<uuid:listing_id>")
+@bp.get("/listings/<ref>")
 @public
-def listing(listing_id):
-    """Show everything families need to know about one listing."""
-    found = listings.get_public_listing(str(listing_id))
+def listing(ref: str):
+    """Show everything families need to know about one listing, at its readable address.
+
+    An old ``/listings/<uuid>`` address, or one with a wrong name, redirects (301) to
+    the right one, keeping a valid "Back to results" address.
+    """
+    found = links.find_listing(ref, lambda: listings.public_listings().options(*listings.LISTING_LOAD))
     if found is None:
         abort(404)
-    return render_template("directory/listing.html", listing=found)
+    back = links.safe_back(request.args.get("back"))
+    if ref != links.listing_ref(found):
+        return redirect(links.listing_url(found, back), code=301)
+    return render_template("directory/listing.html", listing=found, back=back,
+                           distance=_distance_from_search(found, back))
+
+
+def _distance_from_search(listing, back: str | None) -> tuple[str, float] | None:
+    """Return (place, miles to the nearest venue) when the parent came from a search near a place."""
+    if not back or "?" not in back:
+        return None
+    args = MultiDict(parse_qsl(back.split("?", 1)[1]))
+    try:
+        if args.get("lat") and args.get("lng"):
+            point = (float(args["lat"]), float(args["lng"]))
+            south, west, north, east = search_params.UK_BOUNDS
+            if not (south <= point[0] <= north and west <= point[1] <= east):
+                return None
+            label = _("your location")
+        elif args.get("where", "").strip():
+            found = geo.lookup(args["where"].strip())
+            point, label = (found.latitude, found.longitude), found.label
+        else:
+            return None
+    except (ValueError, geo.UnknownPlace):
+        return None
+    venues = [geo.public_point(location) for location in listing.locations]
+    miles = [geo.distance_miles(point, venue) for venue in venues if venue]
+    return (label, min(miles)) if miles else None
