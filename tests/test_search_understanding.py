@@ -194,5 +194,22 @@ def test_a_related_phrase_that_is_one_word_after_stop_words_needs_that_word_list
     """"need a break" must not stand for "break" in every search, unless "break" is listed on its own."""
     assert concepts(["break"], [], [(["need a break"], ["respite"])])[0].related == []
     assert concepts(["break"], [], [(["need a break", "break"], ["respite"])])[0].related == [["respite"]]
-    assert concepts(["picked"], [], [(["picked on"], ["anti-bullying"])])[0].related == []
+    assert concepts(["picked"], [], [(["picked on"], ["anti-bullying"])])[0].related == [["anti", "bullying"]]
+    assert concepts(["days"], [], [(["days out"], ["attractions"])])[0].related == []
     assert concepts(["being", "bullied"], [], [(["being bullied"], ["anti-bullying"])])[0].related == [["anti", "bullying"]]
+
+
+def test_a_listing_only_for_older_people_moves_below_one_for_children(tmp_path):
+    """Council feeds mix in adult social care: "respite" puts the short breaks for disabled children above the
+    dementia day centre, unless the parent asks about dementia."""
+    from local_offer.search.pipeline import for_older_people
+
+    engine = _engine_with(tmp_path, {
+        "dementia": ("Respite Day Centre", "Respite day centre for people living with dementia."),
+        "kids": ("Short breaks", "Respite and short breaks for disabled children and their families."),
+        "both": ("Family carers", "Respite for families, from children to people living with dementia."),
+        **{f"other-{n}": (f"Other {n}", "A group for parents.") for n in range(10)}})
+    found = engine.match(concepts(["respite"], [])).listings
+    assert for_older_people(engine, ["respite"], found) == {"dementia"}
+    assert for_older_people(engine, ["dementia", "respite"], found) == set()
+    engine.close()

@@ -20,7 +20,7 @@ from local_offer.search.engine import IndexUnavailable, TextMatches
 from local_offer.search.facets import FacetTable
 from local_offer.search.results import RADII, SORTS, Hit, SearchError, SearchRequest, SearchResults
 from local_offer.search.sources import Place, SearchSources
-from local_offer.search.understanding import Understood, concepts, understand
+from local_offer.search.understanding import Concept, Understood, concepts, understand
 
 #: With a radius, show at least this many results, labelling those beyond it.
 MINIMUM_SHOWN = 5
@@ -39,6 +39,16 @@ UNKNOWN = {"days": 0.45, "period": 0.85}
 FEW_RESULTS = 3
 #: A town typed last without "in" or "near" is read as a place only with a listing this close to it.
 LOCAL_MILES = 25.0
+#: What a listing for older people only is multiplied by (see ``for_older_people``).
+OLDER_PEOPLE = 0.5
+OLDER_PHRASES = [["dementia"], ["alzheimer"], ["alzheimers"], ["older", "people"], ["older", "adults"],
+                 ["elderly"], ["pensioners"], ["retired"], ["later", "life"], ["over", "50s"], ["over", "55s"],
+                 ["over", "60s"], ["over", "65s"]]
+OLDER_WORDS = {"dementia", "alzheimer", "alzheimers", "older", "elderly", "pensioners", "retired", "grandparents",
+               "grandparent", "grandad", "grandma", "nan", "later", "memory"}
+YOUNG_PHRASES = [["children"], ["child"], ["young", "people"], ["young", "person"], ["youth"], ["teenagers"],
+                 ["families"], ["family"], ["parents"], ["kids"], ["babies"], ["toddlers"], ["pupils"],
+                 ["school"], ["send"], ["sen"], ["young", "carers"]]
 #: Filter groups read from vocabularies, with the vocabulary each uses.
 VOCABULARY_GROUPS = (("category", "category"), ("need", "need"), ("access", "accessibility"))
 
@@ -77,6 +87,8 @@ def match_text(service, table: FacetTable, words: list[str], readable: bool = Tr
     matches = (service.engine.match(found) if readable
                else TextMatches({}, [], []))
     if matches.listings:
+        for listing_id in for_older_people(service.engine, words, matches.listings):
+            matches.listings[listing_id] *= OLDER_PEOPLE
         best = max(matches.listings.values())
         kept = {i: s for i, s in matches.listings.items() if s >= best * RELATIVE_SCORE_FLOOR}
     else:
@@ -87,6 +99,23 @@ def match_text(service, table: FacetTable, words: list[str], readable: bool = Tr
         if row is not None:
             scores[row] = score
     return table.mask_of_ids(kept), scores, matches
+
+
+def for_older_people(engine, words: list[str], listings: dict[str, float]) -> set[str]:
+    """Return the listings among these whose words say they are for older people and never for
+    children, young people or families ("Respite day centre for people living with dementia").
+
+    Councils' open data mixes adult social care into the feed; a Local Offer is for 0 to 25,
+    so such a listing moves down (``OLDER_PEOPLE``), unless the parent asked about it
+    ("dementia", "grandparents").  Listings' ages are not used: imported ones rarely have any.
+    """
+    if any(word in OLDER_WORDS for word in words):
+        return set()
+    older = engine.match([Concept("older", OLDER_PHRASES)]).listings
+    if not older.keys() & listings.keys():
+        return set()
+    young = engine.match([Concept("young", YOUNG_PHRASES)]).listings
+    return (older.keys() & listings.keys()) - young.keys()
 
 
 def _any_of(table: FacetTable, arrays) -> np.ndarray:

@@ -49,7 +49,7 @@ STOPWORDS = {
     "about", "he", "she", "his", "her", "him", "they", "them", "their", "us", "am", "was", "been",
     "would", "could", "should", "will", "just", "really", "very", "so", "from", "into", "up",
     "out", "if", "how", "when", "want", "need", "like", "someone", "somewhere", "anyone",
-    "local", "nearby", "locally", "area", "stuff",
+    "local", "nearby", "locally", "area", "stuff", "isn't", "yet", "still",
 }
 #: Words that say what shape a service takes, not what it is about: they count for little
 #: and never exclude a listing that matches what the parent needs.
@@ -59,6 +59,13 @@ INCIDENTAL = {
     "places", "go", "do", "day", "days", "time", "times", "thing", "ideas", "idea", "info",
     "information", "advice", "online", "event", "events", "new", "week", "weekly", "meet",
     "people", "young", "person", "family", "families", "parent", "parents",
+}
+#: Words that say little on their own: a related phrase that is only one of these once its stop
+#: words are out ("days out", "need a break", "on their own") is not taken to mean it.
+GENERIC_ALONE = INCIDENTAL | {
+    "days", "day", "getting", "own", "parent", "carer", "caring", "weekend", "play", "nothing", "left",
+    "moving", "live", "living", "adult", "growing", "can't", "start", "ask", "pay", "costs", "school", "care",
+    "break", "work", "home", "house", "going", "out", "time", "money", "life", "family", "friends",
 }
 #: How much an incidental word counts, against 1 for any other.
 INCIDENTAL_WEIGHT = 0.3
@@ -354,15 +361,16 @@ def concepts(words: list[str], synonym_groups: list[list[str]],
                     phrases[tuple(variant)].append(other)
     related: dict[tuple[str, ...], list[list[str]]] = {}
     # A phrase whose other words are all stop words ("need a break", "which school") would stand
-    # for its one remaining word in every search ("break", "school"): it counts only where that
-    # word is listed on its own too.
+    # for its one remaining word in every search: where that word says little on its own
+    # ("school", "days", "7"), it counts only if the word is listed on its own too.
     alone = {tuple(_content_words(phrase)) for said, _terms in related_terms for phrase in said
              if len(words_of(phrase)) == 1}
     for said, terms in related_terms:
         wanted = [variant for variant in (_content_words(term) for term in terms) if variant]
         for phrase in said:
             key = tuple(_content_words(phrase))
-            if len(key) == 1 and len(words_of(phrase)) > 1 and key not in alone:
+            if (len(key) == 1 and len(words_of(phrase)) > 1 and key not in alone
+                    and (key[0] in GENERIC_ALONE or not key[0].isalpha())):
                 continue
             if key:
                 related.setdefault(key, [])
