@@ -78,16 +78,14 @@ if (button && container && results.length) {
       if (map) map.invalidateSize();
       return;
     }
-    button.disabled = true;
+    show(true);
     if (status) status.textContent = button.dataset.loading || "";
     loadLeaflet().then((L) => {
-      show(true);
-      map = draw(L);
+      if (!map && !container.hidden) map = draw(L);  // closed again while loading: drawn when next opened
       if (status) status.textContent = "";
     }).catch(() => {
+      show(false);
       if (status) status.textContent = button.dataset.failed || "";
-    }).finally(() => {
-      button.disabled = false;
     });
   });
 }
