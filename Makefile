@@ -17,7 +17,7 @@ SCSS := $(wildcard static/scss/*.scss)
 PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test install assets translations migrate gazetteer content chromium bench clean help
+.PHONY: run test install assets translations migrate gazetteer content chromium wrk bench clean help
 
 help:
 	@echo "make run [PORT=5000] [DEMO=0]   install, migrate, load content and serve the site"
@@ -88,19 +88,29 @@ chromium:
 	|| { echo "ERROR: could not install Debian's chromium (apt-get install chromium). The browser tests need /usr/bin/chromium." >&2; exit 1; }; \
 	[ -x /usr/bin/chromium ] || { echo "ERROR: /usr/bin/chromium is still missing after installing." >&2; exit 1; }
 
+# Debian's wrk sends the load in bench/load.py.
+wrk:
+	@if command -v wrk >/dev/null; then exit 0; fi; \
+	SUDO=""; if [ "$$(id -u)" != "0" ]; then SUDO="sudo"; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk \
+	|| { echo "ERROR: could not install Debian's wrk (apt-get install wrk), which bench/load.py needs." >&2; exit 1; }
+
 test: $(STAMPS)/install-test assets translations chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (not part of the tests): search for a large council and a region; a 100,000-row CSV import dry run;
 # search under gunicorn while imports and the portal publish (needs PostgreSQL and Redis on 127.0.0.1);
-# relevance on the frozen held-out judged sets and, separately, the tuning set over the demo (bench/relevance/).
-bench: $(STAMPS)/install-test
+# relevance on the frozen held-out judged sets and, separately, the tuning set over the demo (bench/relevance/);
+# bytes each public page transfers in Chromium, and requests a second against a bare GOV.UK Frontend page.
+bench: $(STAMPS)/install-test assets translations chromium wrk
 	$(BIN)/python bench/search.py --count 5000
 	$(BIN)/python bench/search.py --count 50000
 	$(BIN)/python bench/imports.py --rows 100000
 	$(BIN)/python bench/concurrency.py --seconds 60 --workers 2
 	$(BIN)/python bench/relevance.py --set all
 	$(BIN)/python bench/relevance.py --set tuning-demo
+	$(BIN)/python bench/page_weight.py
+	$(BIN)/python bench/load.py --count 5000 --seconds 20 --workers 2
 
 clean:
 	rm -rf $(STAMPS) static/dist $(MO_FILES)

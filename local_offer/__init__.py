@@ -54,9 +54,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from local_offer import i18n
 
-    from local_offer import warmup
+    from local_offer import assets, warmup
 
     warmup.init_app(app)  # first: it counts every request, whatever the other hooks do
+    assets.init_app(app)  # next: its hooks then run after the others, on each finished response
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_PATH, render_as_batch=True)
     babel.init_app(app, locale_selector=i18n.select_locale)

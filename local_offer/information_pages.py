@@ -6,11 +6,17 @@ the language (``content/pages/pl/short-breaks.md``); without one, the English
 page is shown with a note.  Pages are written by the council's team and kept
 in the repository, so their Markdown is trusted; substitutions such as
 ``{council}`` are replaced with the configured council's details.
+
+A rendered page is kept in memory (``_rendered``), keyed on its file's path,
+size and modification time, the language and the council details filled in:
+the home page and the list of pages no longer render every page's Markdown on
+each request, and an edited file is rendered again the next time it is asked for.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -32,7 +38,7 @@ _SUBSTITUTIONS = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class InformationPage:
     """One information page, ready to show."""
 
@@ -60,8 +66,31 @@ def _fill_in_council_details(text: str) -> str:
     return text.replace("{year}", str(date.today().year))
 
 
+#: Rendered pages, by (path, size, modification time, language, council details, year).
+_rendered: dict[tuple, InformationPage] = {}
+_rendered_lock = threading.Lock()
+#: More entries than this (files edited many times over) and the oldest renderings are dropped.
+_RENDERED_LIMIT = 2000
+
+
 def _read(path: Path, slug: str, locale: str) -> InformationPage:
-    """Parse one Markdown file into a page."""
+    """Return one Markdown file as a page, rendered once for as long as the file and settings stay the same."""
+    stat = path.stat()
+    details = tuple(str(current_app.config[key]) for key in _SUBSTITUTIONS.values())
+    key = (str(path), stat.st_size, stat.st_mtime_ns, slug, locale, details, date.today().year)
+    page = _rendered.get(key)
+    if page is None:
+        page = _render(path, slug, locale)
+        with _rendered_lock:
+            if len(_rendered) >= _RENDERED_LIMIT:
+                for old in list(_rendered)[: _RENDERED_LIMIT // 2]:
+                    _rendered.pop(old, None)
+            _rendered[key] = page
+    return page
+
+
+def _render(path: Path, slug: str, locale: str) -> InformationPage:
+    """Parse and render one Markdown file into a page."""
     post = frontmatter.load(path)
     renderer = markdown.Markdown(extensions=["tables", "toc", "sane_lists"],
                                  extension_configs={"toc": {"toc_depth": "2"}})

@@ -8,7 +8,9 @@ reach the database or the search engine.  Addresses to go back to after
 signing in or choosing a language pass ``safe_next``, so a link can never send
 someone on to another site.  Every response to a signed-in account, and every
 private download, carries ``Cache-Control: no-store``: a shared computer's
-browser or a proxy never keeps a page of contacts.
+browser or a proxy never keeps a page of contacts.  The one exception is a
+static file asked for by its content hash (``local_offer.assets``): the same
+public file for everyone, kept for a year.
 """
 
 from __future__ import annotations

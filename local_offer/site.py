@@ -24,14 +24,26 @@ ONE_YEAR = 60 * 60 * 24 * 365
 @bp.get("/theme.css")
 @public
 def theme_css():
-    """Serve the council's colours as CSS custom properties."""
+    """Serve the council's colours as CSS custom properties.
+
+    Asked for with its current version (``?v=``, as pages link it), it is kept for a year.
+    """
     css = theme.stylesheet(current_app.config)
     response = make_response(css)
     response.headers["Content-Type"] = "text/css; charset=utf-8"
     response.set_etag(hashlib.sha256(css.encode()).hexdigest()[:16])
     response.cache_control.public = True
-    response.cache_control.max_age = 3600
+    if request.args.get("v") == theme_version():
+        response.cache_control.max_age = ONE_YEAR
+        response.cache_control.immutable = True
+    else:
+        response.cache_control.max_age = 3600
     return response.make_conditional(request)
+
+
+def theme_version() -> str:
+    """Return a short hash of the theme stylesheet, for its address in pages."""
+    return hashlib.sha256(theme.stylesheet(current_app.config).encode()).hexdigest()[:12]
 
 
 @bp.get("/favicon.svg")
@@ -136,3 +148,4 @@ def init_app(app: Flask) -> None:
     """Register the site blueprint and the template context."""
     app.register_blueprint(bp)
     app.context_processor(_site_context)
+    app.add_template_global(theme_version)

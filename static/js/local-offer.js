@@ -1,7 +1,6 @@
 // Enhancements only: every page works without this file.
-import { initAll } from "/static/dist/govuk-frontend.min.js";
-
-initAll();
+// GOV.UK Frontend's components are started by the page itself (base.html), from the
+// library's fingerprinted address, so the browser keeps one cached copy of it.
 
 // "Print this page" buttons appear only when JavaScript can print.
 for (const button of document.querySelectorAll('[data-module="lo-print"]')) {
