@@ -84,10 +84,10 @@ def test_reorder_note_and_remove(demo, client):
     for listing in (SWIM, FORUM, CHILDMINDER):
         save(client, listing)
     first, second, third = names_in_order(client)
-    client.post("/shortlist/move", data={"listing_id": CHILDMINDER, "direction": "up"})
+    client.post("/shortlist/move/up", data={"listing_id": CHILDMINDER})
     assert names_in_order(client) == [first, third, second]
-    client.post("/shortlist/move", data={"listing_id": SWIM, "direction": "up"})  # already first: stays
-    client.post("/shortlist/move", data={"listing_id": SWIM, "direction": "down"})
+    client.post("/shortlist/move/up", data={"listing_id": SWIM})  # already first: stays
+    client.post("/shortlist/move/down", data={"listing_id": SWIM})
     assert names_in_order(client) == [third, first, second]
     response = client.post("/shortlist/note", data={"listing_id": FORUM,
                                                     "note": "Ring <b>Tuesday</b> <script>alert(1)</script>"})
@@ -254,7 +254,7 @@ def test_privacy_notice_says_what_the_shortlist_keeps(demo, client):
 def test_forms_need_a_csrf_token(demo, client, app):
     """Each shortlist form refuses a POST without a CSRF token."""
     app.config["WTF_CSRF_ENABLED"] = True
-    for path in ("/shortlist/save", "/shortlist/remove", "/shortlist/move", "/shortlist/note", "/shortlist/email"):
+    for path in ("/shortlist/save", "/shortlist/remove", "/shortlist/move/up", "/shortlist/note", "/shortlist/email"):
         assert client.post(path, data={"listing_id": SWIM}).status_code == 400
 
 
@@ -264,7 +264,8 @@ form_values = st.one_of(st.none(), text, st.sampled_from([SWIM, FORUM, "up", "do
 
 
 @PROPERTIES
-@given(path=st.sampled_from(["/shortlist/save", "/shortlist/remove", "/shortlist/move", "/shortlist/note",
+@given(path=st.sampled_from(["/shortlist/save", "/shortlist/remove", "/shortlist/move/up", "/shortlist/move/down",
+                             "/shortlist/move/sideways", "/shortlist/note",
                              "/shortlist/email"]),
        fields=st.dictionaries(st.sampled_from(["listing_id", "next", "direction", "note", "email", "recipient"]),
                               form_values, max_size=6))

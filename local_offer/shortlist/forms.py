@@ -3,7 +3,7 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextArea
 from wtforms import HiddenField, RadioField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, Length, Optional, UUID
+from wtforms.validators import DataRequired, Length, Optional, UUID
 
 from local_offer.fields import choices, email_field
 from local_offer.i18n import _l
@@ -16,12 +16,6 @@ class ListingForm(FlaskForm):
     listing_id = HiddenField(validators=[DataRequired(message=_l("Choose a service")),
                                          UUID(message=_l("That is not a service in the directory"))])
     next = HiddenField(validators=[Optional(), Length(max=1000, message=_l("The address to go back to is too long"))])
-
-
-class MoveForm(ListingForm):
-    """Moves a saved listing one place up or down."""
-
-    direction = HiddenField(validators=[AnyOf(("up", "down"), message=_l("Move a service up or down"))])
 
 
 class NoteForm(ListingForm):

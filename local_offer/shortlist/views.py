@@ -9,7 +9,7 @@ from local_offer.auth import public
 from local_offer.errors import refuse
 from local_offer.i18n import _
 from local_offer.security import safe_next
-from local_offer.shortlist.forms import EmailForm, ListingForm, MoveForm, NoteForm
+from local_offer.shortlist.forms import EmailForm, ListingForm, NoteForm
 
 bp = Blueprint("shortlist", __name__)
 
@@ -100,15 +100,15 @@ def remove():
     return _back(form)
 
 
-@bp.post("/shortlist/move")
+@bp.post("/shortlist/move/<any(up, down):direction>")
 @public
-def move():
+def move(direction: str):
     """Move a saved listing one place up or down."""
-    form = MoveForm()
+    form = ListingForm()
     if not form.validate():
         return _fail(_first_error(form), 400)
     try:
-        shortlists.move(form.listing_id.data, form.direction.data)
+        shortlists.move(form.listing_id.data, direction)
     except shortlists.ShortlistError as error:
         return _fail(str(error), error.status)
     return redirect(url_for("shortlist.page") + f"#item-{form.listing_id.data}", code=303)
