@@ -100,10 +100,12 @@ def remove():
     return _back(form)
 
 
-@bp.post("/shortlist/move/<any(up, down):direction>")
+@bp.post("/shortlist/move/<direction>")
 @public
 def move(direction: str):
     """Move a saved listing one place up or down."""
+    if direction not in ("up", "down"):
+        abort(404)
     form = ListingForm()
     if not form.validate():
         return _fail(_first_error(form), 400)
