@@ -85,13 +85,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
-    from local_offer import demand, search
+    from local_offer import demand, search, shortlists
     from local_offer.listings import cards
     from local_offer.search_sources import DirectorySources
 
     search.init_app(app, DirectorySources())
     demand.init_app(app)
     cards.init_app(app)
+    shortlists.init_app(app)
     security.init_app(app)
     site.init_app(app)
     filters.init_app(app)
@@ -105,6 +106,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from local_offer.moderation import bp as moderation_bp
     from local_offer.pages import bp as pages_bp
     from local_offer.portal import bp as portal_bp
+    from local_offer.shortlist import bp as shortlist_bp
 
     app.register_blueprint(directory_bp)
     app.register_blueprint(pages_bp)
@@ -114,6 +116,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(moderation_bp)
     app.register_blueprint(coproduction_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(shortlist_bp)
 
     from local_offer import seo
 

@@ -137,6 +137,10 @@ DEFAULTS: dict[str, object] = {
     # unpublished comments and the originals of redacted ones are kept (`flask feedback purge`).
     "FEEDBACK_LIMIT": "5 per 10 minutes;20 per day",
     "FEEDBACK_RETENTION_DAYS": 365,
+    # Shortlists (saved without an account): removed by `flask jobs run` once untouched this many
+    # days; emailing one is limited per sender (address and shortlist) and per recipient.
+    "SHORTLIST_KEEP_DAYS": 180,
+    "SHORTLIST_EMAIL_LIMIT": "5 per hour",
     # Reviews: a listing is next due for review this many days after a provider confirms
     # it is accurate, and `flask reviews remind` emails its provider this many days before.
     "REVIEW_PERIOD_DAYS": 365,
@@ -265,7 +269,7 @@ def validate(config) -> None:
         )
     if not isinstance(config.get("PROXIES"), int) or config["PROXIES"] < 0:
         raise ConfigError(f"{ENV_PREFIX}_PROXIES must be a whole number of proxies, 0 or more.")
-    for key in ("REVIEW_PERIOD_DAYS", "REVIEW_REMIND_DAYS", "FEEDBACK_RETENTION_DAYS"):
+    for key in ("REVIEW_PERIOD_DAYS", "REVIEW_REMIND_DAYS", "FEEDBACK_RETENTION_DAYS", "SHORTLIST_KEEP_DAYS"):
         value = config.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be a whole number of days, 1 or more, not {value!r}.")

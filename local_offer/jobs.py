@@ -27,7 +27,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from local_offer import demand, interchange, reviews
+from local_offer import demand, interchange, reviews, shortlists
 from local_offer.extensions import db
 from local_offer.feedback import retention
 from local_offer.i18n import _l
@@ -110,6 +110,13 @@ def _upload_cleanup(progress: Progress) -> str:
     return f"Removed {removed} checked uploads that were not applied within a day."
 
 
+def _shortlist_expiry(progress: Progress) -> str:
+    """Remove shortlists nobody has used for ``SHORTLIST_KEEP_DAYS`` days."""
+    days = current_app.config["SHORTLIST_KEEP_DAYS"]
+    removed = shortlists.expire(days)
+    return f"Removed {removed} shortlists unused for {days} days."
+
+
 _DAY, _HOUR = timedelta(days=1), timedelta(hours=1)
 
 JOBS: tuple[Job, ...] = (
@@ -123,6 +130,8 @@ JOBS: tuple[Job, ...] = (
         every=_DAY, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_demand_prune),
     Job("upload-cleanup", _l("Remove checked uploads nobody applied"), _l("Daily"),
         every=_DAY, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_upload_cleanup),
+    Job("shortlist-expiry", _l("Remove shortlists nobody has used for months"), _l("Daily"),
+        every=_DAY, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_shortlist_expiry),
 )
 BY_NAME = {job.name: job for job in JOBS}
 

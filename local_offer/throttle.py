@@ -104,14 +104,23 @@ def succeeded(email: str, address: str | None) -> None:
 
 def may_email_reset(email: str) -> bool:
     """Say whether another reset email may go to this address now (``RESET_LIMIT`` per email)."""
+    return allow("reset", email, "RESET_LIMIT")
+
+
+def allow(kind: str, subject: str, setting: str) -> bool:
+    """Count one use of ``kind`` by ``subject`` against the limit in ``setting``; False once it is over.
+
+    For sending that must not be a free-for-all (a shortlist by email): each
+    sender and each recipient is counted in the shared storage, hashed.
+    """
     if not _enabled():
         return True
-    key = _key("reset", email)
-    for item in parse_many(current_app.config["RESET_LIMIT"]):
+    key = _key(kind, subject)
+    for item in parse_many(current_app.config[setting]):
         try:
             allowed = limiter.limiter.hit(item, key)
         except Exception as error:  # noqa: BLE001  (Redis down)
-            log.warning("Reset-email limit storage unreachable - using this process's memory: %s", error)
+            log.warning("Limit storage unreachable - using this process's memory: %s", error)
             allowed = FixedWindowRateLimiter(_memory).hit(item, key)
         if not allowed:
             return False

@@ -357,3 +357,83 @@ def test_related_terms_page_on_a_phone(live_server, browser):
     assert axe_violations(page) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways on a phone"
     context.close()
+
+
+def _save_three(page, base: str, javascript: bool) -> list[str]:
+    """Save the first three results for "swimming" and return their names (checking the header count)."""
+    page.goto(f"{base}/search?q=swimming")
+    names = []
+    for n in range(3):
+        button = page.locator(".lo-result").nth(n).locator("button.lo-save__button")
+        names.append(page.locator(".lo-result").nth(n).locator(".lo-result__title a").inner_text())
+        button.click()
+        if javascript:
+            expect(button).to_contain_text("Saved – remove from shortlist")
+            assert page.evaluate("document.activeElement.classList.contains('lo-save__button')"), "focus was lost"
+            expect(page.locator("#lo-shortlist-status")).to_contain_text("saved to your shortlist")
+        else:
+            page.wait_for_load_state()
+            assert "/search?q=swimming" in page.url  # back on the same results
+        expect(page.locator("[data-shortlist-count]")).to_have_text(str(n + 1))
+    return names
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
+def test_shortlist_on_a_phone(live_server, browser, tmp_path, javascript):
+    """On a 390px phone: save three results, open the shortlist, share it to a new browser, print it; axe passes."""
+    import os
+    from urllib.parse import urlsplit
+
+    shots = Path(os.environ.get("LOCAL_OFFER_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    suffix = "js" if javascript else "nojs"
+    context = browser.new_context(bypass_csp=True, viewport={"width": 390, "height": 844},
+                                  java_script_enabled=javascript)
+    page = context.new_page()
+    names = _save_three(page, live_server, javascript)
+    assert axe_violations(page) == [] if javascript else True
+    page.screenshot(path=str(shots / f"results-{suffix}.png"))
+    page.get_by_role("link", name="Your shortlist").click()
+    expect(page.get_by_role("heading", name="Your shortlist", level=1)).to_be_visible()
+    assert page.locator(".lo-shortlist__title a").all_inner_texts() == names, page.locator("main").inner_text()[:500]
+    page.get_by_role("button", name=f"Move up – {names[2]}").click()
+    assert page.locator(".lo-shortlist__title a").all_inner_texts() == [names[0], names[2], names[1]]
+    page.get_by_label(f"Your note – {names[0]}").fill("Ask about quiet sessions")
+    page.get_by_role("button", name=f"Save note – {names[0]}").click()
+    expect(page.locator(".lo-note-text").first).to_have_text("Ask about quiet sessions")
+    if javascript:
+        assert axe_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways on a phone"
+    page.screenshot(path=str(shots / f"shortlist-{suffix}.png"), full_page=True)
+    # The link is on the site's public address (LOCAL_OFFER_PUBLIC_URL); this test's server has its own port.
+    link = live_server + urlsplit(page.locator("#share-url").inner_text()).path
+
+    page.emulate_media(media="print")
+    page.screenshot(path=str(shots / f"shortlist-print-{suffix}.png"), full_page=True)
+    assert page.locator(".lo-shortlist__actions").first.is_hidden()
+    assert page.locator(".lo-shortlist-link").is_hidden() and page.locator(".govuk-button").first.is_hidden()
+    printed = page.locator("main").inner_text()
+    assert "Phone" in printed and "/listings/" not in printed
+    page.emulate_media(media="screen")
+
+    stranger = browser.new_context(bypass_csp=True, viewport={"width": 390, "height": 844},
+                                   java_script_enabled=javascript)
+    shared = stranger.new_page()
+    shared.goto(link)
+    expect(shared.get_by_role("heading", name="A shared shortlist")).to_be_visible()
+    assert shared.locator(".lo-shortlist__title a").all_inner_texts() == [names[0], names[2], names[1]]
+    assert "Ask about quiet sessions" not in shared.content()
+    if javascript:
+        assert axe_violations(shared) == []
+    shared.screenshot(path=str(shots / f"shared-{suffix}.png"), full_page=True)
+    shared.goto(link[:-1] + ("A" if link[-1] != "A" else "B"))
+    expect(shared.get_by_role("heading", name="Page not found")).to_be_visible()
+    stranger.close()
+
+    page.goto(f"{live_server}/search?q=swimming")
+    page.emulate_media(media="print")
+    page.screenshot(path=str(shots / f"results-print-{suffix}.png"), full_page=True)
+    assert page.locator(".lo-save").first.is_hidden()
+    assert page.locator(".lo-print-only").first.is_visible()
+    assert page.js_errors == [] if hasattr(page, "js_errors") else True
+    context.close()

@@ -7,6 +7,7 @@
     search        synonyms, related terms, the index's outbox and change feed, the anonymous search log
     coproduction  feedback, priorities, themes, replies and "You said, we did" responses
     jobs          scheduled jobs: when each last ran and how it ended
+    shortlist     listings a family saves without an account, with private notes and a share link
 
 Import models from here (``from local_offer.models import Listing``): importing
 this package registers every table with the metadata that migrations compare.
@@ -88,6 +89,7 @@ from local_offer.models.coproduction import (
     Theme,
 )
 from local_offer.models.jobs import JobOutcome, ScheduledJob
+from local_offer.models.shortlist import Shortlist, ShortlistItem
 
 __all__ = [
     "AccessRoute",
@@ -137,6 +139,8 @@ __all__ = [
     "SearchDemand",
     "SearchLog",
     "ServiceAtLocation",
+    "Shortlist",
+    "ShortlistItem",
     "SignIn",
     "SiteSetting",
     "SynonymGroup",
