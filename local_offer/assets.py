@@ -9,9 +9,11 @@ still gets the file, revalidated on each use as before.  Hashes are kept per fil
 worked out again only when the file's size or modification time moves.
 
 Responses are compressed (brotli or gzip, as the browser accepts) by Flask-Compress:
-HTML, CSS, JavaScript, JSON and SVG.  A response kept out of every cache
-(``Cache-Control: no-store``: anything sent to a signed-in account, private downloads)
-is sent uncompressed, so no secret on it can be guessed from its compressed length.
+HTML, CSS, JavaScript, JSON and SVG.  A response to a signed-in account (staff and
+providers' pages, private downloads) is sent uncompressed, so nothing private on it can
+be guessed from its compressed length (BREACH).  A public page's CSRF token (the
+shortlist's save buttons) is safe to compress: Flask-WTF signs it with a timestamp, so
+the token changes every second and cannot be recovered by comparing lengths.
 
 Static files, the theme stylesheet and the favicon never touch the session: their
 responses carry no ``Set-Cookie`` and no ``Vary: Cookie``, which would otherwise make
@@ -26,6 +28,7 @@ import os
 import threading
 
 from flask import Flask, current_app, request
+from flask_login import current_user
 from flask.sessions import SessionInterface
 from flask_compress import Compress
 
@@ -102,8 +105,8 @@ def _cache_fingerprinted(response):
 
 
 def _compress_unless_private(response):
-    """Compress a response, unless it must never be stored (a private page is sent as it is)."""
-    if "no-store" in (response.headers.get("Cache-Control") or ""):
+    """Compress a response, unless it goes to a signed-in account (sent as it is)."""
+    if current_user and getattr(current_user, "is_authenticated", False):
         return response
     return compress.after_request(response)
 

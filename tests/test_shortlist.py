@@ -44,7 +44,7 @@ def test_save_from_results_and_listing_without_javascript(demo, client):
     response = save(client, FORUM, next_page=f"/listings/{FORUM}")
     assert response.headers["Location"] == f"/listings/{FORUM}"
     save(client, FORUM)  # twice is still once
-    page = client.get(f"/listings/{FORUM}")
+    page = client.get(f"/listings/{FORUM}", follow_redirects=True)
     html = page.get_data(as_text=True)
     assert "Your shortlist ( 2 saved )" in text_of(page)
     assert 'formaction="/shortlist/remove" name="listing_id" value="%s"' % FORUM in html

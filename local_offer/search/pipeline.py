@@ -49,6 +49,8 @@ OLDER_WORDS = {"dementia", "alzheimer", "alzheimers", "older", "elderly", "pensi
 YOUNG_PHRASES = [["children"], ["child"], ["young", "people"], ["young", "person"], ["youth"], ["teenagers"],
                  ["families"], ["family"], ["parents"], ["kids"], ["babies"], ["toddlers"], ["pupils"],
                  ["school"], ["send"], ["sen"], ["young", "carers"]]
+#: The two concepts ``for_older_people`` asks the index about (scored ahead by the warmer too).
+AUDIENCE_CONCEPTS = (Concept("older", OLDER_PHRASES), Concept("young", YOUNG_PHRASES))
 #: Filter groups read from vocabularies, with the vocabulary each uses.
 VOCABULARY_GROUPS = (("category", "category"), ("need", "need"), ("access", "accessibility"))
 
@@ -111,10 +113,10 @@ def for_older_people(engine, words: list[str], listings: dict[str, float]) -> se
     """
     if any(word in OLDER_WORDS for word in words):
         return set()
-    older = engine.match([Concept("older", OLDER_PHRASES)]).listings
+    older = engine.match([AUDIENCE_CONCEPTS[0]]).listings
     if not older.keys() & listings.keys():
         return set()
-    young = engine.match([Concept("young", YOUNG_PHRASES)]).listings
+    young = engine.match([AUDIENCE_CONCEPTS[1]]).listings
     return (older.keys() & listings.keys()) - young.keys()
 
 

@@ -167,13 +167,14 @@ class SearchService:
     # --- warming -------------------------------------------------------------------
 
     def warm_concepts(self, pause=None) -> list:
-        """Return the concepts worth scoring ahead: every synonym, and last month's top searches.
+        """Return the concepts worth scoring ahead: who listings are for, every synonym, and last
+        month's top searches.
 
         Each is read as a search reads it (with its related terms), so it is scored
         under the key the search will look for.
         """
         groups, related = self.synonyms(), self.related_terms()
-        wanted, seen = [], set()
+        wanted, seen = list(pipeline.AUDIENCE_CONCEPTS), set()
         texts = [variant for group in groups for variant in group]
         texts += self.sources.popular_searches(days=30, limit=100)
         for number, text in enumerate(texts):

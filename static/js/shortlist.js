@@ -15,6 +15,8 @@ function showCount(count) {
   if (!countSlot) return;
   countSlot.textContent = String(count);
   countSlot.closest(".lo-shortlist-link__count").hidden = false;
+  // The header link shows once something is saved (it is not there for a visitor with nothing saved).
+  countSlot.closest(".lo-shortlist-link").hidden = count === 0;
 }
 
 for (const button of document.querySelectorAll('button[data-module="lo-save"]')) {
