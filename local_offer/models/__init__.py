@@ -8,6 +8,7 @@
     coproduction  feedback, priorities, themes, replies and "You said, we did" responses
     jobs          scheduled jobs: when each last ran and how it ended
     shortlist     listings a family saves without an account, with private notes and a share link
+    alerts        saved searches whose new results are emailed weekly to a confirmed address
 
 Import models from here (``from local_offer.models import Listing``): importing
 this package registers every table with the metadata that migrations compare.
@@ -90,9 +91,11 @@ from local_offer.models.coproduction import (
 )
 from local_offer.models.jobs import JobOutcome, ScheduledJob
 from local_offer.models.shortlist import Shortlist, ShortlistItem
+from local_offer.models.alerts import AlertStatus, SearchAlert
 
 __all__ = [
     "AccessRoute",
+    "AlertStatus",
     "AccountToken",
     "AuditEvent",
     "Contact",
@@ -135,6 +138,7 @@ __all__ = [
     "Schedule",
     "SchedulePeriod",
     "ScheduledJob",
+    "SearchAlert",
     "SearchChange",
     "SearchDemand",
     "SearchLog",
