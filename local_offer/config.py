@@ -141,6 +141,10 @@ DEFAULTS: dict[str, object] = {
     # days; emailing one is limited per sender (address and shortlist) and per recipient.
     "SHORTLIST_KEEP_DAYS": 180,
     "SHORTLIST_EMAIL_LIMIT": "5 per hour",
+    # Search alerts (no account): asking for one is limited per sender and per address; one not
+    # confirmed within ALERT_PENDING_DAYS days is removed by `flask jobs run`.
+    "ALERT_LIMIT": "3 per hour",
+    "ALERT_PENDING_DAYS": 7,
     # Reviews: a listing is next due for review this many days after a provider confirms
     # it is accurate, and `flask reviews remind` emails its provider this many days before.
     "REVIEW_PERIOD_DAYS": 365,
@@ -269,7 +273,8 @@ def validate(config) -> None:
         )
     if not isinstance(config.get("PROXIES"), int) or config["PROXIES"] < 0:
         raise ConfigError(f"{ENV_PREFIX}_PROXIES must be a whole number of proxies, 0 or more.")
-    for key in ("REVIEW_PERIOD_DAYS", "REVIEW_REMIND_DAYS", "FEEDBACK_RETENTION_DAYS", "SHORTLIST_KEEP_DAYS"):
+    for key in ("REVIEW_PERIOD_DAYS", "REVIEW_REMIND_DAYS", "FEEDBACK_RETENTION_DAYS", "SHORTLIST_KEEP_DAYS",
+                "ALERT_PENDING_DAYS"):
         value = config.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be a whole number of days, 1 or more, not {value!r}.")

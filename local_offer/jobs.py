@@ -27,7 +27,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from local_offer import demand, interchange, reviews, shortlists
+from local_offer import alerts, demand, interchange, reviews, shortlists
 from local_offer.extensions import db
 from local_offer.feedback import retention
 from local_offer.i18n import _l
@@ -117,6 +117,23 @@ def _shortlist_expiry(progress: Progress) -> str:
     return f"Removed {removed} shortlists unused for {days} days."
 
 
+def _alert_digests(progress: Progress) -> str:
+    """Email each confirmed search alert due its weekly digest the services new to its search."""
+    report = alerts.send_digests()
+    summary = (f"Sent {report.sent} search alert emails naming {report.listings} services; {report.nothing_new} "
+               f"due had nothing new; {report.bounced} addresses refused for good and stopped.")
+    if report.failed:
+        raise JobFailed(f"{report.failed} search alert emails could not be sent (see the log); they are tried again "
+                        f"on the next run. {summary}")
+    return summary
+
+
+def _alert_expiry(progress: Progress) -> str:
+    """Remove search alerts nobody confirmed within ``ALERT_PENDING_DAYS`` days (and stopped ones as long after)."""
+    removed = alerts.expire()
+    return f"Removed {removed} search alerts unconfirmed or stopped for {current_app.config['ALERT_PENDING_DAYS']} days."
+
+
 _DAY, _HOUR = timedelta(days=1), timedelta(hours=1)
 
 JOBS: tuple[Job, ...] = (
@@ -132,6 +149,10 @@ JOBS: tuple[Job, ...] = (
         every=_DAY, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_upload_cleanup),
     Job("shortlist-expiry", _l("Remove shortlists nobody has used for months"), _l("Daily"),
         every=_DAY, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_shortlist_expiry),
+    Job("alert-digests", _l("Search alerts: weekly emails about new results"), _l("Hourly"),
+        every=_HOUR, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_alert_digests),
+    Job("alert-expiry", _l("Remove search alerts nobody confirmed within a week"), _l("Daily"),
+        every=_DAY, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_alert_expiry),
 )
 BY_NAME = {job.name: job for job in JOBS}
 

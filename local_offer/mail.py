@@ -44,14 +44,21 @@ def outbox_folder() -> Path:
     return Path(current_app.instance_path) / "outbox"
 
 
-def send(to: str, subject: str, body: str) -> None:
-    """Send one plain-text message, signed off with who sent it and why."""
+def send(to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> None:
+    """Send one plain-text message, signed off with who sent it and why.
+
+    ``headers`` adds fixed headers (``List-Unsubscribe``, say).  SMTP refusals are
+    raised as ``smtplib`` errors: ``SMTPRecipientsRefused`` with a 5xx code means
+    the address is refused for good.
+    """
     config = current_app.config
     message = EmailMessage()
     message["From"] = formataddr((f"{config['SERVICE_NAME']} – {config['COUNCIL_NAME']}", config["MAIL_FROM"]))
     message["To"] = to
     message["Subject"] = " ".join(subject.split())  # a line break in a header is refused
     message["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].split("@")[-1])
+    for name, value in (headers or {}).items():
+        message[name] = " ".join(value.split())
     message.set_content(body)
     if config.get("MAIL_SERVER"):
         with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT", 587)), timeout=20) as smtp:

@@ -1,10 +1,11 @@
-"""The search form: a GET form over the query string, so every result page can be bookmarked."""
+"""The search form (a GET form over the query string, so every result page can be bookmarked) and the alert form."""
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import StringField
 from wtforms.validators import Length, Optional
 
+from local_offer.fields import email_field
 from local_offer.i18n import _l
 
 
@@ -28,3 +29,9 @@ class SearchForm(FlaskForm):
         validators=[Optional(), Length(max=100, message=_l("The place must be 100 characters or fewer"))],
         description=_l("A postcode or a town, for example ST16 2AB or Leek"),
     )
+
+
+class AlertForm(FlaskForm):
+    """The address a search's new results are emailed to (after it confirms)."""
+
+    email = email_field(_l("Email address"))

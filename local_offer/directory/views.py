@@ -110,6 +110,11 @@ def _active_filters(args, names) -> list[search_params.ActiveFilter]:
     return active
 
 
+def filter_labels(args) -> list[str]:
+    """Describe the filters of a search in words, as its results page shows them (for the alert form)."""
+    return [str(active.label) for active in _active_filters(args, listings.vocabulary_trees()[1])]
+
+
 def _guessed(args, results) -> list[search_params.ActiveFilter]:
     """List what the search took from the words, each with a link that searches without those words."""
     if results is None:
