@@ -149,8 +149,8 @@ JOBS: tuple[Job, ...] = (
         every=_DAY, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_upload_cleanup),
     Job("shortlist-expiry", _l("Remove shortlists nobody has used for months"), _l("Daily"),
         every=_DAY, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_shortlist_expiry),
-    Job("alert-digests", _l("Search alerts: weekly emails about new results"), _l("Hourly"),
-        every=_HOUR, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_alert_digests),
+    Job("alert-digests", _l("Search alerts: weekly emails about new results"), _l("Daily"),
+        every=_DAY, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_alert_digests),
     Job("alert-expiry", _l("Remove search alerts nobody confirmed within a week"), _l("Daily"),
         every=_DAY, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_alert_expiry),
 )
