@@ -225,18 +225,21 @@ class DigestReport:
     failed: int = 0
 
 
-def _new_listings(alert: SearchAlert) -> list[Listing]:
-    """Return the public listings an alert's search finds that changed since its last digest and were never sent."""
+def _search_ids(query: str) -> list[str]:
+    """Return every listing id an alert's search finds, through the search facade (none for loose matches only)."""
     try:
-        request = search_params.parse(query_args(alert.query), 1)
+        request = search_params.parse(query_args(query), 1)
+        request.ids_only, request.strict_radius = True, True
+        results = get_service().search(request)
     except SearchError:
-        return []  # a filter since removed from the site: nothing can match it
-    request.ids_only, request.strict_radius = True, True
-    results = get_service().search(request)
-    if results.relaxed:
-        return []  # only loose matches: not "results for this search"
+        return []  # a filter since removed from the site, say: nothing can match it
+    return [] if results.relaxed else list(results.ids)  # only loose matches: not "results for this search"
+
+
+def _new_listings(alert: SearchAlert, found_ids: list[str]) -> list[Listing]:
+    """Return the public listings of a search's results that changed since the alert's last digest, never sent."""
     sent = set(alert.sent_ids or [])
-    wanted = [listing_id for listing_id in results.ids if listing_id not in sent]
+    wanted = [listing_id for listing_id in found_ids if listing_id not in sent]
     since = (alert.changes_since or alert.confirmed_at or alert.created_at) - INDEX_LAG
     found: dict[str, Listing] = {}
     for start in range(0, len(wanted), 500):
@@ -276,6 +279,7 @@ def send_digests(now: datetime | None = None) -> DigestReport:
     """Send each confirmed alert due a digest (a week since its last) the services new to it."""
     now = now or utcnow()
     report = DigestReport()
+    searched: dict[str, list[str]] = {}  # many alerts share a search: run each once per run
     due = db.session.execute(select(SearchAlert.id).where(
         SearchAlert.status == AlertStatus.CONFIRMED,
         or_(SearchAlert.last_sent_at <= now - DIGEST_EVERY,
@@ -285,7 +289,9 @@ def send_digests(now: datetime | None = None) -> DigestReport:
         alert = db.session.get(SearchAlert, alert_id)
         if alert is None:  # unsubscribed meanwhile
             continue
-        listings = _new_listings(alert)
+        if alert.query not in searched:
+            searched[alert.query] = _search_ids(alert.query)
+        listings = _new_listings(alert, searched[alert.query])
         if not listings:
             report.nothing_new += 1
             continue

@@ -18,7 +18,7 @@ from local_offer.extensions import db, limiter
 from local_offer.models import AlertStatus, Listing, ListingStatus, SearchAlert, record_change, utcnow
 from local_offer.search import get_service
 
-from support import SWIM, make_test_config, text_of
+from support import FORUM, SWIM, make_test_config, text_of
 
 PROPERTIES = settings(max_examples=40, deadline=None,
                       suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -49,10 +49,10 @@ def confirmed_alert(client) -> SearchAlert:
     return db.session.execute(select(SearchAlert).where(SearchAlert.email == "parent@home.example")).scalar_one()
 
 
-def publish(name: str) -> Listing:
-    """Publish a new listing like the swimming one, indexed as any approved change is."""
-    template = db.session.get(Listing, SWIM)
-    listing = Listing(name=name, description="Swimming sessions for children.", organisation_id=template.organisation_id,
+def publish(name: str, description: str = "Swimming sessions for children.", like: str = SWIM) -> Listing:
+    """Publish a new listing like another (its organisation, kind and level), indexed as any approved change is."""
+    template = db.session.get(Listing, like)
+    listing = Listing(name=name, description=description, organisation_id=template.organisation_id,
                       kind=template.kind, level=template.level, status=ListingStatus.PUBLISHED,
                       review_due=template.review_due)
     db.session.add(listing)
@@ -108,6 +108,7 @@ def test_ask_confirm_digest_once_and_unsubscribe(demo, client, runner):
     assert "already confirmed" in text_of(client.post(confirm))
 
     alert_id, new_id = alert.id, publish("Otters swimming splash club").id
+    publish("Chess club for beginners", "Board games on Tuesdays.", like=FORUM)  # new, but not found by this search
     sent_before = len(mail.sent_messages())
     plain = runner.invoke(args=["jobs", "run", "--verbose"])  # cron's command: every job, on its schedule
     assert plain.exit_code == 0 and "Sent 0 search alert emails" in plain.output, plain.output
@@ -119,6 +120,7 @@ def test_ask_confirm_digest_once_and_unsubscribe(demo, client, runner):
     body = digest.get_content()
     assert "Otters swimming splash club" in body and "/listings/otters-swimming-splash-club-" in body
     assert "Otters' Calm Swim" not in body  # listed before the alert: not new
+    assert "Chess club" not in body
     assert unsubscribe in body and digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     alert = db.session.get(SearchAlert, alert_id)
     assert new_id in alert.sent_ids and alert.last_sent_at is not None
