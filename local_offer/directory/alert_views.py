@@ -19,7 +19,8 @@ from local_offer.errors import refuse
 from local_offer.extensions import csrf
 from local_offer.i18n import _
 
-PRIVATE = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
+#: Pages reached from an emailed link: never cached or indexed (the site-wide Referrer-Policy sends only our origin).
+PRIVATE = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"}
 
 
 def _checked(call, *args):
