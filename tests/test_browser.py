@@ -71,6 +71,20 @@ def browser():
         browser.close()
 
 
+#: A phone's screen, for the tests that use a browser as a parent on a bus would.
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(params=[True, False], ids=["js", "no-js"])
+def phone(request, browser):
+    """A fresh 390 x 844 page, with JavaScript on or off; axe is injected past the CSP."""
+    context = browser.new_context(java_script_enabled=request.param, bypass_csp=True, viewport=PHONE)
+    page = context.new_page()
+    page.javascript = request.param
+    yield page
+    context.close()
+
+
 @pytest.fixture
 def page(browser):
     """Open a fresh page; axe is injected past CSP, which otherwise (rightly) blocks it."""

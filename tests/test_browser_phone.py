@@ -12,23 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from test_browser import CHROMIUM_ARGS, axe_violations, browser, live_server, live_site  # noqa: F401 (fixtures)
+from test_browser import (CHROMIUM_ARGS, PHONE, axe_violations, browser, live_server, live_site,  # noqa: F401
+                          phone)  # fixtures
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 390, "height": 844}
 FIRST_RESULT_LIMIT = 1266
 SHOTS = Path("/tmp/phone-shots")
-
-
-@pytest.fixture(params=[True, False], ids=["js", "no-js"])
-def phone(request, browser):  # noqa: F811 (the browser fixture)
-    """A fresh 390 x 844 page, with JavaScript on or off; axe is injected past the CSP."""
-    context = browser.new_context(java_script_enabled=request.param, bypass_csp=True, viewport=PHONE)
-    page = context.new_page()
-    page.javascript = request.param
-    yield page
-    context.close()
 
 
 def axe_clean(page) -> bool:
