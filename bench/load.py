@@ -118,7 +118,8 @@ def wrk(base: str, urls_file: Path, script: Path, seconds: int, connections: int
     errors = re.search(r"Socket errors: (.*)", done.stdout)
     if errors:
         print(f"    wrk socket errors: {errors.group(1)}")
-    latency = re.search(r"50%\s+(\S+).*?99%\s+(\S+)", done.stdout, re.S)
+    # From wrk's "Latency Distribution" table (a stdev such as "85.50%" above it also ends in "50%").
+    latency = re.search(r"Latency Distribution\s+50%\s+(\S+).*?^\s*99%\s+(\S+)", done.stdout, re.S | re.M)
     if latency:
         print(f"    latency p50 {latency.group(1)}, p99 {latency.group(2)}")
     return rate, total, int(bad.group(1)) if bad else 0
