@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 sys.path.insert(0, str(BENCH))
 
-from search import BENCH_CONFIG, search_urls  # noqa: E402
+from search import BENCH_CONFIG, fill_site, search_urls  # noqa: E402
 
 LUA = """
 local urls = {}
@@ -56,24 +56,13 @@ end
 def build(folder: str, count: int) -> None:
     """Make the site's instance folder: database, gazetteer, vocabularies, N listings and the index."""
     os.environ["LOCAL_OFFER_INSTANCE_PATH"] = folder
-    from flask_migrate import upgrade
-
-    from local_offer import create_app, geo
-    from local_offer.content_loader import LoadReport, load_synonyms, load_vocabularies
-    from local_offer.demo_generator import generate
-    from local_offer.extensions import db
+    from local_offer import create_app
     from local_offer.search import get_service
     from local_offer.warmup import compile_templates
 
     app = create_app(BENCH_CONFIG)
     with app.app_context():
-        upgrade()
-        geo.build(["ST", "WS", "DE", "B"])
-        report = LoadReport()
-        load_vocabularies(ROOT / "content" / "vocabularies", report)
-        load_synonyms(ROOT / "content" / "synonyms.yaml", report)
-        db.session.commit()
-        generate(count, seed=11)
+        fill_site(count)
         documents = get_service().rebuild()
         compile_templates(app)
     (Path(folder) / "LISTINGS").write_text(str(count))

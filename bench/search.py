@@ -131,6 +131,26 @@ def new_process_figures(folder: str, count: int, wait: bool = False) -> list[flo
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def fill_site(count: int) -> None:
+    """Fill a new site (in an app context) as a council's would be: the database, the gazetteer for a
+    few areas, the vocabularies, synonyms and related terms from content/, then N synthetic listings."""
+    from flask_migrate import upgrade
+
+    from local_offer import geo
+    from local_offer.content_loader import LoadReport, load_related_terms, load_synonyms, load_vocabularies
+    from local_offer.demo_generator import generate
+    from local_offer.extensions import db
+
+    upgrade()
+    geo.build(["ST", "WS", "DE", "B"])
+    report = LoadReport()
+    load_vocabularies(ROOT / "content" / "vocabularies", report)
+    load_synonyms(ROOT / "content" / "synonyms.yaml", report)
+    load_related_terms(ROOT / "content" / "related-terms.yaml", report)
+    db.session.commit()
+    generate(count, seed=11)
+
+
 def main() -> None:
     """Build the instance, run every measurement and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -148,11 +168,8 @@ def main() -> None:
     reuse = bool(options.instance) and (Path(folder) / "search" / "CURRENT").exists()
     os.environ["LOCAL_OFFER_INSTANCE_PATH"] = folder
     from flask import render_template
-    from flask_migrate import upgrade
 
-    from local_offer import create_app, geo
-    from local_offer.content_loader import LoadReport, load_synonyms, load_vocabularies
-    from local_offer.demo_generator import generate
+    from local_offer import create_app
     from local_offer.extensions import db
     from local_offer.models import Listing, record_change
     from local_offer.search import SearchRequest, get_service
@@ -163,15 +180,9 @@ def main() -> None:
         if reuse:
             print(f"reusing {folder}")
         else:
-            upgrade()
-            geo.build(["ST", "WS", "DE", "B"])
-            report = LoadReport()
-            load_vocabularies(ROOT / "content" / "vocabularies", report)
-            load_synonyms(ROOT / "content" / "synonyms.yaml", report)
-            db.session.commit()
             started = time.perf_counter()
-            generate(options.count, seed=11)
-            print(f"listings: {options.count} (generated in {time.perf_counter() - started:.1f} s)")
+            fill_site(options.count)
+            print(f"listings: {options.count} (site made in {time.perf_counter() - started:.1f} s)")
             service = get_service()
             started = time.perf_counter()
             documents = service.rebuild()

@@ -237,6 +237,9 @@ class SearchService:
         """
         if not app.config.get("SEARCH_WARM", True):
             return None
+        # The English word list typos are checked against, read before the worker takes requests:
+        # 0.1 s, which a first search with an unknown word would otherwise spend.
+        english_words()
         with self._lock:
             if self._warmer is not None and self._warmer.is_alive():
                 return self._warmer
