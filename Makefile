@@ -100,7 +100,7 @@ test: $(STAMPS)/install-test assets translations chromium
 
 # Benchmarks (not part of the tests): search for a large council and a region; a 100,000-row CSV import dry run;
 # search under gunicorn while imports and the portal publish (needs PostgreSQL and Redis on 127.0.0.1);
-# relevance on the frozen held-out judged sets and, separately, the tuning set over the demo (bench/relevance/);
+# relevance on the frozen held-out judged sets and, separately, the tuning sets (bench/relevance/);
 # bytes each public page transfers in Chromium, and requests a second against a bare GOV.UK Frontend page.
 bench: $(STAMPS)/install-test assets translations chromium wrk
 	$(BIN)/python bench/search.py --count 5000
@@ -108,7 +108,7 @@ bench: $(STAMPS)/install-test assets translations chromium wrk
 	$(BIN)/python bench/imports.py --rows 100000
 	$(BIN)/python bench/concurrency.py --seconds 60 --workers 2
 	$(BIN)/python bench/relevance.py --set all
-	$(BIN)/python bench/relevance.py --set tuning-demo
+	$(BIN)/python bench/relevance.py --set tuning
 	$(BIN)/python bench/page_weight.py
 	$(BIN)/python bench/load.py --count 5000 --seconds 20 --workers 2
 
