@@ -65,6 +65,8 @@ class Instance:
             "LOCAL_OFFER_RATELIMIT_STORAGE_URI": self.redis,
             "LOCAL_OFFER_RATELIMIT_KEY_PREFIX": self.schema,
             "LOCAL_OFFER_SIGN_IN_LIMIT": "1000 per minute",
+            # Rendered pages shared by the workers, as in production: a publication must still show at once.
+            "LOCAL_OFFER_PAGE_CACHE_URL": self.redis.rstrip("/") + "/0",
             # Plain http on 127.0.0.1: the session cookie cannot be Secure-only.
             "LOCAL_OFFER_SESSION_COOKIE_SECURE": "false",
             "LOCAL_OFFER_REMEMBER_COOKIE_SECURE": "false",

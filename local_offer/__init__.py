@@ -85,13 +85,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
-    from local_offer import demand, search, shortlists
+    from local_offer import demand, page_cache, search, shortlists
     from local_offer.listings import cards
     from local_offer.search_sources import DirectorySources
 
     search.init_app(app, DirectorySources())
     demand.init_app(app)
     cards.init_app(app)
+    page_cache.init_app(app)
     shortlists.init_app(app)
     security.init_app(app)
     site.init_app(app)

@@ -74,6 +74,14 @@ DEFAULTS: dict[str, object] = {
     # never a 500 because Redis is down.
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    # Home, results and category pages kept as rendered for visitors who are not
+    # signed in and have no shortlist (see page_cache.py): for this many seconds
+    # (0 turns it off), in each process's memory ("memory://", at most
+    # PAGE_CACHE_ENTRIES pages) or shared by every worker in Redis
+    # ("redis://127.0.0.1:6379/0").  A published change shows at once either way.
+    "PAGE_CACHE_SECONDS": 60,
+    "PAGE_CACHE_URL": "memory://",
+    "PAGE_CACHE_ENTRIES": 300,
     "RATELIMIT_HEADERS_ENABLED": True,
     # Cookies: secure by default; `make run` on plain http sets it to false.
     "SESSION_COOKIE_SECURE": True,

@@ -15,6 +15,7 @@ each request, and an edited file is rendered again the next time it is asked for
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -108,6 +109,17 @@ def _render(path: Path, slug: str, locale: str) -> InformationPage:
         locale=locale,
         headings=headings,
     )
+
+
+def stamp() -> tuple:
+    """Return what changes whenever a page file is added, removed or edited (the home page's cache key)."""
+    folder = _pages_folder()
+    try:
+        return tuple(sorted((entry.path, entry.stat().st_mtime_ns, entry.stat().st_size)
+                            for sub in (folder, *(p for p in folder.iterdir() if p.is_dir()))
+                            for entry in os.scandir(sub) if entry.name.endswith(".md")))
+    except OSError:
+        return ()
 
 
 def get_page(slug: str) -> InformationPage | None:

@@ -301,6 +301,15 @@ class DirectorySources:
         """Return the related terms' count and latest change: it moves whenever a coordinator edits them."""
         return tuple(db.session.execute(select(func.count(RelatedTerms.id), func.max(RelatedTerms.updated_at))).one())
 
+    def content_stamp(self) -> object:
+        """Return the newest change and the words' counts and latest edits, in one query."""
+        return tuple(db.session.execute(select(
+            select(func.max(SearchChange.seq)).scalar_subquery(),
+            select(func.count(SynonymGroup.id)).scalar_subquery(),
+            select(func.max(SynonymGroup.updated_at)).scalar_subquery(),
+            select(func.count(RelatedTerms.id)).scalar_subquery(),
+            select(func.max(RelatedTerms.updated_at)).scalar_subquery())).one())
+
     def related_terms(self) -> list[tuple[list[str], list[str]]]:
         """Return every related-terms entry as (what families say, the words to look for)."""
         return [(list(entry.phrases), list(entry.terms))

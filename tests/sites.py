@@ -32,7 +32,7 @@ from flask import Flask, current_app
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
-from local_offer import create_app, demand, geo, search
+from local_offer import create_app, demand, geo, page_cache, search
 from local_offer.extensions import db, limiter
 from local_offer.models import GazetteerArea, Place
 from local_offer.listings.cards import forget_cards
@@ -159,6 +159,7 @@ class SharedApp:
         forget_cards()  # cards rendered from another database's listings with the same ids
         try:
             with self.app.app_context():
+                page_cache.clear()  # pages rendered from another test's rows, under the same index version
                 yield self.app
                 db.session.remove()
         finally:
@@ -191,6 +192,8 @@ def fresh_services(app: Flask) -> None:
     demand.init_app(app)
     app.extensions.pop("local_offer_reviews", None)
     forget_cards()
+    with app.app_context():
+        page_cache.clear()
 
 
 def stop_background_work(app: Flask) -> None:

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from werkzeug.datastructures import MultiDict
 
 from local_offer.auth import public
-from local_offer import demand, filters, geo
+from local_offer import demand, filters, geo, information_pages, page_cache, reviews
 from local_offer.listings import cards, labels as listing_labels, links, queries as listings
 from local_offer.directory import search_params
 from local_offer.directory.forms import SearchForm
@@ -34,16 +34,24 @@ def _page_number() -> int:
     return int(raw)
 
 
+def _listings_state(service) -> tuple:
+    """Return what a page of listings is built from (its kept copy's key): index, words, vocabularies, review settings."""
+    return service.page_state(), listings.vocabulary_stamp(), reviews.settings()
+
+
 @bp.get("/")
 @public
 def home():
     """Show the search boxes, the main categories and the key information pages."""
-    return render_template(
+    kept = page_cache.serve("home", (information_pages.stamp(), _listings_state(get_service())))
+    if kept is not None:
+        return kept
+    return page_cache.keep(render_template(
         "directory/home.html",
         form=SearchForm(formdata=None),
         categories=listings.top_categories(),
         pages=key_pages(),
-    )
+    ))
 
 
 @bp.get("/search")
@@ -51,8 +59,11 @@ def home():
 def search():
     """Search listings by words, place and filters; show counts, distances and pages."""
     args = request.args
-    form = SearchForm(formdata=args)
     service = get_service()
+    kept = page_cache.serve("search", _listings_state(service), again=demand.log_search)
+    if kept is not None:
+        return kept
+    form = SearchForm(formdata=args)
     try:
         search_request = search_params.parse(args, current_app.config["PER_PAGE"])
         results = service.search(search_request)
@@ -61,9 +72,11 @@ def search():
                                problem=str(error), **_filter_context(args)), 400
     cards.prepare_cards([hit.listing for hit in results.hits])
     chosen = {key: args.getlist(key) for key in args if key not in ("q", "where", "lat", "lng", "page")}
-    demand.log_search(search_request.text, chosen, results.place, results.total)
-    return render_template("directory/search.html", form=form, results=results, problem=None,
-                           back=links.safe_back(request.full_path), **_filter_context(args, results))
+    logged = (search_request.text, chosen, results.place, results.total)
+    demand.log_search(*logged)
+    return page_cache.keep(render_template("directory/search.html", form=form, results=results, problem=None,
+                                           back=links.safe_back(request.full_path), **_filter_context(args, results)),
+                           again_args=logged)
 
 
 def _filter_context(args, results=None) -> dict:
@@ -146,13 +159,19 @@ def _guessed(args, results) -> list[search_params.ActiveFilter]:
 @public
 def categories():
     """List every main category and the categories under it."""
-    return render_template("directory/categories.html", categories=listings.top_categories())
+    kept = page_cache.serve("categories", _listings_state(get_service()))
+    if kept is not None:
+        return kept
+    return page_cache.keep(render_template("directory/categories.html", categories=listings.top_categories()))
 
 
 @bp.get("/categories/<code>")
 @public
 def category(code: str):
     """Show a category: its subcategories and a page of its listings."""
+    kept = page_cache.serve("category", _listings_state(get_service()))
+    if kept is not None:
+        return kept
     term = listings.get_category(code)
     if term is None:
         abort(404)
@@ -160,7 +179,7 @@ def category(code: str):
     results = listings.listings_in_category(term, page, current_app.config["PER_PAGE"])
     if results.total and page > results.pages:
         abort(404)
-    return render_template("directory/category.html", category=term, results=results)
+    return page_cache.keep(render_template("directory/category.html", category=term, results=results))
 
 
 @bp.get("/listings/<ref>")

@@ -7,6 +7,7 @@ listings are public, and long-overdue ones are not listed" lives in one place.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -128,8 +129,15 @@ def vocabulary_trees() -> tuple[dict[Vocabulary, list[VocabularyTerm]], dict[str
         elif row.parent_id in by_id:
             by_id[row.parent_id].children.append(by_id[row.id])
     result = (tops, {term.code: term for term in by_id.values()})
-    _vocabulary_cache[key] = (time.monotonic(), result)
+    stamp = hashlib.sha256(repr([tuple(row) for row in rows]).encode()).hexdigest()[:16]
+    _vocabulary_cache[key] = (time.monotonic(), result, stamp)
     return result
+
+
+def vocabulary_stamp() -> str:
+    """Return a digest of the vocabularies as ``vocabulary_trees`` has them: it moves when a coordinator edits one."""
+    vocabulary_trees()
+    return _vocabulary_cache[str(db.engine.url)][2]
 
 
 def get_category(code: str) -> Term | None:

@@ -1,10 +1,11 @@
-"""Routes for information pages."""
+"""Routes for information pages (kept as rendered for visitors with nothing of their own on them)."""
 
 from flask import Blueprint, abort, render_template
 
+from local_offer import page_cache
 from local_offer.auth import public
 
-from local_offer.information_pages import all_pages, get_page
+from local_offer.information_pages import all_pages, get_page, stamp
 
 bp = Blueprint("pages", __name__, url_prefix="/information")
 
@@ -13,14 +14,20 @@ bp = Blueprint("pages", __name__, url_prefix="/information")
 @public
 def index():
     """List every information page."""
-    return render_template("pages/index.html", pages=all_pages())
+    kept = page_cache.serve("pages", stamp())
+    if kept is not None:
+        return kept
+    return page_cache.keep(render_template("pages/index.html", pages=all_pages()))
 
 
 @bp.get("/<slug>")
 @public
 def page(slug: str):
     """Show one information page."""
+    kept = page_cache.serve("page", stamp())
+    if kept is not None:
+        return kept
     found = get_page(slug)
     if found is None:
         abort(404)
-    return render_template("pages/page.html", page=found)
+    return page_cache.keep(render_template("pages/page.html", page=found))

@@ -143,6 +143,20 @@ class SearchService:
                 self._table = self._table.with_changes({i: fresh.get(i) for i in ids})
             return True
 
+    def page_state(self) -> tuple:
+        """Return what a page of results is built from: the index version searches read now, the newest
+        recorded change (the filters' counts) and the synonyms and related terms.
+
+        Kept pages are keyed by it (``page_cache``): a published change moves it in every process.
+        The facet table is not brought up to date here: a page that is rendered does that.
+        """
+        stamp = self.sources.content_stamp()
+        try:
+            with self.engine.reading() as version:
+                return version.key, stamp
+        except engine_module.IndexUnavailable:
+            return None, stamp
+
     def table(self) -> FacetTable:
         """Return the current facet table."""
         self.refresh()

@@ -140,6 +140,14 @@ class SearchSources(Protocol):
     def related_stamp(self) -> object:
         """Return something that changes whenever a related-terms entry is added, changed or removed."""
 
+    def content_stamp(self) -> object:
+        """Return something that changes whenever a change is recorded or the words change (one cheap read).
+
+        Pages kept as rendered are keyed by it (with the index version), so it is read on every
+        request they answer; an application may answer it in one query.
+        """
+        return self.last_change(), self.synonyms_stamp(), self.related_stamp()
+
     def related_terms(self) -> list[tuple[list[str], list[str]]]:
         """Return every related-terms entry as (phrases, terms).
 
