@@ -14,8 +14,8 @@ the home, results, category and information pages are kept for
   information pages' files.
   Vocabulary names may show for up to the vocabulary cache's 30 seconds more.
 
-Only a visitor who is not signed in, has no shortlist and no message waiting
-is given (or gives) a kept page: nobody's shortlist, account or notice is ever
+Only a visitor who is not signed in, has no shortlist (in the session or kept
+on the device) and no message waiting is given (or gives) a kept page: nobody's shortlist, account or notice is ever
 in one.  Two things differ on every response and are put back per request: the
 CSRF token of the page's save buttons and the CSP nonce of its scripts.  They
 are kept as markers derived from the secret key, so no listing text can name
@@ -47,6 +47,7 @@ from flask_wtf.csrf import generate_csrf
 
 from local_offer.i18n import current_language
 from local_offer.security import csp_nonce
+from local_offer.shortlists import DEVICE_COOKIE, SESSION_KEY
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ cache = Cache()
 #: Where Flask-WTF keeps the signed token it puts in this request's forms.
 _CSRF_FIELD = "csrf_token"
 #: Session keys that make a page this visitor's own: a shortlist, pending messages, a signed-in account.
-_PERSONAL_SESSION_KEYS = ("shortlist", "_flashes", "_user_id")
+_PERSONAL_SESSION_KEYS = (SESSION_KEY, "_flashes", "_user_id")
 
 
 @dataclass
@@ -74,7 +75,7 @@ def enabled() -> bool:
         return False
     if request.method not in ("GET", "HEAD"):
         return False
-    if any(key in session for key in _PERSONAL_SESSION_KEYS):
+    if any(key in session for key in _PERSONAL_SESSION_KEYS) or DEVICE_COOKIE in request.cookies:
         return False
     return not getattr(current_user, "is_authenticated", False)
 

@@ -1,8 +1,11 @@
 """Shortlists without an account: save listings, order them, note them, share and email them.
 
 The owner's private token (``secrets.token_urlsafe(24)``, 192 random bits)
-lives only in their signed session cookie, which is set the first time they
-save something; the database keeps its SHA-256.  The read-only link has its own
+lives in their signed session cookie, which is set the first time they save
+something, and only if they ask ("Keep on this device") also in a cookie of its
+own for ``SHORTLIST_KEEP_DAYS`` days, so closing the browser does not lose the
+list (never the default: on a shared computer the next person would see it);
+the database keeps its SHA-256.  The read-only link has its own
 token (``token_urlsafe(16)``, 128 bits).  Every page that shows a count or a
 list is sent ``Cache-Control: private, no-store``; a visitor with no shortlist
 gets no session cookie and the same cacheable pages as before.
@@ -36,6 +39,10 @@ MAX_ITEMS = 500
 NOTE_LENGTH = 500
 #: What a share token looks like (``token_urlsafe(16)``); anything else is not one.
 SHARE_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
+#: What an owner's token looks like (``token_urlsafe(24)``).
+OWNER_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
+#: The cookie that keeps the owner's token on this device, set only when they ask ("Keep on this device").
+DEVICE_COOKIE = "lo_shortlist"
 
 
 class ShortlistError(Exception):
@@ -266,6 +273,59 @@ def expire(days: int) -> int:
     return len(ids)
 
 
+# --- keeping the list on this device -------------------------------------------------------------
+
+
+def kept_on_device() -> bool:
+    """Say whether this device keeps the key to the visitor's shortlist beyond the browser session."""
+    token = request.cookies.get(DEVICE_COOKIE)
+    return bool(token) and token == session.get(SESSION_KEY)
+
+
+def keep_on_device() -> None:
+    """Keep the key to this visitor's shortlist in a cookie for ``SHORTLIST_KEEP_DAYS`` days (they asked)."""
+    if current() is None:
+        raise ShortlistError(_("Your shortlist is empty. Save some services first."))
+    g.lo_device_cookie = session[SESSION_KEY]
+
+
+def forget_on_device() -> None:
+    """Stop keeping the key on this device: the list stays until the browser is closed, then is out of reach."""
+    g.lo_device_cookie = ""
+
+
+def renew_on_device() -> None:
+    """Count the keeping period again from today, when this device keeps the list (the owner used it)."""
+    if kept_on_device():
+        g.lo_device_cookie = session[SESSION_KEY]
+
+
+def _restore_from_device() -> None:
+    """A new browser session on a device that keeps a shortlist: put its key back in the session."""
+    token = request.cookies.get(DEVICE_COOKIE)
+    if not token or SESSION_KEY in session or request.endpoint == "static":
+        return
+    if OWNER_TOKEN.fullmatch(token) and db.session.execute(
+            select(Shortlist.id).where(Shortlist.token_hash == _hash(token))).first() is not None:
+        session[SESSION_KEY] = token
+    else:
+        g.lo_device_cookie = ""  # removed after months unused, or not one of ours: forget it
+
+
+def _write_device_cookie(response):
+    """Set or remove the device cookie when this request asked to."""
+    value = g.pop("lo_device_cookie", None)
+    if value is None:
+        return response
+    secure = bool(current_app.config.get("SESSION_COOKIE_SECURE"))
+    if value:
+        response.set_cookie(DEVICE_COOKIE, value, max_age=int(current_app.config["SHORTLIST_KEEP_DAYS"]) * 86400,
+                            secure=secure, httponly=True, samesite="Lax")
+    else:
+        response.delete_cookie(DEVICE_COOKIE, secure=secure, httponly=True, samesite="Lax")
+    return response
+
+
 def _keep_private(response):
     """Keep any page that may show this visitor's shortlist out of shared caches."""
     if SESSION_KEY in session or g.get("lo_shortlist_private"):
@@ -283,7 +343,7 @@ def mark_private() -> str:
 
 def _forget_request() -> None:
     """Start each request without the last one's shortlist (a test's app context outlives its requests)."""
-    for key in ("lo_shortlist", "lo_shortlist_ids", "lo_shortlist_private"):
+    for key in ("lo_shortlist", "lo_shortlist_ids", "lo_shortlist_private", "lo_device_cookie"):
         g.pop(key, None)
 
 
@@ -294,5 +354,8 @@ def init_app(app: Flask) -> None:
     app.add_template_global(MAX_ITEMS, "SHORTLIST_MAX")
     app.add_template_global(mark_private, "shortlist_private")
     app.add_template_global(lambda: bool(g.get("lo_shortlist_private")), "shortlist_form_needed")
+    app.add_template_global(kept_on_device, "shortlist_kept_on_device")
     app.before_request(_forget_request)
+    app.before_request(_restore_from_device)
     app.after_request(_keep_private)
+    app.after_request(_write_device_cookie)

@@ -394,7 +394,8 @@ def _save_three(page, base: str, javascript: bool) -> list[str]:
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
 def test_shortlist_on_a_phone(live_server, browser, tmp_path, javascript):
-    """On a 390px phone: save three results, open the shortlist, share it to a new browser, print it; axe passes."""
+    """On a 390px phone: save three results, open the shortlist, share it to a new browser, print it, keep it on
+    the phone past closing the browser; axe passes."""
     import os
     from urllib.parse import urlsplit
 
@@ -450,4 +451,19 @@ def test_shortlist_on_a_phone(live_server, browser, tmp_path, javascript):
     assert page.locator(".lo-save").first.is_hidden()
     assert page.locator(".lo-print-only").first.is_visible()
     assert page.js_errors == [] if hasattr(page, "js_errors") else True
+    page.emulate_media(media="screen")
+
+    # Keep it on this phone, close the browser (only cookies with an expiry survive), open it again.
+    page.goto(f"{live_server}/shortlist")
+    page.get_by_role("button", name="Keep on this device").click()
+    expect(page.get_by_text("This device keeps your shortlist")).to_be_visible()
+    kept = [cookie for cookie in context.cookies() if cookie["expires"] > 0]
     context.close()
+    reopened = browser.new_context(bypass_csp=True, viewport={"width": 390, "height": 844},
+                                   java_script_enabled=javascript)
+    reopened.add_cookies(kept)
+    again = reopened.new_page()
+    again.goto(f"{live_server}/shortlist")
+    assert again.locator(".lo-shortlist__title a").all_inner_texts() == [names[0], names[2], names[1]]
+    expect(again.locator(".lo-note-text").first).to_have_text("Ask about quiet sessions")
+    reopened.close()

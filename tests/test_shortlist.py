@@ -245,29 +245,83 @@ def test_the_session_holds_a_long_random_token_and_the_database_only_its_hash(de
     assert token not in (row.token_hash, row.share_token) and row.token_hash == shortlists._hash(token)
 
 
+def device_cookie(client):
+    """Return the cookie that keeps the shortlist on this device, or None."""
+    return client.get_cookie(shortlists.DEVICE_COOKIE)
+
+
+def close_the_browser(client) -> None:
+    """Drop the session cookie, as closing the browser does; cookies with an expiry stay."""
+    client.delete_cookie("session")
+
+
+def test_only_a_list_kept_on_the_device_outlives_the_browser_session(demo, client, app):
+    """Closing the browser loses the list, unless the owner chose "Keep on this device"; then notes come back too."""
+    save(client, SWIM)
+    assert device_cookie(client) is None  # never without asking
+    close_the_browser(client)
+    assert "You have not saved any services yet" in text_of(client.get("/shortlist"))
+
+    save(client, FORUM)
+    client.post("/shortlist/note", data={"listing_id": FORUM, "note": "Ring on Tuesday"})
+    page = text_of(client.get("/shortlist"))
+    assert "Keep on this device" in page and "shared or public computer" in page
+    response = client.post("/shortlist/device", data={"keep": "yes"})
+    assert response.status_code == 303
+    cookie = device_cookie(client)
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+    assert cookie.expires is not None and cookie.expires - utcnow() > timedelta(days=179)
+    row = db.session.execute(select(Shortlist).where(Shortlist.token_hash == shortlists._hash(cookie.value))).scalar_one()
+    assert cookie.value not in (row.token_hash, row.share_token)
+
+    close_the_browser(client)
+    page = text_of(client.get("/shortlist"))
+    assert "Ring on Tuesday" in page and "This device keeps your shortlist" in page
+    app.test_client().get("/search?q=forum")  # another visitor: the page is kept for people without a list
+    assert "Saved – remove from shortlist" in text_of(client.get("/search?q=forum"))
+
+    response = client.post("/shortlist/device", data={"keep": "no"}, follow_redirects=True)
+    assert "will no longer keep your shortlist" in text_of(response) and device_cookie(client) is None
+    close_the_browser(client)
+    assert "You have not saved any services yet" in text_of(client.get("/shortlist"))
+
+
+def test_a_kept_key_that_expired_or_was_made_up_is_forgotten(demo, client, app, runner):
+    """A device cookie naming no shortlist (removed after 180 days, or tampered) is removed, not trusted."""
+    for value in ("x" * 32, "not a token", "A" * 500):
+        client.set_cookie(shortlists.DEVICE_COOKIE, value)
+        page = client.get("/shortlist")
+        assert page.status_code == 200 and "You have not saved any services yet" in text_of(page)
+        assert device_cookie(client) is None
+    assert client.post("/shortlist/device", data={"keep": "yes"}).status_code == 400  # nothing to keep
+    assert device_cookie(client) is None
+
+
 def test_privacy_notice_says_what_the_shortlist_keeps(demo, client):
     """The privacy notice explains the shortlist and how long it is kept."""
     words = text_of(client.get("/information/privacy-notice"))
-    assert "shortlist" in words.lower() and "180 days" in words
+    assert "shortlist" in words.lower() and "180 days" in words and "Keep on this device" in words
 
 
 def test_forms_need_a_csrf_token(demo, client, app):
     """Each shortlist form refuses a POST without a CSRF token."""
     app.config["WTF_CSRF_ENABLED"] = True
-    for path in ("/shortlist/save", "/shortlist/remove", "/shortlist/move/up", "/shortlist/note", "/shortlist/email"):
+    for path in ("/shortlist/save", "/shortlist/remove", "/shortlist/move/up", "/shortlist/note", "/shortlist/email",
+                 "/shortlist/device"):
         assert client.post(path, data={"listing_id": SWIM}).status_code == 400
 
 
 text = st.text(max_size=600)
 form_values = st.one_of(st.none(), text, st.sampled_from([SWIM, FORUM, "up", "down", "self", "professional",
-                                                          "a@b.example", "/search", "//evil.example"]))
+                                                          "a@b.example", "/search", "//evil.example", "yes", "no"]))
 
 
 @PROPERTIES
 @given(path=st.sampled_from(["/shortlist/save", "/shortlist/remove", "/shortlist/move/up", "/shortlist/move/down",
                              "/shortlist/move/sideways", "/shortlist/note",
-                             "/shortlist/email"]),
-       fields=st.dictionaries(st.sampled_from(["listing_id", "next", "direction", "note", "email", "recipient"]),
+                             "/shortlist/email", "/shortlist/device"]),
+       fields=st.dictionaries(st.sampled_from(["listing_id", "next", "direction", "note", "email", "recipient",
+                                               "keep"]),
                               form_values, max_size=6))
 def test_any_form_input_gets_a_clear_answer_never_a_500(demo, client, path, fields):
     """Whatever is posted to a shortlist form, the answer is a redirect or a clear 4xx page."""

@@ -3,7 +3,7 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextArea
 from wtforms import HiddenField, RadioField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, UUID
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, UUID
 
 from local_offer.fields import choices, email_field
 from local_offer.i18n import _l
@@ -36,3 +36,10 @@ class EmailForm(FlaskForm):
         choices=choices([("self", _l("Me")), ("professional", _l("A professional, for example a teacher or key worker"))]),
         validators=[DataRequired(message=_l("Choose who the email is for"))])
     email = email_field(_l("Email address"))
+
+
+class DeviceForm(FlaskForm):
+    """Keep the shortlist on this device (``keep=yes``) or stop keeping it (``keep=no``)."""
+
+    keep = HiddenField(validators=[DataRequired(message=_l("Choose whether to keep the shortlist on this device")),
+                                   AnyOf(["yes", "no"], message=_l("Choose whether to keep the shortlist on this device"))])

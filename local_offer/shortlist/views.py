@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
 from local_offer import shortlists
 from local_offer.auth import public
 from local_offer.errors import refuse
 from local_offer.i18n import _
 from local_offer.security import safe_next
-from local_offer.shortlist.forms import EmailForm, ListingForm, NoteForm
+from local_offer.shortlist.forms import DeviceForm, EmailForm, ListingForm, NoteForm
 
 bp = Blueprint("shortlist", __name__)
 
@@ -51,9 +51,11 @@ def _page(status: int = 200, note_form: NoteForm | None = None, email_form: Emai
     shortlist = shortlists.current()
     if shortlist is not None:
         shortlists.touch(shortlist)
+        shortlists.renew_on_device()
     return render_template(
         "shortlist/page.html", shortlist=shortlist, entries=shortlists.entries(shortlist),
         share_link=shortlists.share_link(shortlist) if shortlist else None,
+        kept_here=shortlists.kept_on_device() or bool(g.get("lo_device_cookie")),
         form=note_form or email_form, note_form=note_form, failed_note=failed_note,
         email_form=email_form or EmailForm(formdata=None)), status
 
@@ -147,6 +149,26 @@ def email():
         refuse(error.status, str(error))
     flash(_("We have emailed the link to %(email)s.", email=form.email.data.strip()))
     return redirect(url_for("shortlist.page"), code=303)
+
+
+@bp.post("/shortlist/device")
+@public
+def device():
+    """Keep the shortlist on this device for months, or stop keeping it (the owner chooses)."""
+    form = DeviceForm()
+    if not form.validate():
+        return _fail(_first_error(form), 400)
+    if form.keep.data == "yes":
+        try:
+            shortlists.keep_on_device()
+        except shortlists.ShortlistError as error:
+            return _fail(str(error), error.status)
+        flash(_("This device will keep your shortlist for %(days)s days after you last use it.",
+                days=current_app.config["SHORTLIST_KEEP_DAYS"]))
+    else:
+        shortlists.forget_on_device()
+        flash(_("This device will no longer keep your shortlist once you close the browser."))
+    return redirect(url_for("shortlist.page") + "#device-heading", code=303)
 
 
 @bp.get("/s/<token>")
