@@ -153,6 +153,11 @@ DEFAULTS: dict[str, object] = {
     # confirmed within ALERT_PENDING_DAYS days is removed by `flask jobs run`.
     "ALERT_LIMIT": "3 per hour",
     "ALERT_PENDING_DAYS": 7,
+    # A Maildir folder the council's mail system delivers bounces to (mail sent
+    # back to MAIL_FROM), read hourly by `flask jobs run`: addresses a bounce
+    # says failed for good stop getting search alerts.  Empty: only refusals
+    # while sending stop them.
+    "ALERT_BOUNCE_MAILDIR": "",
     # Reviews: a listing is next due for review this many days after a provider confirms
     # it is accurate, and `flask reviews remind` emails its provider this many days before.
     "REVIEW_PERIOD_DAYS": 365,

@@ -18,6 +18,7 @@ periods (cron stopped, or never set up).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from local_offer import alerts, demand, interchange, reviews, shortlists
+from local_offer import alerts, bounces, demand, interchange, reviews, shortlists
 from local_offer.extensions import db
 from local_offer.feedback import retention
 from local_offer.i18n import _l
@@ -134,6 +135,18 @@ def _alert_expiry(progress: Progress) -> str:
     return f"Removed {removed} search alerts unconfirmed or stopped for {current_app.config['ALERT_PENDING_DAYS']} days."
 
 
+def _alert_bounces(progress: Progress) -> str:
+    """Read bounce notifications from ``ALERT_BOUNCE_MAILDIR`` and stop alerts to addresses that failed for good."""
+    folder = current_app.config.get("ALERT_BOUNCE_MAILDIR") or ""
+    if not folder:
+        return "No bounce mailbox is set up, so only addresses refused while sending are stopped."
+    if not os.path.isdir(os.path.join(folder, "new")) or not os.path.isdir(os.path.join(folder, "cur")):
+        raise JobFailed(f"The bounce mailbox {folder} is not a Maildir folder (it needs new/ and cur/ inside).")
+    report = bounces.read_mailbox(folder, _bar(progress, "Reading bounce notifications"))
+    return (f"Read {report.read} bounce notifications naming {len(report.addresses)} addresses; stopped "
+            f"{report.stopped} search alerts; left {report.left} other messages for a person.")
+
+
 _DAY, _HOUR = timedelta(days=1), timedelta(hours=1)
 
 JOBS: tuple[Job, ...] = (
@@ -153,6 +166,8 @@ JOBS: tuple[Job, ...] = (
         every=_DAY, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_alert_digests),
     Job("alert-expiry", _l("Remove search alerts nobody confirmed within a week"), _l("Daily"),
         every=_DAY, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_alert_expiry),
+    Job("alert-bounces", _l("Search alerts: stop emailing addresses whose mail came back"), _l("Every hour"),
+        every=_HOUR, retry_after=_HOUR, gives_up_after=_HOUR, run=_alert_bounces),
 )
 BY_NAME = {job.name: job for job in JOBS}
 

@@ -45,16 +45,19 @@ def staff(app, role: Role):
 
 
 def test_each_job_runs_when_due_and_not_before(app):
-    """The first run does everything; then the index every 10 minutes and the rest daily, cron's lateness allowed."""
+    """The first run does everything; then the index every 10 minutes, bounces hourly and the rest daily, cron's
+    lateness allowed."""
     assert ran(run(START)) == ALL
     assert ran(run(START + timedelta(minutes=1))) == []
     assert ran(run(START + timedelta(minutes=9))) == []
     # Cron started this run a few seconds earlier in its minute than the last: still due.
     assert ran(run(START + timedelta(minutes=10, seconds=-5))) == ["index"]
     assert ran(run(START + timedelta(minutes=15))) == []
-    assert ran(run(START + timedelta(hours=23, minutes=50))) == ["index"]
+    assert ran(run(START + timedelta(hours=1))) == ["index", "alert-bounces"]
+    assert ran(run(START + timedelta(hours=1, minutes=5))) == []
+    assert ran(run(START + timedelta(hours=23, minutes=50))) == ["index", "alert-bounces"]
     assert ran(run(START + timedelta(hours=23, minutes=51))) == []
-    assert ran(run(START + timedelta(days=1))) == ALL
+    assert ran(run(START + timedelta(days=1))) == [name for name in ALL if name != "alert-bounces"]  # ran at 23:50
     skipped = run(START + timedelta(days=1, minutes=1))["feedback-purge"].skipped
     assert skipped == "not due until 2026-03-04 02:00 UTC"
 
