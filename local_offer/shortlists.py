@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, request, session, url_for
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -335,6 +335,14 @@ def _keep_private(response):
     return response
 
 
+def button_words() -> dict[str, str]:
+    """Return the save buttons' addresses and words, worked out once a request (a page has up to 20 buttons)."""
+    if "lo_shortlist_words" not in g:
+        g.lo_shortlist_words = {"save_url": url_for("shortlist.save"), "remove_url": url_for("shortlist.remove"),
+                                "save": _("Save to shortlist"), "saved": _("Saved – remove from shortlist")}
+    return g.lo_shortlist_words
+
+
 def mark_private() -> str:
     """Note that this page carries the visitor's own forms or list (templates call it); returns nothing to show."""
     g.lo_shortlist_private = True
@@ -343,7 +351,7 @@ def mark_private() -> str:
 
 def _forget_request() -> None:
     """Start each request without the last one's shortlist (a test's app context outlives its requests)."""
-    for key in ("lo_shortlist", "lo_shortlist_ids", "lo_shortlist_private", "lo_device_cookie"):
+    for key in ("lo_shortlist", "lo_shortlist_ids", "lo_shortlist_private", "lo_device_cookie", "lo_shortlist_words"):
         g.pop(key, None)
 
 
@@ -354,7 +362,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(MAX_ITEMS, "SHORTLIST_MAX")
     app.add_template_global(mark_private, "shortlist_private")
     app.add_template_global(lambda: bool(g.get("lo_shortlist_private")), "shortlist_form_needed")
-    app.add_template_global(kept_on_device, "shortlist_kept_on_device")
+    app.add_template_global(button_words, "shortlist_button_words")
     app.before_request(_forget_request)
     app.before_request(_restore_from_device)
     app.after_request(_keep_private)

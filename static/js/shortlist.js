@@ -38,8 +38,9 @@ for (const button of document.querySelectorAll('button[data-module="lo-save"]'))
         announce(answer.error || "That did not work. Try again.");
         return;
       }
-      button.setAttribute("formaction", answer.saved ? button.dataset.removeUrl : button.dataset.saveUrl);
-      text.textContent = answer.saved ? button.dataset.savedText : button.dataset.saveText;
+      const words = saveForm.dataset;  // the form carries both addresses and both wordings, once a page
+      button.setAttribute("formaction", answer.saved ? words.removeUrl : words.saveUrl);
+      text.textContent = answer.saved ? words.savedText : words.saveText;
       showCount(answer.count);
       announce(answer.message);
       button.focus();  // the same button stays, with its new words
