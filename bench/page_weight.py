@@ -74,7 +74,7 @@ def first_listing_path(base: str) -> str:
     import re
     import urllib.request
     html = urllib.request.urlopen(base + RESULTS_PAGE).read().decode()
-    return re.search(r'href="(/listings/[0-9a-f-]+)"', html).group(1)
+    return re.search(r'href="(/listings/[a-z0-9-]+)[?"]', html).group(1)
 
 
 def serve_demo() -> str:
