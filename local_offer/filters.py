@@ -8,7 +8,7 @@ from decimal import Decimal
 from flask import Flask
 from flask_babel import format_currency, format_date, format_datetime, format_decimal
 
-from local_offer.i18n import _, _l, current_language
+from local_offer.i18n import _l, current_language
 from local_offer.listings.labels import (
     ACCESS_LABELS,
     DELIVERY_LABELS,
@@ -18,7 +18,8 @@ from local_offer.listings.labels import (
     PERIOD_LABELS,
     WEEKDAY_LABELS,
 )
-from local_offer.models import JoinStatus, Role, Schedule, Term, Vocabulary, Weekday
+from local_offer.listings import when
+from local_offer.models import JoinStatus, Role, Term, Vocabulary, Weekday
 from local_offer.reviews import overdue_label
 
 ROLE_LABELS = {
@@ -57,31 +58,6 @@ def weekday_label(day) -> str:
     return str(WEEKDAY_LABELS[Weekday(day)])
 
 
-def schedule_times(schedule: Schedule) -> str:
-    """Return a session's times ("10:00 to 11:30"), or a note when none are set."""
-    if schedule.opens_at and schedule.closes_at:
-        return _("%(start)s to %(end)s", start=schedule.opens_at.strftime("%H:%M"),
-                 end=schedule.closes_at.strftime("%H:%M"))
-    if schedule.opens_at:
-        return _("From %(start)s", start=schedule.opens_at.strftime("%H:%M"))
-    return _("Times vary")
-
-
-def schedule_validity(schedule: Schedule) -> str:
-    """Return the dates a schedule runs between."""
-    if schedule.valid_from and schedule.valid_to:
-        return _("%(start)s to %(end)s", start=date_long(schedule.valid_from), end=date_long(schedule.valid_to))
-    if schedule.valid_from:
-        return _("from %(start)s", start=date_long(schedule.valid_from))
-    return _("until %(end)s", end=date_long(schedule.valid_to))
-
-
-def schedule_summary(schedule: Schedule) -> str:
-    """Return a one-line description of a session for result cards."""
-    day = str(WEEKDAY_LABELS[schedule.weekday]) if schedule.weekday else _("Any day")
-    return f"{day} {schedule_times(schedule)}, {PERIOD_LABELS[schedule.period]}".strip()
-
-
 def init_app(app: Flask) -> None:
     """Register the filters and the vocabulary names templates use."""
     app.add_template_filter(term_label)
@@ -90,9 +66,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(money)
     app.add_template_filter(date_long)
     app.add_template_filter(datetime_short)
-    app.add_template_filter(schedule_times)
-    app.add_template_filter(schedule_validity)
-    app.add_template_filter(schedule_summary)
+    app.add_template_filter(when.in_words, "sessions_in_words")
+    app.add_template_filter(when.in_brief, "sessions_in_brief")
     app.add_template_filter(lambda kind: str(KIND_LABELS[kind]), "kind_label")
     app.add_template_filter(lambda level: str(LEVEL_LABELS[level]), "level_label")
     app.add_template_filter(lambda code: str(DELIVERY_LABELS.get(code, code)), "delivery_label")

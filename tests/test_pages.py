@@ -70,8 +70,8 @@ def test_listing_page_shows_every_field(demo, client):
         "£4.50", "Per session",                    # cost
         "personal budgets, direct payments",       # funding accepted
         "A carer can come free",                   # free carer entry
-        "Saturday", "09:00 to 10:00", "Term time",  # schedule
-        "School holidays", "Extra sessions in the summer holidays",
+        "Saturdays, 9am to 10am, term time only",  # sessions, in words
+        "Wednesdays, 5:30pm to 6:30pm, school holidays only. Extra sessions in the summer holidays",
         "Brough Park Leisure Centre", "Fynney Street", "Leek", "ST13 6AA",  # venue
         "Wheelchair access", "Changing Places toilet beside the poolside",  # accessibility + details
         "Staff trained in autism", "Quiet or sensory-friendly sessions",

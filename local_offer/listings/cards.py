@@ -11,6 +11,7 @@ listings to be rendered ahead (``prerender_cards``).
 from __future__ import annotations
 
 import threading
+from datetime import date
 from collections import OrderedDict
 
 from flask import Flask, current_app
@@ -30,7 +31,8 @@ _cards_lock = threading.Lock()
 
 def _card_key(listing) -> tuple:
     """Return the cache key of a listing's card: it changes whenever the listing does."""
-    return (listing.id, listing.version, current_language(), current_app.config["COUNCIL_NAME"])
+    # Today's date too: a card leaves out sessions that have ended.
+    return (listing.id, listing.version, current_language(), current_app.config["COUNCIL_NAME"], date.today())
 
 
 def prepare_cards(listings: list) -> None:

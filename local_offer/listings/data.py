@@ -15,8 +15,10 @@ import difflib
 import html
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 from local_offer.i18n import _
+from local_offer.listings import when
 from local_offer.listings.labels import FIELD_LABELS, STATUS_LABELS
 from local_offer.models import Listing, Vocabulary
 from local_offer.sanitise import clean_text
@@ -159,9 +161,7 @@ def display_value(field: str, value) -> str:
                                                       v.get("postcode")) if part)
                          + (" " + _("(address hidden)") if v.get("mask_address") else "") for v in value)
     if field == "schedules":
-        return "\n".join(" ".join(part for part in (v.get("day"), v.get("opens") and f"{v['opens']}–{v.get('closes')}",
-                                                    v.get("period", "").replace("_", " "), v.get("notes")) if part)
-                         for v in value)
+        return "\n".join(when.in_words(value, today=date.min))  # a moderator sees every session, ended or not
     if field == "costs":
         return "\n".join(" ".join(part for part in (v.get("option"), v.get("amount") and f"£{v['amount']}",
                                                     v.get("description")) if part) for v in value)

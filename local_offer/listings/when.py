@@ -1,0 +1,259 @@
+"""When a listing runs, in words a family reads, and times as a provider types them.
+
+One function words sessions everywhere (result cards, the listing page, print,
+the shortlist and the moderation view): ``in_words``.  Days with the same times
+are grouped ("Monday to Friday, 9am to 4pm"), a single day is plural
+("Saturdays, 9:30am to 10:30am, term time only"), times are written in the
+GOV.UK style in English (12-hour, "9am", "5:30pm", "midday", "midnight") and in
+the language's own short form otherwise, and sessions whose end date has passed
+are left out.  ``parse_time`` and ``parse_times`` read what a provider types
+("6pm", "18:00", "6.30pm", "noon", "9-12"), each refusal saying what to write.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, time
+
+from babel.lists import format_list
+from flask_babel import format_date, format_time
+
+from local_offer.i18n import _, _l, current_language
+from local_offer.models import SchedulePeriod, Weekday
+
+#: Days in the week's order, Monday first (as the GOV.UK style and the UK calendar have it).
+DAYS = list(Weekday)
+
+#: A single day said as a habit ("Saturdays"): how a session on one day reads.
+EVERY_DAY_OF = {
+    Weekday.MO: _l("Mondays"),
+    Weekday.TU: _l("Tuesdays"),
+    Weekday.WE: _l("Wednesdays"),
+    Weekday.TH: _l("Thursdays"),
+    Weekday.FR: _l("Fridays"),
+    Weekday.SA: _l("Saturdays"),
+    Weekday.SU: _l("Sundays"),
+}
+DAY_NAMES = {
+    Weekday.MO: _l("Monday"),
+    Weekday.TU: _l("Tuesday"),
+    Weekday.WE: _l("Wednesday"),
+    Weekday.TH: _l("Thursday"),
+    Weekday.FR: _l("Friday"),
+    Weekday.SA: _l("Saturday"),
+    Weekday.SU: _l("Sunday"),
+}
+PERIOD_WORDS = {
+    SchedulePeriod.ALL_YEAR: None,
+    SchedulePeriod.TERM_TIME: _l("term time only"),
+    SchedulePeriod.SCHOOL_HOLIDAYS: _l("school holidays only"),
+}
+
+
+@dataclass(frozen=True)
+class Session:
+    """One regular session as a person reads it, whatever it was stored as."""
+
+    day: Weekday | None
+    opens: time | None
+    closes: time | None
+    period: SchedulePeriod = SchedulePeriod.ALL_YEAR
+    valid_from: date | None = None
+    valid_to: date | None = None
+    notes: str = ""
+
+    @classmethod
+    def of(cls, row) -> Session:
+        """Read a stored schedule (a ``Schedule`` row) or a listing's data (a dict of day, opens, closes...)."""
+        if isinstance(row, dict):
+            day = row.get("day") or None
+            period = row.get("period") or SchedulePeriod.ALL_YEAR.value
+            return cls(Weekday(day) if day in Weekday._value2member_map_ else None,
+                       _stored_time(row.get("opens")), _stored_time(row.get("closes")),
+                       SchedulePeriod(period) if period in SchedulePeriod._value2member_map_
+                       else SchedulePeriod.ALL_YEAR, None, None, str(row.get("notes") or ""))
+        return cls(row.weekday, row.opens_at, row.closes_at, row.period or SchedulePeriod.ALL_YEAR,
+                   row.valid_from, row.valid_to, row.notes or "")
+
+
+def _stored_time(text) -> time | None:
+    """Read "HH:MM" as a listing's data keeps it (anything else: no time)."""
+    try:
+        return time.fromisoformat(str(text)) if text else None
+    except ValueError:
+        return None
+
+
+# --- words ---------------------------------------------------------------------------------------
+
+
+def clock(moment: time) -> str:
+    """Write a time as a family reads it: "9am", "5:30pm", "midday", "midnight" (English, GOV.UK style)."""
+    if current_language() != "en":
+        return format_time(moment, format="H:mm")
+    if moment.hour == 12 and moment.minute == 0:
+        return str(_("midday"))
+    if moment.hour == 0 and moment.minute == 0:
+        return str(_("midnight"))
+    hour = moment.hour % 12 or 12
+    suffix = "am" if moment.hour < 12 else "pm"
+    return f"{hour}{suffix}" if moment.minute == 0 else f"{hour}:{moment.minute:02d}{suffix}"
+
+
+def _join(parts: list[str]) -> str:
+    """Join words as a list in the current language ("Monday, Wednesday and Friday": no serial comma)."""
+    language = current_language()
+    return format_list(parts, locale="en_GB" if language == "en" else language)
+
+
+def days_in_words(days: set[Weekday]) -> str:
+    """Say a set of days: "Saturdays", "Mondays and Thursdays", "Monday to Friday", "Every day"."""
+    ordered = [day for day in DAYS if day in days]
+    if len(ordered) == 7:
+        return str(_("Every day"))
+    if len(ordered) <= 2:
+        return _join([str(EVERY_DAY_OF[day]) for day in ordered])
+    runs: list[list[Weekday]] = []
+    for day in ordered:
+        if runs and DAYS.index(day) == DAYS.index(runs[-1][-1]) + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    parts = []
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(str(_("%(first)s to %(last)s", first=DAY_NAMES[run[0]], last=DAY_NAMES[run[-1]])))
+        else:
+            parts.extend(str(DAY_NAMES[day]) for day in run)
+    return _join(parts)
+
+
+def times_in_words(opens: time | None, closes: time | None) -> str:
+    """Say a session's times: "9am to 4pm", "from 6pm", or nothing when none are set."""
+    if opens and closes:
+        return str(_("%(start)s to %(end)s", start=clock(opens), end=clock(closes)))
+    if opens:
+        return str(_("from %(start)s", start=clock(opens)))
+    return ""
+
+
+def _dates_in_words(valid_from: date | None, valid_to: date | None) -> str:
+    """Say the dates a session runs between, when it has any."""
+    if valid_from and valid_to:
+        return str(_("%(start)s to %(end)s", start=format_date(valid_from, "d MMMM y"),
+                     end=format_date(valid_to, "d MMMM y")))
+    if valid_from:
+        return str(_("from %(start)s", start=format_date(valid_from, "d MMMM y")))
+    if valid_to:
+        return str(_("until %(end)s", end=format_date(valid_to, "d MMMM y")))
+    return ""
+
+
+def in_words(rows, today: date | None = None, brief: bool = False) -> list[str]:
+    """Say when a listing runs, a line for each group of days with the same times; ended sessions left out.
+
+    ``rows``: ``Schedule`` rows or a listing's data dicts.  Lines keep the order their
+    first session had; a line with no day and no time ("Times vary") keeps its notes.
+    ``brief`` (key facts and result cards, where a phone's first screen is short): no
+    notes or dates, and a period every line shares said once, on the last line.
+    """
+    today = today or date.today()
+    groups: dict[tuple, set[Weekday]] = {}
+    for row in rows:
+        session = row if isinstance(row, Session) else Session.of(row)
+        if session.valid_to is not None and session.valid_to < today:
+            continue
+        key = (session.opens, session.closes, session.period, session.valid_from, session.valid_to,
+               session.notes.strip())
+        days = groups.setdefault(key, set())
+        if session.day is not None:
+            days.add(session.day)
+    periods = {key[2] for key in groups}
+    shared = periods.pop() if brief and len(periods) == 1 and len(groups) > 1 else None
+    lines = []
+    for (opens, closes, period, valid_from, valid_to, notes), days in groups.items():
+        parts = [part for part in (days_in_words(days) if days else "", times_in_words(opens, closes)) if part]
+        if not parts:
+            parts = [str(_("Times vary"))]
+        words = ", ".join(parts)
+        words = words[:1].upper() + words[1:]
+        if PERIOD_WORDS[period] and shared is None:
+            words += ", " + str(PERIOD_WORDS[period])
+        if not brief:
+            dates = _dates_in_words(valid_from, valid_to)
+            if dates:
+                words += f" ({dates})"
+            if notes:
+                words += ". " + notes
+        lines.append(words)
+    if shared is not None and PERIOD_WORDS[shared]:
+        lines[-1] += ", " + str(PERIOD_WORDS[shared])
+    return lines
+
+
+def in_brief(rows) -> list[str]:
+    """``in_words`` for key facts and result cards: no notes or dates; a shared period said once."""
+    return in_words(rows, brief=True)
+
+
+# --- reading what a provider types ---------------------------------------------------------------
+
+
+class TimeError(ValueError):
+    """A time that cannot be read; the message says what to write instead."""
+
+
+_TIME = re.compile(r"^(?P<hour>\d{1,2})(?:[:.](?P<minute>\d{2}))?\s*(?P<ampm>a\.?m\.?|p\.?m\.?)?$")
+_WORDS = {"noon": time(12), "midday": time(12), "12 noon": time(12), "midnight": time(0)}
+_RANGE = re.compile(r"^(?P<start>.+?)\s*(?:-|–|—|\bto\b|\btill\b|\buntil\b)\s*(?P<end>.+)$")
+
+
+def parse_time(text: str) -> time:
+    """Read a time as a person types it: "6pm", "6 pm", "6.30pm", "18:00", "0930", "noon"; else TimeError."""
+    cleaned = re.sub(r"\s+", " ", (text or "").strip().lower())
+    if not cleaned:
+        raise TimeError(_("Enter a time, like 9am or 5:30pm"))
+    if cleaned in _WORDS:
+        return _WORDS[cleaned]
+    if re.fullmatch(r"\d{4}", cleaned):  # "0930", "1800"
+        cleaned = f"{cleaned[:2]}:{cleaned[2:]}"
+    match = _TIME.match(cleaned)
+    if not match:
+        raise TimeError(_("Enter a time like 9am, 5:30pm or 17:30"))
+    hour, minute = int(match["hour"]), int(match["minute"] or 0)
+    ampm = (match["ampm"] or "").replace(".", "")
+    if minute > 59 or (ampm and not 1 <= hour <= 12) or hour > 23:
+        raise TimeError(_("Enter a real time, like 9am, 5:30pm or 17:30"))
+    if ampm == "pm" and hour != 12:
+        hour += 12
+    elif ampm == "am" and hour == 12:
+        hour = 0
+    return time(hour, minute)
+
+
+def parse_times(text: str) -> tuple[time, time]:
+    """Read a session's times as typed ("9-12", "9am to 3pm", "6-8pm"); TimeError if not two times in order.
+
+    Without am or pm, an end hour (1 to 11, not zero-padded) before the start is read as
+    afternoon: "9-3" is 9am to 3pm; "6-8pm" is 6pm to 8pm; "10:00-09:00" is refused.
+    """
+    cleaned = re.sub(r"\s+", " ", (text or "").strip().lower())
+    match = _RANGE.match(cleaned)
+    if not match:
+        raise TimeError(_("Enter a start and an end, like 9am to 3pm"))
+    start_text, end_text = match["start"].strip(), match["end"].strip()
+    end_ampm = re.search(r"(a\.?m\.?|p\.?m\.?)$", end_text)
+    if end_ampm and not re.search(r"(a\.?m\.?|p\.?m\.?|noon|midday|midnight|:\d\d\s*)$", start_text) \
+            and re.fullmatch(r"\d{1,2}(?:[:.]\d{2})?", start_text):
+        # "6-8pm": the start shares the end's am or pm when that keeps it before the end.
+        guess = parse_time(start_text + end_ampm.group(1))
+        start = guess if guess < parse_time(end_text) else parse_time(start_text)
+    else:
+        start = parse_time(start_text)
+    end = parse_time(end_text)
+    if not end_ampm and re.fullmatch(r"(?:[1-9]|1[0-1])(?:[:.]\d{2})?", end_text) and end <= start:
+        end = time(end.hour + 12, end.minute)  # "9-3": 3pm (a zero-padded "09:00" is a 24-hour time, as typed)
+    if end <= start:
+        raise TimeError(_("The end time must be after the start time"))
+    return start, end
