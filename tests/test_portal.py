@@ -312,6 +312,12 @@ def test_approving_a_change_edited_since_it_was_opened_is_refused(app, people):
                     "locations-0-town": "Leek"}, "Enter the venue's postcode"),
     ("when_where", {"delivery_methods": ["online"], "in_area": "yes", "schedules-0-opens": "10:00",
                     "schedules-0-closes": "11:00"}, "Choose a day, or explain when it runs in the notes"),
+    ("when_where", {"delivery_methods": ["online"], "in_area": "yes", "schedules-0-day": "MO",
+                    "schedules-0-opens": "6pm-ish", "schedules-0-closes": "7pm"},
+     "Enter the opening time like 9am, 5:30pm or 17:30"),
+    ("when_where", {"delivery_methods": ["online"], "in_area": "yes", "schedules-0-day": "MO",
+                    "schedules-0-opens": "6pm", "schedules-0-closes": "25:00"},
+     "Enter the closing time like 9am, 5:30pm or 17:30"),
     ("cost", {"is_free": "no", "costs-0-option": "per session"}, "Enter an amount, or describe the cost"),
     ("cost", {"is_free": "no", "costs-0-option": "per session", "costs-0-amount": "NaN"},
      "Enter an amount in pounds"),
@@ -334,6 +340,28 @@ def test_bad_input_is_shown_next_to_the_field_with_a_400(app, people, section, d
     db.session.expire_all()
     assert workflow.open_revision(db.session.get(Listing, SWIM)) is None
     assert listing_data.listing_data(db.session.get(Listing, SWIM)) == before
+
+
+def test_times_are_taken_as_people_type_them_and_each_error_names_its_field(app, people):
+    """"6pm" and "7.30pm" are stored as 18:00 and 19:30; two bad times give two different messages, once each."""
+    provider = as_user(app, "provider@example.org")
+    listing_id = new_listing(provider)
+    response = save(provider, listing_id, "when_where", {
+        "delivery_methods": ["online"], "in_area": "yes", "schedules-0-day": "MO",
+        "schedules-0-opens": "6pm", "schedules-0-closes": "7.30pm"})
+    assert response.status_code in (302, 303), text_of(response)[:500]
+    db.session.expire_all()
+    draft = workflow.open_revision(db.session.get(Listing, listing_id)).data["schedules"][0]
+    assert (draft["opens"], draft["closes"]) == ("18:00", "19:30")
+    response = save(provider, listing_id, "when_where", {
+        "delivery_methods": ["online"], "in_area": "yes", "schedules-0-day": "MO",
+        "schedules-0-opens": "soon", "schedules-0-closes": "later"})
+    assert response.status_code == 400
+    page = text_of(response)
+    summary = page.split("There is a problem", 1)[1]
+    for message in ("Enter the opening time like 9am, 5:30pm or 17:30", "Enter the closing time like 9am, 5:30pm or 17:30"):
+        assert page.count(message) == 2  # once in the summary, once by its field
+        assert message in summary
 
 
 def test_a_five_megabyte_description_is_refused_at_the_field(app, people):

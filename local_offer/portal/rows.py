@@ -7,7 +7,6 @@ out.  A row checks what a filled-in row needs as a whole (``check_row``).
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal, InvalidOperation
 
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSelect, GovTextInput
@@ -18,10 +17,23 @@ from local_offer.fields import choices
 from local_offer.i18n import _, _l
 from local_offer.listings import limits
 from local_offer.listings.labels import WEEKDAY_LABELS
+from local_offer.listings.when import TimeError, parse_time
 from local_offer.listings.writing import PublishError, resolve_postcode
 from local_offer.sanitise import clean_text
 
-TIME = Regexp(r"^([01]?\d|2[0-3])[:.][0-5]\d$", message=_l("Enter a time like 09:30 or 17:00"))
+def session_time(message):
+    """Check a time as a person types it ("6pm", "18:00", "6.30pm", "noon"); the message names the field."""
+    def check(form, field):
+        if (field.data or "").strip():
+            try:
+                parse_time(field.data)
+            except TimeError:
+                raise ValidationError(message) from None
+    return check
+
+
+OPENS = session_time(_l("Enter the opening time like 9am, 5:30pm or 17:30"))
+CLOSES = session_time(_l("Enter the closing time like 9am, 5:30pm or 17:30"))
 PHONE = Regexp(r"^[0-9 +()\-]{6,20}$", message=_l("Enter a phone number, like 01785 223121"))
 
 
@@ -36,11 +48,10 @@ def money(value: str) -> str:
 
 
 def time_text(value: str) -> str:
-    """Write a time the one way ("9.30" -> "09:30")."""
-    if not value:
+    """Write a checked time the one way ("9.30" and "9:30am" -> "09:30", "6pm" -> "18:00")."""
+    if not (value or "").strip():
         return ""
-    hours, minutes = re.split(r"[:.]", value.strip())
-    return f"{int(hours):02d}:{minutes}"
+    return parse_time(value).strftime("%H:%M")
 
 
 class _Row(Form):
@@ -112,10 +123,10 @@ class ScheduleRow(_Row):
 
     KEYS = ("day", "opens", "closes", "notes")
     day = SelectField(_l("Day"), widget=GovSelect(), choices=DAYS, validators=[Optional()])
-    opens = StringField(_l("Opens"), widget=GovTextInput(), validators=[Optional(), TIME],
-                        description=_l("For example, 09:30"))
-    closes = StringField(_l("Closes"), widget=GovTextInput(), validators=[Optional(), TIME],
-                         description=_l("For example, 17:00"))
+    opens = StringField(_l("Opens"), widget=GovTextInput(), validators=[Optional(), OPENS],
+                        description=_l("For example, 9:30am"))
+    closes = StringField(_l("Closes"), widget=GovTextInput(), validators=[Optional(), CLOSES],
+                         description=_l("For example, 5pm"))
     period = SelectField(_l("When in the year"), widget=GovSelect(), choices=PERIODS, validators=[Optional()])
     notes = StringField(_l("Notes (optional)"), widget=GovTextInput(),
                         validators=[Optional(), Length(max=limits.SESSION_NOTES)],
