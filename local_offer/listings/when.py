@@ -20,6 +20,7 @@ from babel.lists import format_list
 from flask_babel import format_date, format_time
 
 from local_offer.i18n import _, _l, current_language
+from local_offer.listings.labels import WEEKDAY_LABELS
 from local_offer.models import SchedulePeriod, Weekday
 
 #: Days in the week's order, Monday first (as the GOV.UK style and the UK calendar have it).
@@ -35,15 +36,8 @@ EVERY_DAY_OF = {
     Weekday.SA: _l("Saturdays"),
     Weekday.SU: _l("Sundays"),
 }
-DAY_NAMES = {
-    Weekday.MO: _l("Monday"),
-    Weekday.TU: _l("Tuesday"),
-    Weekday.WE: _l("Wednesday"),
-    Weekday.TH: _l("Thursday"),
-    Weekday.FR: _l("Friday"),
-    Weekday.SA: _l("Saturday"),
-    Weekday.SU: _l("Sunday"),
-}
+#: A day's own name ("Saturday"), as in a list of days or a range.
+DAY_NAMES = WEEKDAY_LABELS
 PERIOD_WORDS = {
     SchedulePeriod.ALL_YEAR: None,
     SchedulePeriod.TERM_TIME: _l("term time only"),
