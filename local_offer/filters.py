@@ -66,7 +66,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(money)
     app.add_template_filter(date_long)
     app.add_template_filter(datetime_short)
-    app.add_template_filter(when.in_words, "sessions_in_words")
+    app.add_template_filter(when.in_full, "sessions_in_words")
     app.add_template_filter(when.in_brief, "sessions_in_brief")
     app.add_template_filter(lambda kind: str(KIND_LABELS[kind]), "kind_label")
     app.add_template_filter(lambda level: str(LEVEL_LABELS[level]), "level_label")

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from local_offer.listings import data as listing_data
 from local_offer.listings.when import (
-    Session, TimeError, clock, days_in_words, in_words, parse_time, parse_times,
+    Session, TimeError, clock, days_in_words, in_words, next_date, parse_time, parse_times,
 )
 from local_offer.models import SchedulePeriod as Period, Weekday as Day
 
@@ -52,6 +52,26 @@ def test_different_times_are_separate_lines_in_the_order_entered(english):
     rows = [Session(day, time(9), time(12)) for day in WEEKDAYS] + [Session(Day.SA, time(13), time(15))]
     assert in_words(rows) == ["Monday to Friday, 9am to midday", "Saturdays, 1pm to 3pm"]
     assert in_words(list(reversed(rows))) == ["Saturdays, 1pm to 3pm", "Monday to Friday, 9am to midday"]
+
+
+def test_the_next_date_is_given_where_it_can_be_said(english):
+    """Weekly all-year sessions say when they next run; term-time ones wait for term dates; a note may mean
+    the day is not every week, so it gets none; today's session once over points to next week."""
+    sunday = date(2026, 12, 6)
+    rows = [Session(Day.SA, time(10), time(11)), Session(Day.WE, time(10), time(11))]
+    assert in_words(rows, today=sunday, next_dates=True) == [
+        "Wednesdays and Saturdays, 10am to 11am. Next: Wednesday 9 December"]
+    assert in_words(rows, today=sunday) == ["Wednesdays and Saturdays, 10am to 11am"]
+    assert in_words([Session(Day.SA, time(10), time(11), Period.TERM_TIME)], today=sunday, next_dates=True) == [
+        "Saturdays, 10am to 11am, term time only"]
+    assert in_words([Session(Day.SA, time(10), time(11), notes="First Saturday of the month")],
+                    today=sunday, next_dates=True) == ["Saturdays, 10am to 11am. First Saturday of the month"]
+    today = Session(Day.SU, time(10), time(11))
+    assert next_date(today, sunday) == sunday
+    assert next_date(today, sunday, now=time(10, 30)) == sunday
+    assert next_date(today, sunday, now=time(11)) == date(2026, 12, 13)
+    assert next_date(Session(Day.SU, time(10), time(11), valid_to=date(2026, 12, 12)), sunday, time(12)) is None
+    assert next_date(Session(Day.MO, time(10), time(11), valid_from=date(2027, 1, 1)), sunday) == date(2027, 1, 4)
 
 
 def test_key_facts_and_cards_say_it_briefly(english):
@@ -165,3 +185,11 @@ def test_every_set_of_days_names_each_day_once(english):
                 inside_range = any(f"{names[a]} to {names[b]}" in words for a in range(index + 1)
                                    for b in range(index, 7))
                 assert names[index] in words or inside_range or words == "Every day", (chosen, words)
+
+
+def test_the_listing_page_says_when_the_childminder_is_next_open(demo, client):
+    """Monday to Wednesday all year: the listing page says the days in one line and the next day it is open."""
+    from support import CHILDMINDER, text_of
+
+    page = text_of(client.get(f"/listings/{CHILDMINDER}", follow_redirects=True))
+    assert "Monday to Wednesday, 7:30am to 6pm. Next: " in page

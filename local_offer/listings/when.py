@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 
 from babel.lists import format_list
-from flask_babel import format_date, format_time
+from flask_babel import format_date, format_time, get_timezone
 
 from local_offer.i18n import _, _l, current_language
 from local_offer.listings.labels import WEEKDAY_LABELS
@@ -144,16 +144,39 @@ def _dates_in_words(valid_from: date | None, valid_to: date | None) -> str:
     return ""
 
 
-def in_words(rows, today: date | None = None, brief: bool = False) -> list[str]:
+def next_date(session: Session, today: date, now: time | None = None) -> date | None:
+    """Return the next day a weekly, all-year session runs, or None when it cannot be said.
+
+    Today counts unless ``now`` (the time in the council's time zone) is past its end.
+
+    Term-time and holiday sessions need the council's term dates, and a note may make
+    a weekly day irregular ("first Saturday of the month"): for those, None.
+    """
+    if session.day is None or session.period is not SchedulePeriod.ALL_YEAR or session.notes.strip():
+        return None
+    start = max(today, session.valid_from or today)
+    found = start + timedelta(days=(DAYS.index(session.day) - start.weekday()) % 7)
+    finished = session.closes or session.opens
+    if found == today and now is not None and (finished is None or now >= finished):
+        found += timedelta(days=7)
+    return None if session.valid_to is not None and found > session.valid_to else found
+
+
+def in_words(rows, today: date | None = None, brief: bool = False, next_dates: bool = False) -> list[str]:
     """Say when a listing runs, a line for each group of days with the same times; ended sessions left out.
 
     ``rows``: ``Schedule`` rows or a listing's data dicts.  Lines keep the order their
     first session had; a line with no day and no time ("Times vary") keeps its notes.
     ``brief`` (key facts and result cards, where a phone's first screen is short): no
     notes or dates, and a period every line shares said once, on the last line.
+    ``next_dates`` (the listing page): "Next: Saturday 12 December" where it can be said.
     """
-    today = today or date.today()
+    now = None
+    if today is None:
+        local = datetime.now(get_timezone())
+        today, now = local.date(), local.time()
     groups: dict[tuple, set[Weekday]] = {}
+    soonest: dict[tuple, date] = {}
     for row in rows:
         session = row if isinstance(row, Session) else Session.of(row)
         if session.valid_to is not None and session.valid_to < today:
@@ -163,6 +186,9 @@ def in_words(rows, today: date | None = None, brief: bool = False) -> list[str]:
         days = groups.setdefault(key, set())
         if session.day is not None:
             days.add(session.day)
+        upcoming = next_date(session, today, now) if next_dates else None
+        if upcoming is not None and (key not in soonest or upcoming < soonest[key]):
+            soonest[key] = upcoming
     periods = {key[2] for key in groups}
     shared = periods.pop() if brief and len(periods) == 1 and len(groups) > 1 else None
     lines = []
@@ -180,6 +206,9 @@ def in_words(rows, today: date | None = None, brief: bool = False) -> list[str]:
                 words += f" ({dates})"
             if notes:
                 words += ". " + notes
+        key = (opens, closes, period, valid_from, valid_to, notes)
+        if key in soonest:
+            words += ". " + str(_("Next: %(date)s", date=format_date(soonest[key], "EEEE d MMMM")))
         lines.append(words)
     if shared is not None and PERIOD_WORDS[shared]:
         lines[-1] += ", " + str(PERIOD_WORDS[shared])
@@ -189,6 +218,11 @@ def in_words(rows, today: date | None = None, brief: bool = False) -> list[str]:
 def in_brief(rows) -> list[str]:
     """``in_words`` for key facts and result cards: no notes or dates; a shared period said once."""
     return in_words(rows, brief=True)
+
+
+def in_full(rows) -> list[str]:
+    """``in_words`` for the listing page and the shortlist: everything, with the next date where it can be said."""
+    return in_words(rows, next_dates=True)
 
 
 # --- reading what a provider types ---------------------------------------------------------------
