@@ -21,7 +21,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from local_offer import interchange
+from local_offer import interchange, term_dates
 from local_offer.config import PROJECT_ROOT
 from local_offer.content_loader import (
     ContentError,
@@ -80,6 +80,10 @@ def content_load(demo: bool) -> None:
             load_demo_accounts(report)
             load_demo_feedback(folder / "demo" / FEEDBACK_FILE, report)
         db.session.commit()
+        if demo:
+            added, skipped = term_dates.load(folder / "term-dates.yaml")
+            report.added["school terms"] = added
+            report.skipped["school terms"] = skipped
     except ContentError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error

@@ -158,6 +158,8 @@ DEFAULTS: dict[str, object] = {
     # says failed for good stop getting search alerts.  Empty: only refusals
     # while sending stop them.
     "ALERT_BOUNCE_MAILDIR": "",
+    # How long a worker keeps the school term dates before reading them again.
+    "TERM_DATES_CACHE_SECONDS": 30,
     # Reviews: a listing is next due for review this many days after a provider confirms
     # it is accurate, and `flask reviews remind` emails its provider this many days before.
     "REVIEW_PERIOD_DAYS": 365,

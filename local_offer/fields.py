@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
-from wtforms import StringField
+from wtforms import DateField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, ValidationError
 
@@ -33,3 +33,25 @@ def email_field(label=None):
 def choices(pairs) -> list[SelectChoice]:
     """Turn (value, label) pairs into the options WTForms wants for select, radio and checkbox fields."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class DayMonthYear(DateField):
+    """A GOV.UK date input (day, month and year boxes of one name) that survives any number of boxes sent.
+
+    The widget needs exactly three values to show the form again; a request with
+    fewer or more (a hand-made post) would otherwise be a 500 instead of a message.
+    """
+
+    def process_formdata(self, valuelist):
+        """Keep exactly three boxes (missing ones empty), then read the date as DateField does."""
+        valuelist = [str(value).strip() for value in (list(valuelist or []) + ["", "", ""])[:3]]
+        self.raw_data = valuelist
+        if not any(valuelist):
+            return  # nothing typed: InputRequired (or Optional) says what to do
+        try:
+            if not all(valuelist):
+                raise ValueError("a box is empty")
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(str(_l("Enter a real date, like 2 9 2026"))) from None

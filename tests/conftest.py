@@ -129,8 +129,8 @@ def small_content(app, tmp_path):
     """
     source, folder = Path(app.config["CONTENT_PATH"]), tmp_path / "content"
     (folder / "demo").mkdir(parents=True)
-    for name in ("vocabularies", "synonyms.yaml", "related-terms.yaml", "priorities.yaml", "pages", "demo/directory.yaml",
-                 "demo/feedback.yaml"):
+    for name in ("vocabularies", "synonyms.yaml", "related-terms.yaml", "priorities.yaml", "term-dates.yaml", "pages",
+                 "demo/directory.yaml", "demo/feedback.yaml"):
         (folder / name).symlink_to(source / name)
     app.config["CONTENT_PATH"] = str(folder)
     return folder

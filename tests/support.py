@@ -45,6 +45,7 @@ def make_test_config(database_url: str, **overrides) -> dict:
         "SEARCH_LOG_FLUSH_SECONDS": 0.2,
         "SEARCH_WARM": False,
         "VOCABULARY_CACHE_SECONDS": 0,
+        "TERM_DATES_CACHE_SECONDS": 0,
         "SEARCH_INDEX_PROCS": 1,
         "CARD_PRERENDER": False,  # no forking inside the test process (threads, browsers)
         "WTF_CSRF_ENABLED": False,  # CSRF has its own tests, which turn it on

@@ -373,6 +373,35 @@ def test_related_terms_page_on_a_phone(live_server, browser):
     context.close()
 
 
+def test_term_dates_page_on_a_phone(live_server, browser):
+    """A coordinator on a 390px phone adds a term (an impossible date first): messages by the field, axe passes."""
+    context = browser.new_context(bypass_csp=True, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    browser_sign_in(page, live_server, "coordinator@demo.example.gov.uk")
+    page.goto(f"{live_server}/admin/")
+    page.get_by_role("link", name="School term dates").click()
+    expect(page.get_by_role("heading", name="School term dates", level=1)).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_label("Name").fill("Summer term 3")
+    for box, value in zip(page.locator("input[name=starts]").all(), ("30", "2", "2031")):
+        box.fill(value)
+    for box, value in zip(page.locator("input[name=ends]").all(), ("20", "3", "2031")):
+        box.fill(value)
+    page.get_by_role("button", name="Add term").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter a real date")
+    assert axe_violations(page) == []
+    page.locator("input[name=starts]").first.fill("3")
+    page.locator("input[name=starts]").nth(1).fill("3")
+    page.get_by_role("button", name="Add term").click()
+    expect(page.get_by_role("heading", name="School year 2030 to 2031")).to_be_visible()
+    expect(page.locator("dl[aria-labelledby=year-2030]")).to_contain_text("Summer term 3")
+    assert axe_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways on a phone"
+    page.get_by_role("button", name="Remove Summer term 3, 3 March 2031").click()
+    expect(page.locator("body")).to_contain_text("Term removed.")
+    context.close()
+
+
 def _save_three(page, base: str, javascript: bool) -> list[str]:
     """Save the first three results for "swimming" and return their names (checking the header count)."""
     page.goto(f"{base}/search?q=swimming")

@@ -4,6 +4,7 @@ import re
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
     GovCheckboxInput,
     GovRadioInput,
     GovSelect,
@@ -14,7 +15,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from local_offer.fields import choices, email_field
+from local_offer.fields import DayMonthYear, choices, email_field
 from local_offer.i18n import _l
 from local_offer.reviews import MAX_HIDE_AFTER_DAYS
 
@@ -105,3 +106,25 @@ class SettingsForm(FlaskForm):
         """Return the validated grace period in days, or None to never hide."""
         text = (self.hide_after_days.data or "").strip()
         return int(text) if text else None
+
+
+class TermForm(FlaskForm):
+    """One school term or half term: its name, first day and last day."""
+
+    name = StringField(_l("Name"), widget=GovTextInput(), validators=[
+        InputRequired(message=_l("Enter the term's name, like Autumn term 1")), Length(max=60)],
+        description=_l("For example, Autumn term 1"))
+    starts = DayMonthYear(_l("First day"), widget=GovDateInput(), format="%d %m %Y", validators=[
+        InputRequired(message=_l("Enter the first day of the term, like 2 9 2026"))],
+        description=_l("For example, 2 9 2026"))
+    ends = DayMonthYear(_l("Last day"), widget=GovDateInput(), format="%d %m %Y", validators=[
+        InputRequired(message=_l("Enter the last day of the term, like 23 10 2026"))],
+        description=_l("For example, 23 10 2026"))
+    submit = SubmitField(_l("Add term"), widget=GovSubmitInput())
+
+    def validate_starts(self, field):
+        """Terms fall in years the site could be used for."""
+        if field.data and not 2000 <= field.data.year <= 2100:
+            raise ValidationError(_l("Enter a date between 2000 and 2100"))
+
+    validate_ends = validate_starts

@@ -1,4 +1,5 @@
-"""Routes for coordinators (invitations, join requests, synonyms, related terms, reviews) and administrators (accounts)."""
+"""Routes for coordinators (invitations, join requests, synonyms, related terms, reviews, term dates) and
+administrators (accounts)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,17 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from local_offer import jobs, related_terms as related, reviews, synonyms as synonym_groups, users
-from local_offer.admin.forms import DecisionForm, InviteForm, RelatedTermsForm, SettingsForm, SynonymForm, UserForm
+from local_offer import jobs, related_terms as related, reviews, synonyms as synonym_groups, term_dates, users
+from local_offer.admin.forms import (
+    DecisionForm, InviteForm, RelatedTermsForm, SettingsForm, SynonymForm, TermForm, UserForm,
+)
 from local_offer.auth import requires, second_factor_first
 from local_offer.extensions import db
 from local_offer.fields import choices
 from local_offer.i18n import _
-from local_offer.models import JoinRequest, JoinStatus, Organisation, RelatedTerms, Role, SignIn, SynonymGroup, User
+from local_offer.models import (
+    JoinRequest, JoinStatus, Organisation, RelatedTerms, Role, SchoolTerm, SignIn, SynonymGroup, User,
+)
 from local_offer.sanitise import clean_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -284,3 +289,31 @@ def _valid_related(form: RelatedTermsForm, entry: RelatedTerms | None = None) ->
     for name, message in wrong.items():
         form[name].errors.append(message)
     return None if wrong else (phrases, terms)
+
+
+@bp.route("/term-dates", methods=["GET", "POST"])
+@requires(Role.COORDINATOR)
+def term_dates_page():
+    """List the school terms by school year and add one; "term time only" sessions follow them."""
+    form = TermForm()
+    if form.validate_on_submit():
+        try:
+            term_dates.add(form.name.data, form.starts.data, form.ends.data, current_user)
+        except term_dates.TermError as error:
+            getattr(form, error.field).errors = [*getattr(form, error.field).errors, str(error)]
+        else:
+            flash(_("Term added."))
+            return redirect(url_for("admin.term_dates_page"))
+    years: dict[int, list[SchoolTerm]] = {}
+    for term in term_dates.all_terms():
+        years.setdefault(term.school_year, []).append(term)
+    return render_template("admin/term_dates.html", form=form, years=years), 400 if form.errors else 200
+
+
+@bp.post("/term-dates/<uuid:term_id>/delete")
+@requires(Role.COORDINATOR)
+def delete_term(term_id):
+    """Remove a term."""
+    term_dates.remove(db.get_or_404(SchoolTerm, str(term_id)), current_user)
+    flash(_("Term removed."))
+    return redirect(url_for("admin.term_dates_page"))

@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 from babel.lists import format_list
 from flask_babel import format_date, format_time, get_timezone
 
+from local_offer import term_dates
 from local_offer.i18n import _, _l, current_language
 from local_offer.listings.labels import WEEKDAY_LABELS
 from local_offer.models import SchedulePeriod, Weekday
@@ -144,34 +145,55 @@ def _dates_in_words(valid_from: date | None, valid_to: date | None) -> str:
     return ""
 
 
-def next_date(session: Session, today: date, now: time | None = None) -> date | None:
-    """Return the next day a weekly, all-year session runs, or None when it cannot be said.
+#: How far ahead a next date is looked for (a term-time session in the summer holidays: September).
+LOOK_AHEAD_WEEKS = 26
+
+
+def next_date(session: Session, today: date, now: time | None = None, terms=None) -> date | None:
+    """Return the next day a weekly session runs, or None when it cannot be said.
 
     Today counts unless ``now`` (the time in the council's time zone) is past its end.
-
-    Term-time and holiday sessions need the council's term dates, and a note may make
-    a weekly day irregular ("first Saturday of the month"): for those, None.
+    Term-time and holiday sessions follow ``terms`` (``term_dates.TermCalendar``): with
+    none, or none for that school year, there is no next date rather than a wrong one.
+    A note may make a weekly day irregular ("first Saturday of the month"): no date.
     """
-    if session.day is None or session.period is not SchedulePeriod.ALL_YEAR or session.notes.strip():
+    if session.day is None or session.notes.strip():
+        return None
+    if session.period is not SchedulePeriod.ALL_YEAR and terms is None:
         return None
     start = max(today, session.valid_from or today)
     found = start + timedelta(days=(DAYS.index(session.day) - start.weekday()) % 7)
     finished = session.closes or session.opens
     if found == today and now is not None and (finished is None or now >= finished):
         found += timedelta(days=7)
-    return None if session.valid_to is not None and found > session.valid_to else found
+    for _week in range(LOOK_AHEAD_WEEKS):
+        if session.valid_to is not None and found > session.valid_to:
+            return None
+        if session.period is SchedulePeriod.ALL_YEAR:
+            return found
+        in_term = terms.is_term_day(found)
+        if in_term is None:
+            return None
+        if in_term == (session.period is SchedulePeriod.TERM_TIME):
+            return found
+        found += timedelta(days=7)
+    return None
 
 
-def in_words(rows, today: date | None = None, brief: bool = False, next_dates: bool = False) -> list[str]:
+def in_words(rows, today: date | None = None, brief: bool = False, next_dates: bool = False,
+             terms=None) -> list[str]:
     """Say when a listing runs, a line for each group of days with the same times; ended sessions left out.
 
     ``rows``: ``Schedule`` rows or a listing's data dicts.  Lines keep the order their
     first session had; a line with no day and no time ("Times vary") keeps its notes.
     ``brief`` (key facts and result cards, where a phone's first screen is short): no
     notes or dates, and a period every line shares said once, on the last line.
-    ``next_dates`` (the listing page): "Next: Saturday 12 December" where it can be said.
+    ``next_dates`` (the listing page): "Next: Saturday 12 December" where it can be said,
+    against ``terms`` (the council's term dates, read when not given).
     """
     now = None
+    if next_dates and terms is None:
+        terms = term_dates.calendar()
     if today is None:
         local = datetime.now(get_timezone())
         today, now = local.date(), local.time()
@@ -186,7 +208,7 @@ def in_words(rows, today: date | None = None, brief: bool = False, next_dates: b
         days = groups.setdefault(key, set())
         if session.day is not None:
             days.add(session.day)
-        upcoming = next_date(session, today, now) if next_dates else None
+        upcoming = next_date(session, today, now, terms) if next_dates else None
         if upcoming is not None and (key not in soonest or upcoming < soonest[key]):
             soonest[key] = upcoming
     periods = {key[2] for key in groups}

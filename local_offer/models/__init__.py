@@ -9,6 +9,7 @@
     jobs          scheduled jobs: when each last ran and how it ended
     shortlist     listings a family saves without an account, with private notes and a share link
     alerts        saved searches whose new results are emailed weekly to a confirmed address
+    terms         school terms: when "term time only" and "school holidays only" sessions run
 
 Import models from here (``from local_offer.models import Listing``): importing
 this package registers every table with the metadata that migrations compare.
@@ -92,6 +93,7 @@ from local_offer.models.coproduction import (
 from local_offer.models.jobs import JobOutcome, ScheduledJob
 from local_offer.models.shortlist import Shortlist, ShortlistItem
 from local_offer.models.alerts import AlertStatus, SearchAlert
+from local_offer.models.terms import SchoolTerm, school_year_of
 
 __all__ = [
     "AccessRoute",
@@ -141,6 +143,8 @@ __all__ = [
     "SearchAlert",
     "SearchChange",
     "SearchDemand",
+    "SchoolTerm",
+    "school_year_of",
     "SearchLog",
     "ServiceAtLocation",
     "Shortlist",
