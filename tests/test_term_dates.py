@@ -13,6 +13,8 @@ from local_offer.extensions import db
 from local_offer.listings.when import Session, in_words, next_date
 from local_offer.models import AuditEvent, Role, SchedulePeriod as Period, SchoolTerm, Weekday as Day
 
+from local_offer.listings.links import listing_ref
+
 from support import make_user, sign_in, text_of
 
 AUTUMN_2 = (date(2026, 11, 2), date(2026, 12, 18))
@@ -124,3 +126,60 @@ def test_any_term_form_gets_a_redirect_or_a_400(coordinator, name, starts, ends)
     """Whatever is typed (or however many date boxes are sent): a redirect or the form with messages, never a 500."""
     response = coordinator.post("/admin/term-dates", data={"name": name, "starts": starts, "ends": ends})
     assert response.status_code in (302, 400)
+
+
+# --- "Add to calendar" ---------------------------------------------------------------------------
+
+
+def test_a_listing_s_sessions_go_in_a_calendar_skipping_the_holidays(demo, client, monkeypatch):
+    """A term-time Saturday session repeats weekly from its next term date, skips holidays, ends with the terms."""
+    from icalendar import Calendar
+
+    from local_offer.listings import calendar as listing_calendar
+
+    monkeypatch.setattr(listing_calendar, "_today", lambda: date(2026, 12, 6))  # never the wall clock
+
+    from local_offer.extensions import db
+    from local_offer.models import Listing
+
+    from support import SWIM
+
+    for name, (starts, ends) in (("Autumn term 2", AUTUMN_2), ("Spring term 1", SPRING_1)):
+        term_dates.add(name, starts, ends, actor=None)
+    listing = db.session.get(Listing, SWIM)
+    page = client.get(f"/listings/{SWIM}", follow_redirects=True)
+    html = page.get_data(as_text=True)
+    assert "Add these sessions to your calendar" in html
+    response = client.get(f"/listings/{listing_ref(listing)}/calendar.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+    events = [part for part in Calendar.from_ical(response.data).walk("VEVENT")]
+    assert len(events) == 1  # the holiday session has a note ("Extra sessions in the summer holidays"): left out
+    event = events[0]
+    assert str(event["summary"]) == listing.name
+    assert event["rrule"]["FREQ"] == ["WEEKLY"] and event["rrule"]["BYDAY"] == ["SA"]
+    assert event["rrule"]["UNTIL"][0].astimezone().date() in (date(2027, 8, 31), date(2027, 9, 1))  # the known year
+    skipped = {value.dt.date() for exdate in ([event["exdate"]] if not isinstance(event["exdate"], list)
+                                             else event["exdate"]) for value in exdate.dts}
+    assert date(2026, 12, 26) in skipped and date(2027, 1, 2) in skipped and date(2027, 1, 9) not in skipped
+    assert event["dtstart"].dt.tzinfo is not None and event["dtstart"].dt.hour == 9
+    assert event["dtstart"].dt.date() == date(2026, 12, 12)  # the next term-time Saturday
+    assert "listings/" in str(event["url"])
+
+
+def test_no_calendar_for_a_withdrawn_listing_or_sessions_nobody_can_date(demo, client):
+    """A withdrawn or unknown listing is a 404 with a message; so is one whose sessions cannot be dated."""
+    from local_offer.extensions import db
+    from local_offer.models import Listing, ListingStatus
+
+    from support import FORUM, SWIM
+
+    response = client.get("/listings/no-such-thing-12345678/calendar.ics")
+    assert response.status_code == 404 and "could not be found" in text_of(response)
+    assert client.get(f"/listings/{SWIM}/calendar.ics").status_code == 404  # term time, and no term dates yet
+    assert "cannot be added to a calendar" in text_of(client.get(f"/listings/{SWIM}/calendar.ics"))
+    assert "Add these sessions to your calendar" not in text_of(client.get(f"/listings/{SWIM}", follow_redirects=True))
+    listing = db.session.get(Listing, FORUM)
+    listing.status = ListingStatus.ARCHIVED  # withdrawn from the Local Offer
+    db.session.commit()
+    assert client.get(f"/listings/{FORUM}/calendar.ics").status_code == 404

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from local_offer.auth import public
 from local_offer import demand, filters, geo, information_pages, page_cache, reviews
-from local_offer.listings import cards, labels as listing_labels, links, queries as listings
+from local_offer.listings import calendar, cards, labels as listing_labels, links, queries as listings
 from local_offer.directory import search_params
 from local_offer.directory.forms import SearchForm
 from local_offer.errors import refuse
@@ -22,6 +22,7 @@ bp = Blueprint("directory", __name__)
 bp.add_app_template_global(links.listing_url, "listing_url")
 bp.add_app_template_global(links.directions_url, "directions_url")
 bp.add_app_template_global(links.listing_page_link, "listing_page_link")
+bp.add_app_template_global(links.listing_ref, "listing_ref")
 
 MAX_PAGE = 1000
 
@@ -197,7 +198,22 @@ def listing(ref: str):
     if ref != links.listing_ref(found):
         return redirect(links.listing_url(found, back), code=301)
     return render_template("directory/listing.html", listing=found, back=back,
-                           distance=_distance_from_search(found, back))
+                           distance=_distance_from_search(found, back), calendar_ready=calendar.exportable(found))
+
+
+@bp.get("/listings/<ref>/calendar.ics")
+@public
+def listing_calendar(ref: str):
+    """Give a listing's sessions as a file to add to a calendar (weekly, skipping holidays or term as they do)."""
+    found = links.find_listing(ref, lambda: listings.public_listings().options(*listings.LISTING_LOAD))
+    if found is None:
+        refuse(404, _("That service could not be found. It may have been withdrawn."))
+    body = calendar.listing_ics(found)
+    if body is None:
+        refuse(404, _("This service's sessions cannot be added to a calendar. Contact the provider for dates."))
+    filename = links.listing_ref(found)[:80] + ".ics"
+    return Response(body, mimetype="text/calendar",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def _distance_from_search(listing, back: str | None) -> tuple[str, float] | None:

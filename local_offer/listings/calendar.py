@@ -1,0 +1,133 @@
+"""A listing's sessions as an iCalendar file, to add to a phone's or computer's calendar (``icalendar``).
+
+Each weekly session is one event that repeats (``RRULE:FREQ=WEEKLY;BYDAY=SA``)
+from its next date, in the council's time zone.  Term-time sessions skip the
+holidays and holiday sessions skip term days (``EXDATE``), and both stop at the
+end of the last school year the council has entered term dates for: nothing is
+promised that nobody has said.  Sessions we cannot put in a calendar honestly
+are left out: no day, no start time, a note that may make the day irregular
+("first Saturday of the month"), a term-time session with no term dates, one
+that has ended.  ``exportable`` says whether a listing has any.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event
+
+from flask import current_app
+
+from local_offer import term_dates
+from local_offer.listings.links import listing_page_link
+from local_offer.listings.when import Session, next_date
+from local_offer.models import SchedulePeriod
+from local_offer.term_dates import TermCalendar
+
+#: An event whose session has no closing time lasts this long.
+DEFAULT_LENGTH = timedelta(hours=1)
+ICAL_DAYS = {"MO": "MO", "TU": "TU", "WE": "WE", "TH": "TH", "FR": "FR", "SA": "SA", "SU": "SU"}
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """One session as a repeating event: its first date, last possible date and the dates it skips."""
+
+    session: Session
+    first: date
+    until: date | None
+    skipped: tuple[date, ...]
+    ref: str
+
+
+def _last_known_day(terms: TermCalendar) -> date | None:
+    """Return the last day (31 August) of the last school year with term dates, or None."""
+    if not terms.terms:
+        return None
+    last_start = max(starts for starts, _ends in terms.terms)
+    year = last_start.year if last_start.month >= 9 else last_start.year - 1
+    return date(year + 1, 8, 31)
+
+
+def repeats(rows, terms: TermCalendar, today: date) -> list[Repeat]:
+    """Return the sessions that can go in a calendar, each with its dates worked out."""
+    found = []
+    for index, row in enumerate(rows):
+        session = row if isinstance(row, Session) else Session.of(row)
+        if session.opens is None:
+            continue
+        first = next_date(session, today, terms=terms)
+        if first is None:
+            continue
+        until = session.valid_to
+        skipped: list[date] = []
+        if session.period is not SchedulePeriod.ALL_YEAR:
+            known = _last_known_day(terms)
+            until = min(until, known) if until else known
+            wanted = session.period is SchedulePeriod.TERM_TIME
+            day = first
+            while until is not None and day <= until:
+                if terms.is_term_day(day) is not wanted:
+                    skipped.append(day)
+                day += timedelta(days=7)
+        found.append(Repeat(session, first, until, tuple(skipped), str(getattr(row, "id", None) or index)))
+    return found
+
+
+def ics(name: str, url: str, where: str, summary: str, found: list[Repeat], zone: str, host: str) -> bytes:
+    """Return the iCalendar file for a listing's repeating sessions."""
+    tz = ZoneInfo(zone)
+    calendar = Calendar()
+    calendar.add("prodid", "-//Local Offer//Sessions//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", name)
+    stamp = datetime.now(ZoneInfo("UTC")).replace(microsecond=0)
+    for repeat in found:
+        session = repeat.session
+        starts = datetime.combine(repeat.first, session.opens, tzinfo=tz)
+        ends = (datetime.combine(repeat.first, session.closes, tzinfo=tz) if session.closes
+                else starts + DEFAULT_LENGTH)
+        event = Event()
+        event.add("uid", f"{repeat.ref}@{host}")
+        event.add("dtstamp", stamp)
+        event.add("summary", name)
+        event.add("dtstart", starts)
+        event.add("dtend", ends)
+        rule = {"freq": "weekly", "byday": ICAL_DAYS[session.day.value]}
+        if repeat.until is not None:
+            rule["until"] = datetime.combine(repeat.until, time(23, 59), tzinfo=tz).astimezone(ZoneInfo("UTC"))
+        event.add("rrule", rule)
+        for day in repeat.skipped:
+            event.add("exdate", datetime.combine(day, session.opens, tzinfo=tz))
+        if where:
+            event.add("location", where)
+        event.add("description", f"{summary}\n\n{url}".strip())
+        event.add("url", url)
+        calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def _today() -> date:
+    """Return today's date in the council's time zone."""
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def exportable(listing) -> bool:
+    """Say whether any of a listing's sessions can go in a calendar (the listing page offers the file then)."""
+    return bool(repeats(listing.schedules, term_dates.calendar(), _today()))
+
+
+def listing_ics(listing) -> bytes | None:
+    """Return a listing's sessions as an iCalendar file, or None when none can go in a calendar."""
+    found = repeats(listing.schedules, term_dates.calendar(), _today())
+    if not found:
+        return None
+    place = listing.locations[0] if listing.locations else None
+    where = ", ".join(place.public_address_lines) if place else ""
+    public = urlsplit(current_app.config["PUBLIC_URL"])
+    return ics(listing.name, listing_page_link(listing), where, listing.summary or "", found,
+               current_app.config["BABEL_DEFAULT_TIMEZONE"], public.hostname or "local-offer")
