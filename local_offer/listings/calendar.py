@@ -107,7 +107,11 @@ def ics(name: str, url: str, where: str, summary: str, found: list[Repeat], zone
         event.add("description", f"{summary}\n\n{url}".strip())
         event.add("url", url)
         calendar.add_component(event)
-    calendar.add_missing_timezones()
+    # The time zone's rules only for the years the events span (not every change since 1970).
+    first = min(repeat.first for repeat in found)
+    endless = any(repeat.until is None for repeat in found)  # repeats with no end: ten years of rules
+    last = first + timedelta(days=3653) if endless else max(repeat.until for repeat in found)
+    calendar.add_missing_timezones(first_date=first - timedelta(days=366), last_date=last + timedelta(days=366))
     return calendar.to_ical()
 
 
