@@ -24,7 +24,7 @@ from local_offer import geo
 from local_offer.extensions import db
 from local_offer.interchange import fields
 from local_offer.interchange.importer import Mapper, organisation_for, run_import
-from local_offer.listings import data as listing_data, limits
+from local_offer.listings import data as listing_data, limits, recurrence
 from local_offer.models import (
     Listing,
     Organisation,
@@ -309,9 +309,7 @@ def _demo_listing(entry: dict, today: date) -> tuple[dict, dict, list[str]]:
                           {"code": item["code"], "details": item.get("details", "")}
                           for item in entry.get("accessibility") or []],
         "locations": [_demo_venue(place, warnings) for place in entry.get("locations") or []],
-        "schedules": [{"day": session.get("day") or "", "opens": session.get("opens") or "",
-                       "closes": session.get("closes") or "", "period": session.get("period", "all_year"),
-                       "notes": session.get("notes", "")} for session in entry.get("schedules") or []],
+        "schedules": [recurrence.upgrade_data(session) for session in entry.get("schedules") or []],
         "costs": [{"option": cost.get("option", ""), "description": cost.get("description", ""),
                    "amount": "" if cost.get("amount") is None else str(cost["amount"])}
                   for cost in entry.get("costs") or []],

@@ -246,9 +246,9 @@ def generate(count: int, seed: int = 1, progress: Callable | None = None,
                 rows[ServiceAtLocation].append({"id": str(uuid.uuid4()), "listing_id": listing_id,
                                                 "location_id": location_id})
             for position in range(rng.randint(1, 3)):
-                opens = rng.randint(8, 18)
+                opens, day = rng.randint(8, 18), rng.choice(DAYS)
                 rows[Schedule].append({
-                    "id": str(uuid.uuid4()), "listing_id": listing_id, "weekday": Weekday(rng.choice(DAYS)),
+                    "id": str(uuid.uuid4()), "listing_id": listing_id, "weekday": Weekday(day), "byday": day,
                     "opens_at": time(opens, rng.choice([0, 30])), "closes_at": time(opens + rng.randint(1, 3), 0),
                     "period": SchedulePeriod(rng.choice(PERIODS)), "notes": "", "position": position})
             if not free:

@@ -24,6 +24,7 @@ from local_offer.extensions import db
 from local_offer.information_pages import all_pages, get_page
 from local_offer.listings import cards
 from local_offer.listings.queries import LISTING_LOAD, in_batches, public_ids, vocabulary_trees
+from local_offer.listings.recurrence import parse_byday, parse_dates
 from local_offer.models import (
     FUNDING_FLAGS,
     PUBLIC_STATUSES,
@@ -53,6 +54,7 @@ from local_offer.search.facets import NO_REVIEW_DATE, Record
 _TAGS = re.compile(r"<[^>]+>")
 #: Session periods a listing can be filtered by; "all year" counts as both.
 FILTER_PERIODS = tuple(period.value for period in SchedulePeriod if period is not SchedulePeriod.ALL_YEAR)
+WEEKDAYS = [day.value for day in Weekday]
 #: Each filter group's values, in the order the results page counts them.
 FACET_VALUES = {
     "funding": tuple(FUNDING_FLAGS),
@@ -120,11 +122,14 @@ def _add_links(records: dict[str, Record], chunk: list[str]) -> None:
     for listing_id, term_id in db.session.execute(
             select(ListingTerm.listing_id, ListingTerm.term_id).where(ListingTerm.listing_id.in_(chunk))):
         records[listing_id].terms.add(term_id)
-    for listing_id, weekday, period in db.session.execute(
-            select(Schedule.listing_id, Schedule.weekday, Schedule.period).where(Schedule.listing_id.in_(chunk))):
+    for listing_id, weekday, byday, dates, period in db.session.execute(
+            select(Schedule.listing_id, Schedule.weekday, Schedule.byday, Schedule.dates, Schedule.period)
+            .where(Schedule.listing_id.in_(chunk))):
         record = records[listing_id]
-        if weekday is not None:
-            record.days.add(weekday.value)
+        # every day its rule falls on: a monthly Saturday is a Saturday; one-off dates their weekdays
+        days, _ordinals = parse_byday(byday or (weekday.value if weekday is not None else ""))
+        record.days.update(day.value for day in days)
+        record.days.update(WEEKDAYS[day.weekday()] for day in parse_dates(dates))
         record.periods.update(FILTER_PERIODS if period is SchedulePeriod.ALL_YEAR else (period.value,))
     venues = db.session.execute(
         select(ServiceAtLocation.listing_id, Location.latitude, Location.longitude,

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from local_offer.listings import data as listing_data
+from local_offer.listings.recurrence import weekly as Session
 from local_offer.listings.when import (
-    Session, TimeError, clock, days_in_words, in_words, next_date, parse_time, parse_times,
+    TimeError, clock, days_in_words, in_words, next_date, parse_time, parse_times,
 )
 from local_offer.models import SchedulePeriod as Period, Weekday as Day
 

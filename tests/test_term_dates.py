@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from local_offer import term_dates
 from local_offer.extensions import db
-from local_offer.listings.when import Session, in_words, next_date
+from local_offer.listings.when import in_words, next_date
+from local_offer.listings.recurrence import weekly as Session
 from local_offer.models import AuditEvent, Role, SchedulePeriod as Period, SchoolTerm, Weekday as Day
 
 from local_offer.listings.links import listing_ref

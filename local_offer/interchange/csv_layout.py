@@ -41,7 +41,10 @@ CSV_REQUIRED = {"id", "organisation_id", "organisation_name", "name"}
 #: The statuses a row may give: what families may see, or archived.
 CSV_STATUSES = limits.STATUSES
 _VENUE_KEYS = ("id", "name", "address_1", "address_2", "town", "county", "postcode", "mask_address")
-_SESSION_KEYS = ("id", "day", "opens", "closes", "period", "notes")
+_SESSION_KEYS = ("id", "day", "days", "freq", "interval", "ordinals", "monthday", "dates", "valid_from", "valid_to",
+                 "opens", "closes", "period", "notes")
+#: Session keys whose values are lists or numbers (checked by the limits like any import).
+_AS_GIVEN = ("days", "ordinals", "dates", "interval", "monthday")
 _COST_KEYS = ("id", "option", "amount", "description")
 _CONTACT_KEYS = ("id", "name", "title", "phone", "email", "public")
 _FLAGS = ("mask_address", "public")
@@ -74,6 +77,10 @@ def _cell(key: str, value):
     """Make one value of a JSON cell the type the listing data expects (text, or yes/no for flags)."""
     if key in _FLAGS:
         return value if isinstance(value, bool) else _yes(str(value)) if value is not None else key == "public"
+    if key in _AS_GIVEN:
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value)
+        return value if isinstance(value, (list, int)) and not isinstance(value, bool) else None
     if value is None or isinstance(value, (list, dict)):
         return ""
     return str(value)  # kept whole: the limits reject a record whose field is too long

@@ -28,6 +28,7 @@ from flask import current_app
 from local_offer import geo
 from local_offer.listings import data as listing_data, limits
 from local_offer.formats import is_email, is_web_address
+from local_offer.interchange.schedules import schedules_in, schedules_out
 from local_offer.interchange.fields import (
     age,
     email_address,
@@ -109,7 +110,7 @@ def map_service(item: dict, terms_by_id: dict[str, Term], terms_by_name: dict[st
         data["_assured_date"] = str(item["assured_date"])[:10]
     _map_costs(item, data, warnings)
     _map_contacts(item, data, warnings)
-    data["schedules"] = _schedules(item, warnings)
+    data["schedules"] = schedules_in(item, warnings)
     data["locations"], features = _locations(item, warnings)
     data["accessibility"] = _accessibility(features, terms_by_name, warnings)
     fundings = {plain_text(f.get("source"), 60).lower() for f in _items(item.get("fundings") or item.get("funding"))
@@ -178,25 +179,6 @@ def _map_contacts(item: dict, data: dict, warnings: list[str]) -> None:
                                  "public": True})
 
 
-def _schedules(item: dict, warnings: list[str]) -> list[dict]:
-    """Read regular (v1) and plain (v3) schedules as one session per day."""
-    sessions: list[dict] = []
-    for schedule in _items(item.get("regular_schedules")) + _items(item.get("schedules")):
-        if not isinstance(schedule, dict):
-            continue
-        opens, closes = _time(schedule.get("opens_at")), _time(schedule.get("closes_at"))
-        if opens and closes and closes <= opens:
-            warnings.append(f"a session closing before it opens ({opens}-{closes}): times left out")
-            opens = closes = ""
-        days = _days(schedule)
-        period, notes = _period(plain_text(schedule.get("description") or schedule.get("notes")))
-        for day in days:
-            source = schedule.get("id") or f"{item['id']}:{len(sessions)}"
-            sessions.append({"id": stable_id(source if len(days) == 1 else f"{source}:{day}", "schedule"),
-                             "day": day, "opens": opens, "closes": closes, "period": period, "notes": notes})
-    return sessions
-
-
 def _accessibility(features: list[tuple[str, str]], terms_by_name: dict[str, Term], warnings: list[str]) -> list[dict]:
     """Match the venues' accessibility features to ours by name."""
     ours = {term.name.lower(): term for term in terms_by_name.values() if term.vocabulary is Vocabulary.ACCESSIBILITY}
@@ -229,34 +211,6 @@ def _map_taxonomy(item: dict, data: dict, terms_by_id: dict[str, Term], terms_by
         elif term.code not in [a["code"] for a in data["accessibility"]]:
             data["accessibility"].append({"code": term.code, "details": ""})
     data["categories"], data["needs"] = list(dict.fromkeys(categories)), list(dict.fromkeys(needs))
-
-
-def _time(value) -> str:
-    """Return "HH:MM" from a time like "9:30" or "09:30:00", or "" when it is not one."""
-    match = re.match(r"^(\d{1,2}):(\d{2})", str(value or ""))
-    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        return ""
-    return f"{int(match.group(1)):02d}:{match.group(2)}"
-
-
-def _days(item: dict) -> list[str]:
-    """Return the days a schedule names (``weekday`` or iCal ``byday``), or [""] for none."""
-    days = []
-    if item.get("weekday"):
-        days.append(str(item["weekday"]).upper()[:2])
-    for part in str(item.get("byday") or "").split(","):
-        part = re.sub(r"[^A-Z]", "", part.upper())[-2:]
-        if part:
-            days.append(part)
-    return [day for day in dict.fromkeys(days) if day in DAYS] or [""]
-
-
-def _period(text: str) -> tuple[str, str]:
-    """Read "term time ..." or "school holidays ..." at the start of a schedule's description."""
-    for period in ("all year", "term time", "school holidays"):
-        if text.lower().startswith(period):
-            return period.replace(" ", "_"), text[len(period):].strip()
-    return "all_year", text
 
 
 def _listish(value) -> list[str]:
@@ -369,20 +323,6 @@ def _fees(listing: Listing) -> str:
     return "; ".join(part for part in parts if part)
 
 
-def _schedule(schedule) -> dict:
-    """Return a session as an ORUK regular schedule."""
-    return {
-        "id": schedule.id,
-        **({"weekday": schedule.weekday.value, "byday": schedule.weekday.value, "freq": "WEEKLY"}
-           if schedule.weekday else {}),
-        **({"opens_at": schedule.opens_at.strftime("%H:%M")} if schedule.opens_at else {}),
-        **({"closes_at": schedule.closes_at.strftime("%H:%M")} if schedule.closes_at else {}),
-        **({"valid_from": schedule.valid_from.isoformat()} if schedule.valid_from else {}),
-        **({"valid_to": schedule.valid_to.isoformat()} if schedule.valid_to else {}),
-        "description": " ".join(part for part in (schedule.period.value.replace("_", " "), schedule.notes) if part),
-    }
-
-
 def service(listing: Listing) -> dict:
     """Return a listing as an ORUK service with everything it embeds (no extra calls per result).
 
@@ -410,7 +350,7 @@ def service(listing: Listing) -> dict:
         "service_at_locations": [{"id": link.id, "location": {**location(link.location),
                                                               "accessibility_for_disabilities": accessibility}}
                                  for link in sorted(listing.service_at_locations, key=lambda link: link.id)],
-        "regular_schedules": [_schedule(schedule) for schedule in listing.schedules],
+        "regular_schedules": schedules_out(listing),
         "holiday_schedules": [],
         "eligibilitys": [{"id": f"{listing.id}:eligibility", "eligibility": listing.eligibility or "",
                           **({"minimum_age": listing.min_age} if listing.min_age is not None else {}),

@@ -1,18 +1,21 @@
 """A listing's sessions as an iCalendar file, to add to a phone's or computer's calendar (``icalendar``).
 
-Each weekly session is one event that repeats (``RRULE:FREQ=WEEKLY;BYDAY=SA``)
-from its next date, in the council's time zone.  Term-time sessions skip the
-holidays and holiday sessions skip term days (``EXDATE``), and both stop at the
-end of the last school year the council has entered term dates for: nothing is
-promised that nobody has said.  Sessions we cannot put in a calendar honestly
-are left out: no day, no start time, a note that may make the day irregular
-("first Saturday of the month"), a term-time session with no term dates, one
-that has ended.  ``exportable`` says whether a listing has any.
+Each session is one event that repeats from its next date, in the council's
+time zone, with the recurrence its rule has (``RRULE:FREQ=WEEKLY;BYDAY=SA``,
+``FREQ=WEEKLY;INTERVAL=2;BYDAY=FR``, ``FREQ=MONTHLY;BYDAY=1SA``,
+``FREQ=MONTHLY;BYMONTHDAY=15``; one-off dates as ``RDATE``).  Term-time sessions
+skip the holidays and holiday sessions skip term days (``EXDATE``), and both stop
+at the end of the last school year the council has entered term dates for:
+nothing is promised that nobody has said.  Sessions we cannot put in a calendar
+honestly are left out: no day, no start time, a note that may make a weekly day
+irregular ("about one Saturday a month"), every two weeks from no known date, a
+term-time session with no term dates, one that has ended.  ``exportable`` says
+whether a listing has any.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -23,20 +26,21 @@ from flask import current_app
 
 from local_offer import term_dates
 from local_offer.listings.links import listing_page_link
-from local_offer.listings.when import Session, next_date
+from local_offer.listings import recurrence
+from local_offer.listings.recurrence import MONTHLY, ONCE, Rule
+from local_offer.listings.when import next_date
 from local_offer.models import SchedulePeriod
 from local_offer.term_dates import TermCalendar
 
 #: An event whose session has no closing time lasts this long.
 DEFAULT_LENGTH = timedelta(hours=1)
-ICAL_DAYS = {"MO": "MO", "TU": "TU", "WE": "WE", "TH": "TH", "FR": "FR", "SA": "SA", "SU": "SU"}
 
 
 @dataclass(frozen=True)
 class Repeat:
     """One session as a repeating event: its first date, last possible date and the dates it skips."""
 
-    session: Session
+    session: Rule
     first: date
     until: date | None
     skipped: tuple[date, ...]
@@ -56,7 +60,7 @@ def repeats(rows, terms: TermCalendar, today: date) -> list[Repeat]:
     """Return the sessions that can go in a calendar, each with its dates worked out."""
     found = []
     for index, row in enumerate(rows):
-        session = row if isinstance(row, Session) else Session.of(row)
+        session = Rule.of(row)
         if session.opens is None:
             continue
         first = next_date(session, today, terms=terms)
@@ -64,15 +68,16 @@ def repeats(rows, terms: TermCalendar, today: date) -> list[Repeat]:
             continue
         until = session.valid_to
         skipped: list[date] = []
-        if session.period is not SchedulePeriod.ALL_YEAR:
+        if session.freq == ONCE:
+            until = max(session.dates)
+        elif session.period is not SchedulePeriod.ALL_YEAR:
             known = _last_known_day(terms)
             until = min(until, known) if until else known
-            wanted = session.period is SchedulePeriod.TERM_TIME
-            day = first
-            while until is not None and day <= until:
-                if terms.is_term_day(day) is not wanted:
-                    skipped.append(day)
-                day += timedelta(days=7)
+            if until is not None:
+                # the days the rule alone gives, less those the term dates rule out
+                plain = replace(session, period=SchedulePeriod.ALL_YEAR)
+                kept = set(recurrence.occurrences(session, first, until, terms))
+                skipped = [day for day in recurrence.occurrences(plain, first, until) if day not in kept]
         found.append(Repeat(session, first, until, tuple(skipped), str(getattr(row, "id", None) or index)))
     return found
 
@@ -96,10 +101,12 @@ def ics(name: str, url: str, where: str, summary: str, found: list[Repeat], zone
         event.add("summary", name)
         event.add("dtstart", starts)
         event.add("dtend", ends)
-        rule = {"freq": "weekly", "byday": ICAL_DAYS[session.day.value]}
-        if repeat.until is not None:
-            rule["until"] = datetime.combine(repeat.until, time(23, 59), tzinfo=tz).astimezone(ZoneInfo("UTC"))
-        event.add("rrule", rule)
+        if session.freq == ONCE:
+            later = [day for day in session.dates if day > repeat.first]
+            if later:
+                event.add("rdate", [datetime.combine(day, session.opens, tzinfo=tz) for day in later])
+        else:
+            event.add("rrule", _rrule(session, repeat.until, tz))
         for day in repeat.skipped:
             event.add("exdate", datetime.combine(day, session.opens, tzinfo=tz))
         if where:
@@ -113,6 +120,21 @@ def ics(name: str, url: str, where: str, summary: str, found: list[Repeat], zone
     last = first + timedelta(days=3653) if endless else max(repeat.until for repeat in found)
     calendar.add_missing_timezones(first_date=first - timedelta(days=366), last_date=last + timedelta(days=366))
     return calendar.to_ical()
+
+
+def _rrule(session: Rule, until: date | None, tz: ZoneInfo) -> dict:
+    """Return a session's recurrence as iCalendar's RRULE parts."""
+    if session.freq == MONTHLY and session.monthday:
+        rule = {"freq": "monthly", "bymonthday": session.monthday}
+    elif session.freq == MONTHLY:
+        rule = {"freq": "monthly", "byday": session.byday.split(",")}
+    else:
+        rule = {"freq": "weekly", "byday": [day.value for day in session.days]}
+        if session.interval > 1:
+            rule["interval"] = session.interval
+    if until is not None:
+        rule["until"] = datetime.combine(until, time(23, 59), tzinfo=tz).astimezone(ZoneInfo("UTC"))
+    return rule
 
 
 def _today() -> date:

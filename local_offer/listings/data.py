@@ -19,6 +19,7 @@ from datetime import date
 
 from local_offer.i18n import _
 from local_offer.listings import when
+from local_offer.listings.recurrence import Rule
 from local_offer.listings.labels import FIELD_LABELS, STATUS_LABELS
 from local_offer.models import Listing, Vocabulary
 from local_offer.sanitise import clean_text
@@ -74,11 +75,7 @@ def listing_data(listing: Listing) -> dict:
             "mask_address": bool(link.location.mask_address), "latitude": link.location.latitude,
             "longitude": link.location.longitude,
         } for link in listing.service_at_locations],
-        "schedules": [{
-            "id": schedule.id, "day": schedule.weekday.value if schedule.weekday else "",
-            "opens": _time_text(schedule.opens_at), "closes": _time_text(schedule.closes_at),
-            "period": schedule.period.value if schedule.period else "all_year", "notes": schedule.notes or "",
-        } for schedule in listing.schedules],
+        "schedules": [{"id": schedule.id, **Rule.of(schedule).to_data()} for schedule in listing.schedules],
         "is_free": bool(listing.is_free),
         "costs": [{
             "id": cost.id, "option": cost.option or "",

@@ -16,6 +16,7 @@ text a provider would edit in the portal.
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from local_offer.models import (
@@ -27,6 +28,7 @@ from local_offer.models import (
     SchedulePeriod,
     Weekday,
 )
+from local_offer.listings import recurrence
 from local_offer.listings.data import markdown_from_html
 from local_offer.sanitise import clean_html, clean_text
 
@@ -124,11 +126,7 @@ def _check_part(found: list[str], key: str, index: int, row) -> None:
     for name, limit in PARTS[key].items():
         _check_text(found, f"{where} {name}", row.get(name), limit)
     if key == "schedules":
-        _check_choice(found, f"{where} day", row.get("day"), DAYS, empty_ok=True)
-        _check_choice(found, f"{where} period", row.get("period"), PERIODS, empty_ok=True)
-        for name in ("opens", "closes"):
-            if row.get(name) not in (None, "") and not (isinstance(row[name], str) and _TIME.match(row[name])):
-                found.append(f"{where} {name} {str(row[name])[:20]!r} is not a time like 09:30")
+        _check_session(found, where, row)
     if key == "costs" and row.get("amount") not in (None, ""):
         try:
             amount = Decimal(str(row["amount"]))
@@ -138,6 +136,57 @@ def _check_part(found: list[str], key: str, index: int, row) -> None:
         if not valid:
             found.append(f"{where} amount {str(row['amount'])[:20]!r} is not an amount of money under "
                          f"£{COST_AMOUNT_BELOW:,}")
+
+
+def _check_session(found: list[str], where: str, row: dict) -> None:
+    """Check a session's days, how often, dates and times (the shapes ``recurrence.Rule.from_data`` reads)."""
+    _check_choice(found, f"{where} day", row.get("day"), DAYS, empty_ok=True)
+    days = row.get("days")
+    if days is not None and not (isinstance(days, list) and all(day in DAYS for day in days)):
+        found.append(f"{where} days {str(days)[:40]!r} are not days like [\"MO\", \"TU\"]")
+    _check_choice(found, f"{where} period", row.get("period"), PERIODS, empty_ok=True)
+    _check_choice(found, f"{where} freq", row.get("freq"), recurrence.FREQS, empty_ok=True)
+    for name in ("opens", "closes"):
+        if row.get(name) not in (None, "") and not (isinstance(row[name], str) and _TIME.match(row[name])):
+            found.append(f"{where} {name} {str(row[name])[:20]!r} is not a time like 09:30")
+    interval = row.get("interval")
+    if interval not in (None, "") and (isinstance(interval, bool) or not isinstance(interval, int)
+                                       or not 1 <= interval <= recurrence.MAX_INTERVAL):
+        found.append(f"{where} interval {str(interval)[:20]!r} is not a number of weeks from 1 to "
+                     f"{recurrence.MAX_INTERVAL}")
+    ordinals = row.get("ordinals")
+    if ordinals not in (None, "") and not (isinstance(ordinals, list)
+                                           and all(o in recurrence.ORDINALS for o in ordinals)):
+        found.append(f"{where} ordinals {str(ordinals)[:40]!r} are not weeks of the month (1 to 4, or -1 for the last)")
+    monthday = row.get("monthday")
+    if monthday not in (None, "") and (isinstance(monthday, bool) or not isinstance(monthday, int)
+                                       or not 1 <= monthday <= 31):
+        found.append(f"{where} monthday {str(monthday)[:20]!r} is not a day of the month from 1 to 31")
+    dates = row.get("dates")
+    if dates not in (None, "", []):
+        if not isinstance(dates, list) or len(dates) > recurrence.MAX_DATES:
+            found.append(f"{where} dates: give a list of at most {recurrence.MAX_DATES} dates")
+        else:
+            for value in dates:
+                if not _is_date(value):
+                    found.append(f"{where} date {str(value)[:20]!r} is not a date like 2027-01-09")
+                    break
+    for name in ("valid_from", "valid_to"):
+        if row.get(name) not in (None, "") and not _is_date(row[name]):
+            found.append(f"{where} {name} {str(row[name])[:20]!r} is not a date like 2027-01-09")
+    if _is_date(row.get("valid_from")) and _is_date(row.get("valid_to")) and row["valid_to"] < row["valid_from"]:
+        found.append(f"{where} ends ({row['valid_to']}) before it starts ({row['valid_from']})")
+
+
+def _is_date(value) -> bool:
+    """Say whether a value is an ISO date ("2027-01-09") that exists."""
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def description_source(text: str | None) -> str:

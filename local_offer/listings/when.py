@@ -13,15 +13,16 @@ are left out.  ``parse_time`` and ``parse_times`` read what a provider types
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from babel.lists import format_list
 from flask_babel import format_date, format_time, get_timezone
 
 from local_offer import term_dates
 from local_offer.i18n import _, _l, current_language
+from local_offer.listings import recurrence
 from local_offer.listings.labels import WEEKDAY_LABELS
+from local_offer.listings.recurrence import MONTHLY, ONCE, Rule
 from local_offer.models import SchedulePeriod, Weekday
 
 #: Days in the week's order, Monday first (as the GOV.UK style and the UK calendar have it).
@@ -46,38 +47,8 @@ PERIOD_WORDS = {
 }
 
 
-@dataclass(frozen=True)
-class Session:
-    """One regular session as a person reads it, whatever it was stored as."""
-
-    day: Weekday | None
-    opens: time | None
-    closes: time | None
-    period: SchedulePeriod = SchedulePeriod.ALL_YEAR
-    valid_from: date | None = None
-    valid_to: date | None = None
-    notes: str = ""
-
-    @classmethod
-    def of(cls, row) -> Session:
-        """Read a stored schedule (a ``Schedule`` row) or a listing's data (a dict of day, opens, closes...)."""
-        if isinstance(row, dict):
-            day = row.get("day") or None
-            period = row.get("period") or SchedulePeriod.ALL_YEAR.value
-            return cls(Weekday(day) if day in Weekday._value2member_map_ else None,
-                       _stored_time(row.get("opens")), _stored_time(row.get("closes")),
-                       SchedulePeriod(period) if period in SchedulePeriod._value2member_map_
-                       else SchedulePeriod.ALL_YEAR, None, None, str(row.get("notes") or ""))
-        return cls(row.weekday, row.opens_at, row.closes_at, row.period or SchedulePeriod.ALL_YEAR,
-                   row.valid_from, row.valid_to, row.notes or "")
-
-
-def _stored_time(text) -> time | None:
-    """Read "HH:MM" as a listing's data keeps it (anything else: no time)."""
-    try:
-        return time.fromisoformat(str(text)) if text else None
-    except ValueError:
-        return None
+#: A session as a person reads it, whatever it was stored as (``recurrence.Rule``).
+Session = Rule
 
 
 # --- words ---------------------------------------------------------------------------------------
@@ -150,46 +121,70 @@ LOOK_AHEAD_WEEKS = 26
 
 
 def next_date(session: Session, today: date, now: time | None = None, terms=None) -> date | None:
-    """Return the next day a weekly session runs, or None when it cannot be said.
+    """Return the next day a session runs, or None when it cannot be said.
 
     Today counts unless ``now`` (the time in the council's time zone) is past its end.
     Term-time and holiday sessions follow ``terms`` (``term_dates.TermCalendar``): with
     none, or none for that school year, there is no next date rather than a wrong one.
-    A note may make a weekly day irregular ("first Saturday of the month"): no date.
+    A note may make a weekly day irregular ("about one Saturday a month"): no date.
     """
-    if session.day is None or session.notes.strip():
-        return None
-    if session.period is not SchedulePeriod.ALL_YEAR and terms is None:
-        return None
-    start = max(today, session.valid_from or today)
-    found = start + timedelta(days=(DAYS.index(session.day) - start.weekday()) % 7)
-    finished = session.closes or session.opens
-    if found == today and now is not None and (finished is None or now >= finished):
-        found += timedelta(days=7)
-    for _week in range(LOOK_AHEAD_WEEKS):
-        if session.valid_to is not None and found > session.valid_to:
-            return None
-        if session.period is SchedulePeriod.ALL_YEAR:
-            return found
-        in_term = terms.is_term_day(found)
-        if in_term is None:
-            return None
-        if in_term == (session.period is SchedulePeriod.TERM_TIME):
-            return found
-        found += timedelta(days=7)
-    return None
+    return recurrence.next_occurrence(Rule.of(session), today, now, terms, weeks=LOOK_AHEAD_WEEKS)
+
+
+#: Monthly sessions' ordinals as words ("First Saturday of the month").
+ORDINAL_WORDS = {1: _l("first"), 2: _l("second"), 3: _l("third"), 4: _l("fourth"), -1: _l("last")}
+
+
+def day_of_month(number: int) -> str:
+    """Say a day of the month: "15th" in English, "15." in the languages that write it so."""
+    if current_language() != "en":
+        return f"{number}."
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def _a_date(day: date, today: date) -> str:
+    """Say a date: "Saturday 12 December", with the year when it is not this one."""
+    return format_date(day, "EEEE d MMMM" if day.year == today.year else "EEEE d MMMM y")
+
+
+#: One-off dates said in full; more are counted.
+DATES_SAID = 4
+
+
+def _pattern_in_words(rule: Rule, days: set[Weekday], today: date) -> str:
+    """Say the days of a group of sessions: "Monday to Friday", "First Saturday of the month", "Every 2 weeks..."."""
+    if rule.freq == ONCE:
+        upcoming = [day for day in rule.dates if day >= today] or list(rule.dates)
+        said = [_a_date(day, today) for day in upcoming[:DATES_SAID]]
+        if len(upcoming) > DATES_SAID:
+            said.append(str(_("%(num)s more dates", num=len(upcoming) - DATES_SAID)))
+        return _join(said)
+    if rule.freq == MONTHLY and rule.monthday:
+        return str(_("On the %(day)s of every month", day=day_of_month(rule.monthday)))
+    ordered = [day for day in DAYS if day in days]
+    if rule.freq == MONTHLY and rule.ordinals and ordered:
+        return str(_("%(which)s %(days)s of the month", which=_join([str(ORDINAL_WORDS[o]) for o in rule.ordinals]),
+                     days=_join([str(DAY_NAMES[day]) for day in ordered])))
+    if not ordered:
+        return ""
+    if rule.interval > 1:
+        return str(_("Every %(num)s weeks on %(days)s", num=rule.interval, days=days_in_words(set(ordered))))
+    return days_in_words(set(ordered))
 
 
 def in_words(rows, today: date | None = None, brief: bool = False, next_dates: bool = False,
              terms=None) -> list[str]:
     """Say when a listing runs, a line for each group of days with the same times; ended sessions left out.
 
-    ``rows``: ``Schedule`` rows or a listing's data dicts.  Lines keep the order their
-    first session had; a line with no day and no time ("Times vary") keeps its notes.
-    ``brief`` (key facts and result cards, where a phone's first screen is short): no
-    notes or dates, and a period every line shares said once, on the last line.
-    ``next_dates`` (the listing page): "Next: Saturday 12 December" where it can be said,
-    against ``terms`` (the council's term dates, read when not given).
+    ``rows``: ``Schedule`` rows or a listing's data dicts.  Weekly sessions with the same
+    times, period, dates and notes share a line ("Monday to Friday, 9am to 4pm"); monthly,
+    every-n-weeks and one-off sessions group their days the same way.  Lines keep the
+    order their first session had; a line with no day and no time ("Times vary") keeps
+    its notes.  ``brief`` (key facts and result cards, where a phone's first screen is
+    short): no notes or dates, and a period every line shares said once, on the last
+    line.  ``next_dates`` (the listing page): "Next: Saturday 12 December" where it can
+    be said, against ``terms`` (the council's term dates, read when not given).
     """
     now = None
     if next_dates and terms is None:
@@ -197,38 +192,37 @@ def in_words(rows, today: date | None = None, brief: bool = False, next_dates: b
     if today is None:
         local = datetime.now(get_timezone())
         today, now = local.date(), local.time()
-    groups: dict[tuple, set[Weekday]] = {}
+    groups: dict[tuple, tuple[Rule, set[Weekday]]] = {}
     soonest: dict[tuple, date] = {}
     for row in rows:
-        session = row if isinstance(row, Session) else Session.of(row)
-        if session.valid_to is not None and session.valid_to < today:
+        session = Rule.of(row)
+        if session.ended(today):
             continue
-        key = (session.opens, session.closes, session.period, session.valid_from, session.valid_to,
-               session.notes.strip())
-        days = groups.setdefault(key, set())
-        if session.day is not None:
-            days.add(session.day)
-        upcoming = next_date(session, today, now, terms) if next_dates else None
+        key = (session.freq, session.interval, session.ordinals, session.monthday, session.dates, session.opens,
+               session.closes, session.period, session.valid_from, session.valid_to, session.notes.strip())
+        _first, days = groups.setdefault(key, (session, set()))
+        days.update(session.days)
+        upcoming = next_date(session, today, now, terms) if next_dates and session.freq != ONCE else None
         if upcoming is not None and (key not in soonest or upcoming < soonest[key]):
             soonest[key] = upcoming
-    periods = {key[2] for key in groups}
+    periods = {key[7] for key in groups}
     shared = periods.pop() if brief and len(periods) == 1 and len(groups) > 1 else None
     lines = []
-    for (opens, closes, period, valid_from, valid_to, notes), days in groups.items():
-        parts = [part for part in (days_in_words(days) if days else "", times_in_words(opens, closes)) if part]
+    for key, (session, days) in groups.items():
+        parts = [part for part in (_pattern_in_words(session, days, today),
+                                   times_in_words(session.opens, session.closes)) if part]
         if not parts:
             parts = [str(_("Times vary"))]
         words = ", ".join(parts)
         words = words[:1].upper() + words[1:]
-        if PERIOD_WORDS[period] and shared is None:
-            words += ", " + str(PERIOD_WORDS[period])
+        if PERIOD_WORDS[session.period] and shared is None:
+            words += ", " + str(PERIOD_WORDS[session.period])
         if not brief:
-            dates = _dates_in_words(valid_from, valid_to)
+            dates = _dates_in_words(session.valid_from, session.valid_to)
             if dates:
                 words += f" ({dates})"
-            if notes:
-                words += ". " + notes
-        key = (opens, closes, period, valid_from, valid_to, notes)
+            if session.notes.strip():
+                words += ". " + session.notes.strip()
         if key in soonest:
             words += ". " + str(_("Next: %(date)s", date=format_date(soonest[key], "EEEE d MMMM")))
         lines.append(words)

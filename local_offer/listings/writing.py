@@ -19,6 +19,7 @@ from local_offer import geo
 from local_offer.extensions import db
 from local_offer.i18n import _
 from local_offer.listings.data import markdown_from_html
+from local_offer.listings.recurrence import Rule
 from local_offer.models import (
     Contact,
     CostOption,
@@ -28,11 +29,9 @@ from local_offer.models import (
     ListingTerm,
     Location,
     Schedule,
-    SchedulePeriod,
     ServiceAtLocation,
     Term,
     Vocabulary,
-    Weekday,
     new_id,
 )
 from local_offer.postcodes import parse_postcode
@@ -190,13 +189,24 @@ def _replace_rows(current: list, model, entries: list[dict], fill) -> list:
 
 
 def _fill_schedule(schedule: Schedule, entry: dict, position: int) -> None:
-    schedule.weekday = Weekday(entry["day"]) if entry.get("day") else None
-    schedule.opens_at = _parse_time(entry.get("opens"))
-    schedule.closes_at = _parse_time(entry.get("closes"))
-    if schedule.opens_at and schedule.closes_at and schedule.closes_at <= schedule.opens_at:
+    for name in ("opens", "closes", "valid_from", "valid_to"):
+        if entry.get(name) and not isinstance(entry[name], str):
+            entry = {**entry, name: str(entry[name])}
+    _parse_time(entry.get("opens")), _parse_time(entry.get("closes"))  # a time that cannot be read is refused
+    rule = Rule.from_data(entry)
+    if rule.opens and rule.closes and rule.closes <= rule.opens:
         raise PublishError(_("A session closes before it opens."))
-    schedule.period = SchedulePeriod(entry.get("period") or "all_year")
-    schedule.notes = clean_text(entry.get("notes"))[:500]
+    if rule.valid_from and rule.valid_to and rule.valid_to < rule.valid_from:
+        raise PublishError(_("A session ends before it starts."))
+    schedule.freq, schedule.interval = rule.freq, rule.interval
+    schedule.byday = rule.byday
+    schedule.weekday = rule.days[0] if rule.days else None
+    schedule.bymonthday = rule.monthday
+    schedule.dates = ",".join(day.isoformat() for day in rule.dates)
+    schedule.opens_at, schedule.closes_at = rule.opens, rule.closes
+    schedule.valid_from, schedule.valid_to = rule.valid_from, rule.valid_to
+    schedule.period = rule.period
+    schedule.notes = clean_text(rule.notes)[:500]
     schedule.position = position
 
 

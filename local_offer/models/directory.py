@@ -334,7 +334,18 @@ class Schedule(db.Model):
     location_id: Mapped[str | None] = mapped_column(
         ForeignKey("location.id", ondelete="SET NULL")
     )
+    #: The first of the days (kept for readers of the schema before ``byday``; written from it).
     weekday: Mapped[Weekday | None] = mapped_column(enum_column(Weekday, "weekday"))
+    #: How often, as iCalendar says it: "weekly", "monthly", or "once" (on the ``dates`` listed).
+    freq: Mapped[str] = mapped_column(String(10), default="weekly", server_default="weekly")
+    #: Every ``interval`` weeks (weekly), counted from ``valid_from``.
+    interval: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: iCalendar's BYDAY: "MO,TU,WE,TH,FR", or with ordinals when monthly: "1SA", "-1FR".
+    byday: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    #: Monthly on a date ("the 15th").
+    bymonthday: Mapped[int | None] = mapped_column(Integer)
+    #: One-off dates, ISO, separated by commas (``freq`` "once").
+    dates: Mapped[str] = mapped_column(Text, default="", server_default="")
     opens_at: Mapped[time | None] = mapped_column(Time)
     closes_at: Mapped[time | None] = mapped_column(Time)
     period: Mapped[SchedulePeriod] = mapped_column(
