@@ -70,3 +70,55 @@ def test_migration_moves_the_purges_last_run_onto_its_job(fresh_database, instan
         assert datetime.fromisoformat(setting.value["at"]) == datetime(2026, 11, 30, 3, tzinfo=timezone.utc)
         db.session.remove()
         db.engine.dispose()
+
+
+def test_session_rules_migrate_the_demo_schedules_without_loss(fresh_database, instance_path):
+    """0014 over the whole demo: every session reads the same before and after a downgrade and upgrade.
+
+    The demo is loaded at the newest schema, taken back to 0013 (one weekday per row and
+    "First Saturday of the month" in a note, as every council's data was), then brought
+    forward again: the rules the migration reads from the notes are those the loader made.
+    """
+    from sites import DIRECTORY_AREAS
+
+    from local_offer import geo
+    from local_offer.listings.recurrence import Rule
+    from local_offer.listings.when import in_words
+    from local_offer.models import Listing
+
+    def sessions():
+        found = {}
+        for listing in db.session.execute(sa.select(Listing)).scalars():
+            rules = [Rule.of(row).to_data() for row in listing.schedules]
+            found[listing.id] = (rules, in_words(listing.schedules, today=datetime(2000, 1, 1).date()))
+        return found
+
+    app = create_app(make_test_config(fresh_database))
+    with app.app_context(), app.test_request_context("/"):
+        upgrade()
+        geo.build(DIRECTORY_AREAS)
+        result = app.test_cli_runner().invoke(args=["content", "load", "--demo"])
+        assert result.exit_code == 0, result.output
+        before = sessions()
+        monthly = {listing_id: words for listing_id, (rules, words) in before.items()
+                   if any(rule["freq"] == "monthly" for rule in rules)}
+        assert len(monthly) >= 8
+        assert any("First Saturday of the month, 10am to 12:30pm, term time only" in words
+                   for words in monthly.values())
+        assert any(line.startswith("Third Tuesday of the month, 1pm to 4pm. Newcastle")
+                   for words in monthly.values() for line in words)
+        count = sum(len(rules) for rules, _words in before.values())
+        db.session.remove()
+
+        downgrade(revision="0013")
+        with db.engine.connect() as connection:
+            old = connection.execute(sa.text(
+                "SELECT weekday, notes FROM schedule WHERE notes LIKE '%of the month%'")).all()
+            assert connection.execute(sa.text("SELECT count(*) FROM schedule")).scalar() == count
+        assert ("SA", "First Saturday of the month") in [tuple(row) for row in old]
+        assert ("TU", "Newcastle, third Tuesday of the month") in [tuple(row) for row in old]
+
+        upgrade()
+        assert sessions() == before
+        db.session.remove()
+        db.engine.dispose()

@@ -35,7 +35,7 @@ SECTIONS = {
     "when_where": {"delivery_methods": ["venue"], "in_area": "yes", "service_area": "Staffordshire Moorlands",
                    "locations-0-name": "Leek Canal Wharf", "locations-0-address_1": "Barnfields Road",
                    "locations-0-town": "Leek", "locations-0-postcode": "st13 6aa",
-                   "schedules-0-day": "SA", "schedules-0-opens": "10:00", "schedules-0-closes": "11.30",
+                   "schedules-0-days": "SA", "schedules-0-opens": "10:00", "schedules-0-closes": "11.30",
                    "schedules-0-period": "all_year"},
     "cost": {"is_free": "no", "costs-0-option": "per session", "costs-0-amount": "£4,50",
              "funding": ["accepts_direct_payments"]},
@@ -301,9 +301,9 @@ def test_approving_a_change_edited_since_it_was_opened_is_refused(app, people):
      "Oldest age must be the same as or more than the youngest age"),
     ("who", {"min_age": "-1", "max_age": "30", "level": "universal"}, "Youngest age must be between 0 and 25"),
     ("who", {"min_age": "three", "level": "universal"}, "Not a valid integer value"),
-    ("when_where", {"delivery_methods": ["venue"], "in_area": "yes", "schedules-0-day": "MO",
+    ("when_where", {"delivery_methods": ["venue"], "in_area": "yes", "schedules-0-days": "MO",
                     "schedules-0-opens": "18:00", "schedules-0-closes": "17:00"},
-     "Closing time must be after the opening time"),
+     "The closing time must be after the opening time"),
     ("when_where", {"delivery_methods": ["venue"], "in_area": "yes", "locations-0-name": "Hall",
                     "locations-0-address_1": "1 Road", "locations-0-town": "Leek", "locations-0-postcode": "ZZ99 9ZZ"},
      "We could not find the postcode"),
@@ -311,11 +311,32 @@ def test_approving_a_change_edited_since_it_was_opened_is_refused(app, people):
     ("when_where", {"delivery_methods": ["venue"], "in_area": "yes", "locations-0-name": "Hall",
                     "locations-0-town": "Leek"}, "Enter the venue's postcode"),
     ("when_where", {"delivery_methods": ["online"], "in_area": "yes", "schedules-0-opens": "10:00",
-                    "schedules-0-closes": "11:00"}, "Choose a day, or explain when it runs in the notes"),
-    ("when_where", {"delivery_methods": ["online"], "in_area": "yes", "schedules-0-day": "MO",
+                    "schedules-0-closes": "11:00"}, "Tick the days it runs, or explain when it runs in the notes"),
+    ("when_where", {"delivery_methods": ["online"], "in_area": "yes", "schedules-0-days": "TU",
+                    "schedules-0-opens": "6pm", "schedules-0-how_often": "monthly_day", "schedules-0-ordinal": "5"},
+     "Choose which one in the month: first, second, third, fourth or last"),
+    ("when_where", {"delivery_methods": ["online"], "in_area": "yes", "schedules-0-opens": "10am",
+                    "schedules-0-how_often": "dates", "schedules-0-dates": "12/12/2026\n30/2/2027"},
+     "Date 2 (30/2/2027) is not a real date"),
+    ("when_where", {"delivery_methods": ["online"], "in_area": "yes", "schedules-0-opens": "10am",
+                    "schedules-0-how_often": "dates", "schedules-0-dates": "\n".join(["1/1/2027"] * 10_000)},
+     "Enter at most 60 dates"),
+    ("when_where", {"delivery_methods": ["online"], "in_area": "yes", "schedules-0-opens": "10am",
+                    "schedules-0-how_often": "monthly_date", "schedules-0-monthday": "32"},
+     "Enter a date in the month, from 1 to 31"),
+    ("when_where", {"delivery_methods": ["online"], "in_area": "yes", "schedules-0-days": "FR",
+                    "schedules-0-opens": "6pm", "schedules-0-how_often": "every_n", "schedules-0-interval": "2"},
+     "Enter the date of one session, so families know which weeks"),
+    ("when_where", {"delivery_methods": ["online"], "in_area": "yes", "schedules-0-days": "FR",
+                    "schedules-0-opens": "6pm", "schedules-0-valid_from": ["1", "9", "2027"],
+                    "schedules-0-valid_to": ["1", "8", "2027"]},
+     "The last date must be the same as or after the first date"),
+    ("when_where", {"delivery_methods": ["online"], "in_area": "yes", "schedules-0-days": "FR",
+                    "schedules-0-opens": "18:00-09:00"}, "The end time must be after the start time"),
+    ("when_where", {"delivery_methods": ["online"], "in_area": "yes", "schedules-0-days": "MO",
                     "schedules-0-opens": "6pm-ish", "schedules-0-closes": "7pm"},
      "Enter the opening time like 9am, 5:30pm or 17:30"),
-    ("when_where", {"delivery_methods": ["online"], "in_area": "yes", "schedules-0-day": "MO",
+    ("when_where", {"delivery_methods": ["online"], "in_area": "yes", "schedules-0-days": "MO",
                     "schedules-0-opens": "6pm", "schedules-0-closes": "25:00"},
      "Enter the closing time like 9am, 5:30pm or 17:30"),
     ("cost", {"is_free": "no", "costs-0-option": "per session"}, "Enter an amount, or describe the cost"),
@@ -347,14 +368,14 @@ def test_times_are_taken_as_people_type_them_and_each_error_names_its_field(app,
     provider = as_user(app, "provider@example.org")
     listing_id = new_listing(provider)
     response = save(provider, listing_id, "when_where", {
-        "delivery_methods": ["online"], "in_area": "yes", "schedules-0-day": "MO",
+        "delivery_methods": ["online"], "in_area": "yes", "schedules-0-days": "MO",
         "schedules-0-opens": "6pm", "schedules-0-closes": "7.30pm"})
     assert response.status_code in (302, 303), text_of(response)[:500]
     db.session.expire_all()
     draft = workflow.open_revision(db.session.get(Listing, listing_id)).data["schedules"][0]
     assert (draft["opens"], draft["closes"]) == ("18:00", "19:30")
     response = save(provider, listing_id, "when_where", {
-        "delivery_methods": ["online"], "in_area": "yes", "schedules-0-day": "MO",
+        "delivery_methods": ["online"], "in_area": "yes", "schedules-0-days": "MO",
         "schedules-0-opens": "soon", "schedules-0-closes": "later"})
     assert response.status_code == 400
     page = text_of(response)

@@ -301,3 +301,52 @@ def parse_times(text: str) -> tuple[time, time]:
     if end <= start:
         raise TimeError(_("The end time must be after the start time"))
     return start, end
+
+
+class DateError(ValueError):
+    """Dates that cannot be read; the message says which line and what to write."""
+
+
+_DATE_FORMS = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d %B", "%d %b",
+               "%d/%m")
+
+
+def parse_date_typed(text: str, today: date) -> date:
+    """Read a date as a person types it ("12/12/2026", "12 December 2026", "Sat 12 Dec"); else DateError.
+
+    Without a year it is the next such date from ``today``.
+    """
+    cleaned = re.sub(r"\s+", " ", re.sub(r"(?<=\d)(st|nd|rd|th)\b", "", (text or "").strip().lower()))
+    cleaned = re.sub(r"^(mon|tue|wed|thu|fri|sat|sun)[a-z]*,? ", "", cleaned)
+    for form in _DATE_FORMS:
+        try:
+            found = datetime.strptime(cleaned, form).date()
+        except ValueError:
+            continue
+        if "%Y" not in form and "%y" not in form:
+            try:
+                found = found.replace(year=today.year)
+            except ValueError:  # 29 February in a year without one
+                raise DateError(_("Enter a real date, like 12/12/2026")) from None
+            if found < today:
+                found = found.replace(year=today.year + 1)
+        return found
+    raise DateError(_("Enter a real date, like 12/12/2026"))
+
+
+def parse_dates_typed(text: str, today: date) -> list[date]:
+    """Read one-off dates, one a line (or separated by commas or semicolons); DateError naming the line."""
+    lines = [line.strip() for line in re.split(r"[\n;]|,(?=\s*\d)", text or "") if line.strip()]
+    if not lines:
+        raise DateError(_("Enter at least one date, like 12/12/2026"))
+    if len(lines) > recurrence.MAX_DATES:
+        raise DateError(_("Enter at most %(most)s dates. For a session that repeats, choose how often instead",
+                          most=recurrence.MAX_DATES))
+    found = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            found.append(parse_date_typed(line, today))
+        except DateError:
+            raise DateError(_("Date %(num)s (%(typed)s) is not a real date. Enter it like 12/12/2026",
+                              num=number, typed=line[:30])) from None
+    return sorted(set(found))

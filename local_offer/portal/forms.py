@@ -46,7 +46,6 @@ from local_offer.portal.rows import (
     fill,
     filled_rows,
     money,
-    time_text,
 )
 from local_offer.sanitise import clean_text
 
@@ -170,7 +169,9 @@ class WhenWhereForm(SectionForm):
     service_area = StringField(_l("Area it covers (optional)"), widget=GovTextInput(), validators=[
         Optional(), Length(max=limits.SERVICE_AREA)], description=_l("For example, Stafford district, or County-wide"))
     locations = FieldList(FormField(LocationRow), min_entries=1)
-    schedules = FieldList(FormField(ScheduleRow), min_entries=1)
+    schedules = FieldList(FormField(ScheduleRow), min_entries=1, max_entries=limits.COUNTS["schedules"])
+    #: "Add another session": the page again with one more blank session, nothing saved (works without JavaScript).
+    add_session = SubmitField(_l("Add another session"), widget=GovSubmitInput())
 
     def validate_delivery_methods(self, field):
         """A service offered at a venue needs at least one venue."""
@@ -183,7 +184,7 @@ class WhenWhereForm(SectionForm):
         self.in_area.data = "yes" if data.get("in_area", True) else "no"
         self.service_area.data = data.get("service_area") or ""
         fill(self.locations, data.get("locations") or [], extra=1)
-        fill(self.schedules, data.get("schedules") or [], extra=2)
+        fill(self.schedules, data.get("schedules") or [], extra=0 if data.get("schedules") else 1)
 
     def dump(self) -> dict:
         """Return the listing data fields this form edits."""
@@ -192,9 +193,7 @@ class WhenWhereForm(SectionForm):
                       "county": clean(row.county.data),
                       "postcode": row.postcode.data.strip().upper(), "mask_address": bool(row.mask_address.data)}
                      for row in filled_rows(self.locations)]
-        schedules = [{"id": row.id.data or None, "day": row.day.data or "", "opens": time_text(row.opens.data),
-                      "closes": time_text(row.closes.data), "period": row.period.data or "all_year",
-                      "notes": clean(row.notes.data)} for row in filled_rows(self.schedules)]
+        schedules = [row.dump() for row in filled_rows(self.schedules)]
         return {"delivery_methods": list(self.delivery_methods.data or []), "in_area": self.in_area.data == "yes",
                 "service_area": clean(self.service_area.data), "locations": locations, "schedules": schedules}
 

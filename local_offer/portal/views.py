@@ -216,6 +216,11 @@ def section(listing_id, section):
             return _stale(listing, None, form, section)
     elif form.revision.data != revision.id or str(form.version.data) != str(revision.version):
         return _stale(listing, revision, form, section)
+    if getattr(form, "add_session", None) is not None and form.add_session.data:
+        # "Add another session": the same page with one more blank session; nothing checked or saved yet
+        if len(form.schedules.entries) < form.schedules.max_entries:
+            form.schedules.append_entry()
+        return _render_section(listing, revision, section, form, extra)
     if not form.validate():
         return _render_section(listing, revision, section, form, extra, status=400)
     try:
