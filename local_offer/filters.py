@@ -48,6 +48,11 @@ def date_long(value: date) -> str:
     return format_date(value, format="d MMMM y")
 
 
+def day_long(value: date) -> str:
+    """Format a day with its weekday ("Saturday 12 December"), in the current language."""
+    return format_date(value, format="EEEE d MMMM")
+
+
 def datetime_short(value) -> str:
     """Format a timestamp in the council's time zone ("22 Nov 2026, 14:05")."""
     return format_datetime(value, format="d MMM y, HH:mm")
@@ -65,6 +70,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(overdue_label)
     app.add_template_filter(money)
     app.add_template_filter(date_long)
+    app.add_template_filter(day_long)
     app.add_template_filter(datetime_short)
     app.add_template_filter(when.in_full, "sessions_in_words")
     app.add_template_filter(when.in_brief, "sessions_in_brief")

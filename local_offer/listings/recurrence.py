@@ -239,6 +239,8 @@ def runs_on(rule: Rule, day: date, terms=None) -> bool | None:
 def occurrences(rule: Rule, first: date, last: date, terms=None) -> list[date]:
     """Return the days from ``first`` to ``last`` (at most 400 days looked at) the session surely runs on."""
     last = min(last, first + timedelta(days=400))
+    if not dateable(rule):
+        return []
     if rule.freq == ONCE:
         return [d for d in rule.dates if first <= d <= last and runs_on(rule, d, terms)]
     found, day = [], first
@@ -249,6 +251,11 @@ def occurrences(rule: Rule, first: date, last: date, terms=None) -> list[date]:
     return found
 
 
+def dateable(rule: Rule) -> bool:
+    """Whether a session's dates can be said: not a weekly one whose note makes it irregular ("August only")."""
+    return not (rule.freq == WEEKLY and _IRREGULAR.search(rule.notes or ""))
+
+
 def next_occurrence(rule: Rule, today: date, now: time | None = None, terms=None,
                     weeks: int = 26) -> date | None:
     """Return the next day the session runs within ``weeks``, today included unless ``now`` is past its end."""
@@ -256,8 +263,6 @@ def next_occurrence(rule: Rule, today: date, now: time | None = None, terms=None
     start = today
     if now is not None and (finished is None or now >= finished):
         start = today + timedelta(days=1)
-    if rule.freq == WEEKLY and _IRREGULAR.search(rule.notes or ""):
-        return None  # the note makes a weekly day irregular ("about one Saturday a month", "August only")
     found = occurrences(rule, start, today + timedelta(weeks=weeks), terms)
     return found[0] if found else None
 
