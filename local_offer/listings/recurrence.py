@@ -263,7 +263,8 @@ def next_occurrence(rule: Rule, today: date, now: time | None = None, terms=None
     start = today
     if now is not None and (finished is None or now >= finished):
         start = today + timedelta(days=1)
-    found = occurrences(rule, start, today + timedelta(weeks=weeks), terms)
+    last = max(rule.dates, default=today) if rule.freq == ONCE else today + timedelta(weeks=weeks)
+    found = occurrences(rule, start, last, terms)  # one-off dates: however far ahead they were given
     return found[0] if found else None
 
 
