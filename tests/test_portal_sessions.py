@@ -112,3 +112,18 @@ def test_add_another_session_shows_one_more_and_saves_nothing(app, people):
     assert 'value="9am"' in again and "There is a problem" not in again
     db.session.expire_all()
     assert workflow.open_revision(db.session.get(Listing, SWIM)) is None
+
+
+def test_remove_this_session_drops_it_and_keeps_the_rest(app, people):
+    """Ticking "Remove this session" drops that one; the others are kept as they were."""
+    provider = as_user(app, "provider@example.org")
+    listing = db.session.get(Listing, SWIM)
+    kept, dropped = listing.schedules[0].id, listing.schedules[1].id
+    _page_loads(provider, SWIM, {**WHEN, "schedules-0-id": kept, "schedules-0-days": "SA",
+                                 "schedules-0-opens": "09:00", "schedules-0-closes": "10:00",
+                                 "schedules-0-period": "term_time",
+                                 "schedules-1-id": dropped, "schedules-1-days": "WE", "schedules-1-opens": "17:30",
+                                 "schedules-1-remove": "y"})
+    db.session.expire_all()
+    sessions = workflow.open_revision(db.session.get(Listing, SWIM)).data["schedules"]
+    assert [session["id"] for session in sessions] == [kept]

@@ -273,7 +273,7 @@ _IRREGULAR = re.compile(
     r"\b(month|monthly|months|fortnight|fortnightly|other|alternate|alternating|occasional|occasionally|"
     r"sometimes|some|when|only|once|twice|week|weeks|january|february|march|april|may|june|july|august|"
     r"september|october|november|december|spring|summer|autumn|winter|easter|christmas|half|terms?|"
-    r"holidays?|dates?|see|ask|check|varies|vary)\b", re.IGNORECASE)
+    r"holidays?|dates?|see|ask|check|varies|vary|years?|yearly|annual|annually|termly|several|few)\b", re.IGNORECASE)
 
 
 # --- notes that say how often ---------------------------------------------------------------------

@@ -189,9 +189,12 @@ class ScheduleRow(_Row):
                         validators=[Optional(), Length(max=limits.SESSION_NOTES)],
                         description=_l("For example, ages 8 to 14, or the venue"))
 
+    remove = BooleanField(_l("Remove this session"), widget=GovCheckboxInput())
+
     def is_blank(self) -> bool:
-        """Nothing typed or ticked (how often and the year period have defaults, so do not count)."""
-        return super().is_blank() and not self.valid_from.data and not self.valid_to.data
+        """Nothing typed or ticked (how often and the year period have defaults, so do not count), or removed."""
+        return bool(self.remove.data) or (super().is_blank() and not self.valid_from.data
+                                          and not self.valid_to.data)
 
     def validate_opens(self, field):
         """Read a start time as typed; a range typed in one box ("9-12", "9am to 3pm") fills both."""

@@ -34,3 +34,15 @@ for (const button of document.querySelectorAll('[data-module="lo-locate"]')) {
     }, { timeout: 10000, maximumAge: 60000 });
   });
 }
+
+// Radios with follow-up boxes ("How often"): only the chosen answer's boxes show. Without JavaScript all show.
+for (const group of document.querySelectorAll("[data-lo-reveal]")) {
+  const show = () => {
+    for (const box of group.querySelectorAll("[data-reveal-for]")) {
+      const radio = group.querySelector(`input[type="radio"][value="${box.dataset.revealFor}"]`);
+      box.classList.toggle("govuk-radios__conditional--hidden", !(radio && radio.checked));
+    }
+  };
+  group.addEventListener("change", show);
+  show();
+}
