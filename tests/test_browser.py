@@ -126,7 +126,8 @@ def axe_violations(page, context="document", disable=()) -> list[str]:
      "/search?q=swim", "/search?q=autism+swimming&where=Leek&day=SA&free=1", "/search?q=autsim",
      "/search?q=swim&page=0", "/information/ehc-needs-assessment", "/no-such-page",
      "/account/sign-in", "/account/join", "/account/forgot-password", "/feedback", "/feedback/young-people",
-     f"/feedback?listing={SWIM}", "/you-said-we-did", "/you-said-we-did?topic=content&page=2"],
+     f"/feedback?listing={SWIM}", "/you-said-we-did", "/you-said-we-did?topic=content&page=2",
+     "/whats-on", "/whats-on?when=weekend&age=9&free=1", "/whats-on?when=holidays", "/whats-on?when=never"],
 )
 def test_pages_have_no_axe_violations(live_server, page, path):
     """Home, category, listing, results, information and error pages pass axe's WCAG 2.2 AA rules."""

@@ -239,3 +239,17 @@ def test_the_calendar_file_repeats_as_the_rules_say(demo, client, monkeypatch):
     assert rules[3]["BYMONTHDAY"] == [15]
     assert rules[4] is None and events[4]["dtstart"].dt.date() == date(2027, 6, 12)
     assert [value.dt.date() for value in events[4]["rdate"].dts] == [date(2027, 7, 3)]
+
+
+def test_rules_in_polish(app):
+    """A Polish page says a monthly session in Polish, days and times in its own style."""
+    with app.test_request_context("/?lang=pl", headers={"Accept-Language": "pl"}):
+        from flask_babel import refresh
+
+        from local_offer.i18n import current_language
+
+        refresh()
+        if current_language() != "pl":
+            pytest.skip("the request did not choose Polish")
+        (line,) = in_words([Rule((Day.SA,), time(10), time(12), freq=MONTHLY, ordinals=(1,))], today=SOME_DAY)
+        assert line.startswith("Sobota w pierwszym tygodniu miesiąca") and "10:00" in line

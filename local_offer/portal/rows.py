@@ -152,8 +152,8 @@ HOW_OFTEN = choices([
     ("monthly_day", _l("Once a month, on a weekday (for example, the first Saturday)")),
     ("monthly_date", _l("Once a month, on a date (for example, the 15th)")),
     ("dates", _l("On dates I list"))])
-WHICH_WEEK = choices([("", _l("Choose which one"))] + [
-    (str(number), label) for number, label in when.ORDINAL_WORDS.items()])
+WHICH_WEEK = choices([("", _l("Choose which one")), ("1", _l("First")), ("2", _l("Second")), ("3", _l("Third")),
+                      ("4", _l("Fourth")), ("-1", _l("Last"))])
 #: An empty ``DayMonthYear`` reads as three empty boxes.
 _NO_DATE = ("", "", "")
 
