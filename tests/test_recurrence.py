@@ -253,3 +253,21 @@ def test_rules_in_polish(app):
             pytest.skip("the request did not choose Polish")
         (line,) = in_words([Rule((Day.SA,), time(10), time(12), freq=MONTHLY, ordinals=(1,))], today=SOME_DAY)
         assert line.startswith("Sobota w pierwszym tygodniu miesiąca") and "10:00" in line
+
+
+@pytest.mark.parametrize("session, words", [
+    ({"days": ["TU"], "freq": "monthly", "ordinals": [5]}, "weeks of the month"),
+    ({"days": ["FR"], "interval": 99}, "number of weeks from 1 to 12"),
+    ({"freq": "once", "dates": ["2027-01-01"] * 10_000}, "at most 60 dates"),
+    ({"freq": "once", "dates": ["2027-02-30"]}, "is not a date"),
+    ({"days": ["SA"], "valid_from": "2027-09-01", "valid_to": "2027-08-01"}, "ends (2027-08-01) before it starts"),
+    ({"days": ["SA"], "freq": "fortnightly"}, "freq 'fortnightly' is not one of"),
+    ({"days": "SA"}, "are not days like"),
+    ({"days": ["SA"], "opens": "25:00"}, "is not a time like 09:30"),
+])
+def test_imported_sessions_that_cannot_be_kept_are_refused_by_name(session, words):
+    """An import's impossible session: the record is refused with a reason naming the part, nothing stored."""
+    from local_offer.listings import limits
+
+    found = limits.problems({"name": "A", "schedules": [session]})
+    assert any(words in problem for problem in found), found

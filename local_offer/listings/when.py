@@ -222,7 +222,8 @@ def in_words(rows, today: date | None = None, brief: bool = False, next_dates: b
             if dates:
                 words += f" ({dates})"
             if session.notes.strip():
-                words += ". " + session.notes.strip()
+                note = session.notes.strip()
+                words += ". " + note[:1].upper() + note[1:]  # a sentence of its own ("When running")
         if key in soonest:
             words += ". " + str(_("Next: %(date)s", date=format_date(soonest[key], "EEEE d MMMM")))
         lines.append(words)
