@@ -210,6 +210,10 @@ def test_oruk_feeds_carry_the_rules_in_icalendar_fields_and_read_them_back(demo)
     allowed = {"id", "weekday", "freq", "interval", "byday", "bymonthday", "dtstart", "valid_from", "valid_to",
                "opens_at", "closes_at", "description"}
     assert all(set(entry) <= allowed for entry in exported)
+    from support import SAMPLES, errors
+
+    if SAMPLES is not None:  # the standard's own v1 schema, when ../shared/oruk-samples is here
+        assert errors("service.json", oruk.service(listing)) == []
     warnings: list[str] = []
     read = [Rule.from_data(entry) for entry in schedules_in({"id": "x", "regular_schedules": exported}, warnings)]
     assert warnings == []
@@ -271,3 +275,18 @@ def test_imported_sessions_that_cannot_be_kept_are_refused_by_name(session, word
 
     found = limits.problems({"name": "A", "schedules": [session]})
     assert any(words in problem for problem in found), found
+
+
+def test_the_api_s_day_filter_reads_every_day_of_a_rule(demo, client):
+    """?day=WE finds a Monday-to-Friday session; ?day=SA a first-Saturday one; ?day=SU neither."""
+    from local_offer.search import get_service
+
+    from support import SWIM
+
+    _give_swim(RULES[:3])
+    get_service().rebuild()
+
+    def found(day):
+        return [item["id"] for item in client.get(f"/api/v1/services?day={day}&per_page=100").get_json()["content"]]
+
+    assert SWIM in found("WE") and SWIM in found("SA") and SWIM not in found("SU")

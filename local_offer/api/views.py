@@ -239,7 +239,8 @@ def _sql_filters(day: str | None):
     if day or start or end:
         session = [Schedule.listing_id == Listing.id]
         if day:
-            session.append(Schedule.weekday == Weekday(day))
+            # any day of the session's rule ("MO,TU,WE", "1SA")
+            session.append(or_(Schedule.weekday == Weekday(day), Schedule.byday.contains(day)))
         if start:
             session.append(or_(Schedule.closes_at.is_(None), Schedule.closes_at > start))
         if end:
