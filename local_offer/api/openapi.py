@@ -33,7 +33,8 @@ def _path(name: str) -> dict:
 
 PAGING = [
     _query("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}, "Page number, from 1."),
-    _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}, "Items per page."),
+    _query("per_page", {"type": "integer", "minimum": 1, "default": 50},
+           "Items per page; more than 1000 is answered with 1000."),
 ]
 ERRORS = {
     "400": {"description": "A parameter is unknown or not valid; the message says which.",
@@ -60,9 +61,9 @@ def document(server_url: str) -> dict:
                "Metres from the postcode: a strict filter. Needs postcode."),
         {**_query("taxonomy_id", {"type": "array", "items": {"type": "string", "maxLength": 40}},
                   "Term ids; a service matches any of them (or a narrower term)."), "style": "form", "explode": True},
-        {**_query("vocabulary", {"type": "array", "items": {"type": "string", "enum": ["category", "need",
-                                                                                      "accessibility"]}},
-                  "Services with a term in any of these vocabularies."), "style": "form", "explode": True},
+        {**_query("vocabulary", {"type": "array", "items": {"type": "string", "maxLength": 100}},
+                  "Services with a term in any of these vocabularies (category, need, accessibility); "
+                  "others are ignored and named in X-Ignored-Parameters."), "style": "form", "explode": True},
         _query("minimum_age", {"type": "integer", "minimum": 0, "maximum": 130},
                "Services whose age range reaches this age or older."),
         _query("maximum_age", {"type": "integer", "minimum": 0, "maximum": 130},
@@ -77,8 +78,8 @@ def document(server_url: str) -> dict:
         "id": {"type": "string", "format": "uuid"}, "name": _STRING, "description": _STRING,
         "email": {"type": "string", "format": "email"}, "url": {"type": "string", "format": "uri"}}}
     taxonomy = {"type": "object", "required": ["id", "name", "vocabulary"], "properties": {
-        "id": _STRING, "name": _STRING, "vocabulary": {"type": "string", "enum": ["category", "need", "accessibility"]},
-        "parent": _STRING}}
+        "id": _STRING, "name": _STRING, "vocabulary": _STRING,
+        "parent": {"type": "object", "nullable": True}}}
     location = {"type": "object", "required": ["id"], "properties": {
         "id": _STRING, "name": _STRING, "latitude": {"type": "number"}, "longitude": {"type": "number"},
         "physical_addresses": {"type": "array", "items": {"type": "object"}}}}
@@ -105,7 +106,10 @@ def document(server_url: str) -> dict:
         "openapi": "3.0.3",
         "info": {"title": "Local Offer open data (Open Referral UK 1.0)", "version": "1.0.0",
                  "description": "Published listings of this SEND Local Offer, in the Open Referral UK v1 shape. "
-                                "Only public information; no authentication. Every response allows any origin."},
+                                "Only public information; no authentication. Every response allows any origin. "
+                                "Parameters a path does not honour are ignored, not refused, and named in the "
+                                "X-Ignored-Parameters response header; `include` is accepted (everything is "
+                                "always embedded)."},
         "servers": [{"url": server_url}],
         "paths": {
             "/": {"get": {"operationId": "getApiDetails", "summary": "Which standard this is",
@@ -119,7 +123,10 @@ def document(server_url: str) -> dict:
                                        "responses": {**_ok({"$ref": "#/components/schemas/service"}, "A service."),
                                                      **NOT_FOUND, **TOO_LONG}}},
             "/taxonomies": {"get": {"operationId": "getTaxonomies", "parameters": PAGING + [
-                _query("vocabulary", {"type": "string", "enum": ["category", "need", "accessibility"]}, "One vocabulary."),
+                _query("vocabulary", {"type": "string", "maxLength": 100},
+                       "One vocabulary (one this directory does not hold: an empty page)."),
+                _query("parent_id", {"type": "string", "maxLength": 100}, "The narrower terms of this term."),
+                _query("root_only", {"type": "boolean"}, "Only top-level terms."),
                 _query("text", {"type": "string", "maxLength": 100}, "Words in the term's name.")],
                 "responses": {**_ok({"$ref": "#/components/schemas/taxonomy_page"}, "A page."), **ERRORS, **TOO_LONG}}},
             "/taxonomies/{id}": {"get": {"operationId": "getTaxonomyById", "parameters": [_path("id")],

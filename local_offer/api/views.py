@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from urllib.parse import unquote
 
-from flask import Blueprint, jsonify, request
-from sqlalchemy import and_, func, or_, select
+from flask import Blueprint, g, jsonify, request
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
@@ -41,13 +42,15 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 VERSION = "HSDS-UK-1.0"
 DEFAULT_PER_PAGE = 50
-MAX_PER_PAGE = 100
+#: A page may ask for up to this many (more is answered with this many, as clients asking for 500 expect).
+MAX_PER_PAGE = 1000
 PAGING = {"page", "per_page"}
 SERVICE_PARAMETERS = PAGING | {"text", "postcode", "proximity", "taxonomy_id", "vocabulary", "minimum_age",
                                "maximum_age", "day", "start_time", "end_time"}
-#: Parameters the standard lists that this directory has no data for: refused, never silently ignored.
-UNSUPPORTED = {"taxonomy_type", "need", "circumstance", "coverage", "include", "service_type", "parent_id",
-               "needs", "circumstances", "root_only", "taxonomy", "scheme"}
+#: Honoured by always doing it: every service is sent with everything it embeds.
+ALWAYS_DONE = {"include"}
+#: The response header naming parameters that were ignored (not the standard's, or not ones we can honour).
+IGNORED_HEADER = "X-Ignored-Parameters"
 
 
 class ApiError(HTTPException):
@@ -60,9 +63,16 @@ class ApiError(HTTPException):
 
 @bp.after_app_request
 def allow_any_origin(response):
-    """Open data: any web page may read the API (errors too, including ones raised before routing)."""
+    """Open data: any web page may read the API (errors too, including ones raised before routing).
+
+    Parameters that were ignored are named in ``X-Ignored-Parameters`` (readable from scripts).
+    """
     if request.path.startswith(bp.url_prefix):
         response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = IGNORED_HEADER
+        ignored = g.get("api_ignored")
+        if ignored:
+            response.headers[IGNORED_HEADER] = ", ".join(ignored)
     return response
 
 
@@ -82,13 +92,26 @@ REPEATABLE = {"taxonomy_id", "vocabulary"}
 
 
 def _check_parameters(allowed: set[str]) -> None:
+    """Note the parameters this path does not honour: ignored and named in a header, never refused.
+
+    Real clients send ``include=``, other directories' parameters and their own misspellings
+    (``startTime``); refusing them made whole clients useless.  A parameter given twice that
+    takes one value: the first is used and the rest named.
+    """
+    ignored = []
     for name in request.args:
-        if name in UNSUPPORTED:
-            raise ApiError(f"The parameter '{name}' is not supported by this directory.")
+        if name in ALWAYS_DONE:
+            continue
         if name not in allowed:
-            raise ApiError(f"Unknown parameter '{name}'. Allowed: {', '.join(sorted(allowed))}.")
-        if name not in REPEATABLE and len(request.args.getlist(name)) > 1:
-            raise ApiError(f"The parameter '{name}' was given more than once.")
+            ignored.append(_printable(name))
+        elif name not in REPEATABLE and len(request.args.getlist(name)) > 1:
+            ignored.append(f"{_printable(name)} (after the first)")
+    g.api_ignored = list(dict.fromkeys(ignored))[:20]
+
+
+def _printable(name: str) -> str:
+    """A parameter's name made safe to repeat in a header: letters, digits and ``_.-[]`` only, at most 40."""
+    return re.sub(r"[^A-Za-z0-9_.\-\[\]]", "?", name)[:40] or "?"
 
 
 def _integer(name: str, default: int | None, low: int, high: int) -> int | None:
@@ -104,15 +127,28 @@ def _integer(name: str, default: int | None, low: int, high: int) -> int | None:
     return value
 
 
+def _arg(name: str) -> str | None:
+    """A parameter's value, decoded once more when a client encoded it twice ("BS1%205TR" for "BS1 5TR")."""
+    value = request.args.get(name)
+    if value is not None and re.search(r"%[0-9A-Fa-f]{2}", value):
+        value = unquote(value)
+    return value
+
+
 def _bounded(name: str, limit: int) -> str:
-    value = (request.args.get(name) or "").strip()
+    value = (_arg(name) or "").strip()
     if len(value) > limit:
         raise ApiError(f"'{name}' must be {limit} characters or fewer.")
     return value
 
 
 def _paging() -> tuple[int, int]:
-    return _integer("page", 1, 1, 1_000_000), _integer("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    """Read the page and its size; a size over the most is answered with the most (and named as such)."""
+    per_page = _integer("per_page", DEFAULT_PER_PAGE, 1, 10**12)
+    if per_page > MAX_PER_PAGE:
+        g.api_ignored = [*g.get("api_ignored", []), f"per_page above {MAX_PER_PAGE}"]
+        per_page = MAX_PER_PAGE
+    return _integer("page", 1, 1, 1_000_000), per_page
 
 
 def _time(name: str) -> time | None:
@@ -161,7 +197,7 @@ def index():
 def _service_ids() -> list[str]:
     """Return the ids of the services the parameters ask for, best first."""
     text = _bounded("text", 200)
-    postcode = (request.args.get("postcode") or "").strip()
+    postcode = (_arg("postcode") or "").strip()
     proximity = request.args.get("proximity")
     metres = None
     if proximity is not None:
@@ -206,10 +242,9 @@ def _sql_filters(day: str | None):
     conditions = []
     taxonomy_ids = [value for value in request.args.getlist("taxonomy_id") if value]
     if taxonomy_ids:
-        terms = db.session.execute(select(Term).where(Term.id.in_(taxonomy_ids))).scalars().all()
-        if len(terms) != len(set(taxonomy_ids)):
-            raise ApiError("Unknown 'taxonomy_id': see /api/v1/taxonomies.")
-        wanted = set(taxonomy_ids)
+        # terms we do not hold match nothing (a client's list may be another directory's)
+        terms = db.session.execute(select(Term).where(Term.id.in_([t[:36] for t in taxonomy_ids]))).scalars().all()
+        wanted = {term.id for term in terms}
         frontier = list(terms)
         while frontier:  # a term matches its narrower terms too
             children = db.session.execute(select(Term.id).where(Term.parent_id.in_([t.id for t in frontier]))
@@ -218,13 +253,18 @@ def _sql_filters(day: str | None):
             wanted.update(new)
             frontier = db.session.execute(select(Term).where(Term.id.in_(new))).scalars().all() if new else []
         conditions.append(Listing.id.in_(select(ListingTerm.listing_id).where(ListingTerm.term_id.in_(wanted))))
-    vocabularies = request.args.getlist("vocabulary")
+    vocabularies = [value for value in request.args.getlist("vocabulary") if value]
+    if any(len(value) > 100 for value in vocabularies):
+        raise ApiError("'vocabulary' must be 100 characters or fewer.")
     if vocabularies:
         known = {item.value for item in Vocabulary}
-        if not set(vocabularies) <= known:
-            raise ApiError(f"Unknown 'vocabulary'. Known: {', '.join(sorted(known))}.")
-        conditions.append(Listing.id.in_(select(ListingTerm.listing_id).join(Term).where(
-            Term.vocabulary.in_([Vocabulary(v) for v in vocabularies]))))
+        held = [Vocabulary(v) for v in vocabularies if v in known]
+        unheld = [v for v in vocabularies if v not in known]
+        if unheld:  # another scheme's vocabulary: named and ignored, so the rest of the search still works
+            g.api_ignored = [*g.get("api_ignored", []), *(f"vocabulary={_printable(v)}" for v in unheld)]
+        if held:
+            conditions.append(Listing.id.in_(select(ListingTerm.listing_id).join(Term).where(
+                Term.vocabulary.in_(held))))
     minimum = _integer("minimum_age", None, 0, 130)
     maximum = _integer("maximum_age", None, 0, 130)
     if minimum is not None and maximum is not None and minimum > maximum:
@@ -284,14 +324,25 @@ def service(service_id: str):
 @bp.get("/taxonomies", strict_slashes=False)
 @public
 def taxonomies():
-    """Every term of our vocabularies (categories, needs, accessibility features)."""
-    _check_parameters(PAGING | {"vocabulary", "text"})
+    """Every term of our vocabularies (categories, needs, accessibility features).
+
+    ``vocabulary`` (one we do not hold: an empty page), ``parent_id`` (a term's narrower
+    terms), ``root_only`` (true: top-level terms only) and ``text`` narrow it.
+    """
+    _check_parameters(PAGING | {"vocabulary", "text", "parent_id", "root_only"})
     query = select(Term)
-    vocabulary = request.args.get("vocabulary")
-    if vocabulary is not None:
-        if vocabulary not in {item.value for item in Vocabulary}:
-            raise ApiError(f"Unknown vocabulary '{vocabulary[:40]}': see /api/v1/vocabularies.")
-        query = query.where(Term.vocabulary == Vocabulary(vocabulary))
+    vocabulary = _bounded("vocabulary", 100)
+    if vocabulary:
+        held = vocabulary in {item.value for item in Vocabulary}
+        query = query.where(Term.vocabulary == Vocabulary(vocabulary)) if held else query.where(false())
+    parent = _bounded("parent_id", 100)
+    if parent:
+        query = query.where(Term.parent_id == parent)
+    root_only = (request.args.get("root_only") or "").strip().lower()
+    if root_only not in ("", "true", "false", "1", "0", "yes", "no"):
+        raise ApiError("'root_only' must be true or false.")
+    if root_only in ("true", "1", "yes"):
+        query = query.where(Term.parent_id.is_(None))
     text = _bounded("text", 100).lower()
     if text:
         query = query.where(func.lower(Term.name).contains(text))

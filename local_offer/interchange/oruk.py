@@ -154,6 +154,10 @@ def _map_costs(item: dict, data: dict, warnings: list[str]) -> None:
                      for index, cost in enumerate(_items(item.get("cost_options"))) if isinstance(cost, dict)]
     fees = plain_text(item.get("fees"))
     data["is_free"] = fees.strip().lower() in ("free", "0", "£0", "none", "no charge")
+    saying_free = [cost for cost in data["costs"] if cost["amount"] in ("", "0.00")
+                   and f"{cost['option']} {cost['description']}".strip().lower() in ("free", "free free", "")]
+    if data["costs"] and len(saying_free) == len(data["costs"]):
+        data["is_free"], data["costs"] = True, []  # "Free" as a cost option (as we send it) is no cost to keep
     if fees and not data["costs"] and not data["is_free"]:
         data["costs"] = [{"id": stable_id(f"{item['id']}:fees", "cost"), "option": "", "amount": "",
                           "description": fees}]
@@ -295,7 +299,8 @@ def organization(organisation: Organisation) -> dict:
 def taxonomy(term: Term) -> dict:
     """Return one of our terms (categories, needs and accessibility features) as an ORUK taxonomy term."""
     return {"id": term.id, "name": term.name, "vocabulary": term.vocabulary.value,
-            **({"parent": term.parent_id} if term.parent_id else {})}
+            # the broader term itself (clients read parent.id, and parent.parent), or null at the top
+            "parent": taxonomy(term.parent) if term.parent_id and term.parent is not None else None}
 
 
 def location(place: Location) -> dict:
@@ -323,6 +328,17 @@ def _fees(listing: Listing) -> str:
     return "; ".join(part for part in parts if part)
 
 
+def _cost_options(listing: Listing) -> list[dict]:
+    """Return the costs; a free service with none says so in one (clients show "no cost" as unknown)."""
+    options = [{"id": cost.id, "option": cost.option or "",
+                **({"amount": float(cost.amount)} if cost.amount is not None else {}),
+                "amount_description": cost.amount_description or ""}
+               for cost in sorted(listing.cost_options, key=lambda cost: cost.id)]
+    if listing.is_free and not options:
+        options = [{"id": f"{listing.id}:free", "option": "Free", "amount": 0.0, "amount_description": "Free"}]
+    return options
+
+
 def service(listing: Listing) -> dict:
     """Return a listing as an ORUK service with everything it embeds (no extra calls per result).
 
@@ -347,18 +363,17 @@ def service(listing: Listing) -> dict:
         "attending_access": access[0] if access else None,
         **({"assured_date": listing.assured_date.isoformat()} if listing.assured_date else {}),
         "organization": organization(listing.organisation),
+        # Each venue carries its sessions too: clients read them there (LGA-Service-Finder does).
         "service_at_locations": [{"id": link.id, "location": {**location(link.location),
-                                                              "accessibility_for_disabilities": accessibility}}
+                                                              "accessibility_for_disabilities": accessibility},
+                                  "regular_schedule": schedules_out(listing, link.location_id)}
                                  for link in sorted(listing.service_at_locations, key=lambda link: link.id)],
         "regular_schedules": schedules_out(listing),
         "holiday_schedules": [],
         "eligibilitys": [{"id": f"{listing.id}:eligibility", "eligibility": listing.eligibility or "",
                           **({"minimum_age": listing.min_age} if listing.min_age is not None else {}),
                           **({"maximum_age": listing.max_age} if listing.max_age is not None else {})}],
-        "cost_options": [{"id": cost.id, "option": cost.option or "",
-                          **({"amount": float(cost.amount)} if cost.amount is not None else {}),
-                          "amount_description": cost.amount_description or ""}
-                         for cost in sorted(listing.cost_options, key=lambda cost: cost.id)],
+        "cost_options": _cost_options(listing),
         "contacts": [{"id": contact.id, "name": contact.name or "", "title": contact.title or "",
                       **_email(contact.email),
                       "phones": [{"id": f"{contact.id}:phone", "number": contact.phone}] if contact.phone else []}

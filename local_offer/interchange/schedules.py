@@ -137,16 +137,19 @@ def _period(text: str) -> tuple[str, str]:
     return "all_year", text
 
 
-def schedules_out(listing: Listing) -> list[dict]:
+def schedules_out(listing: Listing, location_id: str | None = None) -> list[dict]:
     """Return a listing's sessions as ORUK regular schedules, in iCalendar's terms only.
 
     Weekly and monthly rules carry ``freq``, ``interval``, ``byday`` (``1SA`` for the first
     Saturday), ``bymonthday`` and ``dtstart``; a one-off date is a schedule of its own with
     ``dtstart``, ``valid_from`` and ``valid_to`` that day and no ``freq`` (ORUK's ``freq``
-    is only WEEKLY or MONTHLY).  Term time or holidays lead the ``description``.
+    is only WEEKLY or MONTHLY).  Term time or holidays lead the ``description``.  With
+    ``location_id``: the sessions at that venue (and those at no venue in particular).
     """
     found = []
     for schedule in listing.schedules:
+        if location_id is not None and schedule.location_id not in (None, location_id):
+            continue  # a session at another of the listing's venues
         rule = Rule.of(schedule)
         common = {
             **({"opens_at": rule.opens.strftime("%H:%M")} if rule.opens else {}),
