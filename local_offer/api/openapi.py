@@ -24,7 +24,9 @@ def _page(item_ref: str) -> dict:
 
 
 def _query(name: str, schema: dict, description: str) -> dict:
-    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+    # an empty value is no value (clients send "minimum_age="): allowed, and read as absent
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description,
+            "allowEmptyValue": True}
 
 
 def _path(name: str) -> dict:
@@ -59,7 +61,7 @@ def document(server_url: str) -> dict:
         _query("postcode", {"type": "string", "maxLength": 10}, "A full postcode, outward code or sector."),
         _query("proximity", {"type": "number", "exclusiveMinimum": True, "minimum": 0, "maximum": 500000},
                "Metres from the postcode: a strict filter. Needs postcode."),
-        {**_query("taxonomy_id", {"type": "array", "items": {"type": "string", "maxLength": 40}},
+        {**_query("taxonomy_id", {"type": "array", "items": {"type": "string", "maxLength": 200}},
                   "Term ids; a service matches any of them (or a narrower term)."), "style": "form", "explode": True},
         {**_query("vocabulary", {"type": "array", "items": {"type": "string", "maxLength": 100}},
                   "Services with a term in any of these vocabularies (category, need, accessibility); "
