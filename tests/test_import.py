@@ -349,3 +349,36 @@ def test_deeply_nested_json_is_refused_with_a_message(vocabularies, runner, tmp_
     path.write_text("[" * 100_000 + "]" * 100_000)
     result = runner.invoke(args=["oruk", "import", str(path)])
     assert result.exit_code != 0 and "nested too deeply" in result.output
+
+
+def test_v3_feed_is_read_in_full_and_round_trips(directory_site, app, runner):
+    """Our own v3 API read as a neighbour's feed (each brief service fetched in full): the same directory again."""
+    from urllib.parse import urlsplit
+
+    source = directory_site.app.test_client()
+    asked = []
+
+    def fetch(url):
+        parts = urlsplit(url)
+        asked.append(parts.path)
+        response = source.get(parts.path + (f"?{parts.query}" if parts.query else ""))
+        assert response.status_code == 200, url
+        return response.get_data()
+
+    with directory_site.app.app_context():
+        first = interchange.to_json(interchange.export_oruk())
+    assert runner.invoke(args=["content", "load", "--no-demo"]).exit_code == 0
+    get_service().rebuild()
+    records = list(interchange.read_source("https://neighbour.example.gov.uk/api/v3/services?per_page=100",
+                                           fetch=fetch))
+    assert len(records) > 300 and all("service_at_locations" in record for record in records)
+    assert sum(path.startswith("/api/v3/services/") for path in asked) == len(records)  # each fetched in full
+    report = interchange.import_records(records, apply=True, publish=True)
+    assert not [o for o in report.outcomes if o.action == "rejected"]
+    second = interchange.to_json(interchange.export_oruk())
+    if first != second:
+        a, b = json.loads(first), json.loads(second)
+        differing = next((x, y) for x, y in zip(a, b) if x != y)
+        keys = [k for k in differing[0] if differing[0][k] != differing[1].get(k)]
+        pytest.fail(f"first difference in {differing[0]['id']}: {keys}: "
+                    f"{[(differing[0][k], differing[1].get(k)) for k in keys][:2]}")

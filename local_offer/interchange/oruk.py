@@ -97,7 +97,7 @@ def map_service(item: dict, terms_by_id: dict[str, Term], terms_by_name: dict[st
         "status": STATUS.get(str(item.get("status") or "").strip().lower(), "published"),
         "summary": _summary(description_html), "description": "", "description_html": description_html,
         "min_age": minimum, "max_age": maximum, "level": "universal",
-        "eligibility": plain_text(eligibility.get("eligibility")),
+        "eligibility": plain_text(eligibility.get("eligibility") or item.get("eligibility_description")),
         "website": web_address(item.get("url"), warnings, "web address") or "",
         "email": email_address(item.get("email"), warnings, "email") or "",
         "delivery_methods": list(dict.fromkeys(attending)), "access_routes": list(dict.fromkeys(access)),

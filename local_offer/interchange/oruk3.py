@@ -189,6 +189,7 @@ def service(listing: Listing) -> dict:
                             "phones": [{"id": made_id(listing.id, "phone", "1"), "number": listing.phone}]})
     return {
         **service_brief(listing),
+        **({"eligibility_description": listing.eligibility} if listing.eligibility else {}),
         **({"attending_type": attending[0]} if attending else {}),
         **({"attending_access": access[0]} if access else {}),
         "schedules": _schedules(listing),

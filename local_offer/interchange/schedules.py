@@ -33,7 +33,10 @@ def schedules_in(item: dict, warnings: list[str]) -> list[dict]:
         if opens and closes and closes <= opens:
             warnings.append(f"a session closing before it opens ({opens}-{closes}): times left out")
             opens = closes = ""
+        # v1 has one description ("term time Burton"); v3 has description and notes apart
         period, notes = _period(plain_text(schedule.get("description") or schedule.get("notes")))
+        if schedule.get("description") and schedule.get("notes"):
+            notes = " ".join(part for part in (notes, plain_text(schedule.get("notes"))) if part)
         source = schedule.get("id") or f"{item['id']}:{len(sessions)}"
         session = _rule(schedule, warnings)
         if session is None:

@@ -114,6 +114,11 @@ class Records:
         return self._shape(shape, counted)
 
     @property
+    def v3(self) -> bool:
+        """Say whether the records came in a v3 page (``contents``)."""
+        return self._prefix == "contents.item"
+
+    @property
     def paged(self) -> bool:
         """Say whether the records came in a page (``content`` or ``contents``), which may have a next one."""
         return self._prefix in ("content.item", "contents.item")
@@ -208,6 +213,8 @@ def _remote(url: str, fetch: Callable[[str], bytes]) -> Iterator[dict]:
         if ids and ids in seen_pages:
             return  # the feed ignores ?page= and sends the same page again
         seen_pages.add(ids)
+        if page_records.paged and page_records.v3:  # v3 lists give each service in brief
+            records = [_in_full(url, record, fetch) for record in records]
         yield from records
         if not records or not page_records.paged:
             return  # a bare array or a single service: no pages
@@ -218,6 +225,30 @@ def _remote(url: str, fetch: Callable[[str], bytes]) -> Iterator[dict]:
             return
         page += 1
     # A feed that never says it is on its last page stops here rather than looping for ever.
+
+
+#: What a v3 service in full has that a list's brief one does not.
+_NESTED = ("service_at_locations", "schedules", "attributes", "contacts", "cost_options")
+
+
+def _in_full(list_url: str, record: dict, fetch: Callable[[str], bytes]) -> dict:
+    """Return a v3 list's service in full, from ``/services/{id}`` beside the list, when the list gave it in brief.
+
+    A service whose page cannot be fetched or read is kept as the list gave it (the import warns of
+    nothing it cannot see; the next pull tries again).
+    """
+    if not isinstance(record, dict) or any(key in record for key in _NESTED) or not record.get("id"):
+        return record
+    parts = urllib.parse.urlsplit(list_url)
+    path = parts.path.rstrip("/")
+    detail = urllib.parse.urlunsplit(parts._replace(
+        path=f"{path}/{urllib.parse.quote(str(record['id']), safe='')}", query=""))
+    try:
+        found = list(Records(lambda: io.BytesIO(fetch(detail)), detail))
+    except (OSError, UnreadableImport):
+        return record
+    return found[0] if len(found) == 1 and isinstance(found[0], dict) and found[0].get("id") == record["id"] \
+        else record
 
 
 def _with_page(url: str, page: int) -> str:
