@@ -126,8 +126,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.add_template_global(seo.listing_json_ld)
 
     from local_offer.cli import register_commands
+    from local_offer.feeds_cli import feeds_cli
     from local_offer.jobs_cli import jobs_cli
 
     register_commands(app)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(feeds_cli)
     return app

@@ -35,6 +35,8 @@ def _titles() -> dict[int, tuple[str, str]]:
               _("If you typed the web address, check it is correct. If you pasted the web address, check you copied the entire address.")),
         405: (_("Sorry, that did not work"),
               _("This page cannot be used in that way. Go back and try again.")),
+        409: (_("This cannot be changed here"),
+              _("It is kept somewhere else. The message above says where.")),
         410: (_("This link no longer works"),
               _("What it was for has been removed.")),
         413: (_("That is too large"),

@@ -28,7 +28,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from local_offer import alerts, bounces, demand, interchange, reviews, shortlists
+from local_offer import alerts, bounces, demand, feeds, interchange, reviews, shortlists
 from local_offer.extensions import db
 from local_offer.feedback import retention
 from local_offer.i18n import _l
@@ -147,6 +147,17 @@ def _alert_bounces(progress: Progress) -> str:
             f"{report.stopped} search alerts; left {report.left} other messages for a person.")
 
 
+def _feeds(progress: Progress) -> str:
+    pulled = feeds.pull_due()
+    if not pulled:
+        return "No neighbour's feed was due."
+    failed = [feed.name for feed, report in pulled if report["problem"]]
+    lines = [f"{feed.name}: {feeds.summary(report)}" for feed, report in pulled]
+    if failed and len(failed) == len(pulled):
+        raise JobFailed("; ".join(lines))
+    return " ".join(lines)
+
+
 _DAY, _HOUR = timedelta(days=1), timedelta(hours=1)
 
 JOBS: tuple[Job, ...] = (
@@ -168,6 +179,8 @@ JOBS: tuple[Job, ...] = (
         every=_DAY, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_alert_expiry),
     Job("alert-bounces", _l("Search alerts: stop emailing addresses whose mail came back"), _l("Every hour"),
         every=_HOUR, retry_after=_HOUR, gives_up_after=_HOUR, run=_alert_bounces),
+    Job("feeds", _l("Neighbours' directories: pull their feeds (each every 6 hours, or when asked)"),
+        _l("Every hour"), every=_HOUR, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_feeds),
 )
 BY_NAME = {job.name: job for job in JOBS}
 

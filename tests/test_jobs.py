@@ -53,11 +53,11 @@ def test_each_job_runs_when_due_and_not_before(app):
     # Cron started this run a few seconds earlier in its minute than the last: still due.
     assert ran(run(START + timedelta(minutes=10, seconds=-5))) == ["index"]
     assert ran(run(START + timedelta(minutes=15))) == []
-    assert ran(run(START + timedelta(hours=1))) == ["index", "alert-bounces"]
+    assert ran(run(START + timedelta(hours=1))) == ["index", "alert-bounces", "feeds"]
     assert ran(run(START + timedelta(hours=1, minutes=5))) == []
-    assert ran(run(START + timedelta(hours=23, minutes=50))) == ["index", "alert-bounces"]
+    assert ran(run(START + timedelta(hours=23, minutes=50))) == ["index", "alert-bounces", "feeds"]
     assert ran(run(START + timedelta(hours=23, minutes=51))) == []
-    assert ran(run(START + timedelta(days=1))) == [name for name in ALL if name != "alert-bounces"]  # ran at 23:50
+    assert ran(run(START + timedelta(days=1))) == [name for name in ALL if name not in ("alert-bounces", "feeds")]  # ran at 23:50
     skipped = run(START + timedelta(days=1, minutes=1))["feedback-purge"].skipped
     assert skipped == "not due until 2026-03-04 02:00 UTC"
 

@@ -128,3 +128,26 @@ class TermForm(FlaskForm):
             raise ValidationError(_l("Enter a date between 2000 and 2100"))
 
     validate_ends = validate_starts
+
+
+class FeedForm(FlaskForm):
+    """A neighbour's Open Referral UK feed to pull: where, whose, and under which licence."""
+
+    url = StringField(_l("Feed address"), widget=GovTextInput(), validators=[
+        InputRequired(message=_l("Enter the feed's address, starting with https://")), Length(max=500)],
+        description=_l("The services list of their Open Referral UK API, like https://example.gov.uk/api/v1/services"))
+    name = StringField(_l("Whose directory it is"), widget=GovTextInput(), validators=[
+        InputRequired(message=_l("Enter whose directory it is, like Derbyshire's Local Offer")), Length(max=120)],
+        description=_l("Families see this on each of its services, for example Derbyshire's Local Offer"))
+    licence = StringField(_l("Licence"), widget=GovTextInput(), validators=[
+        InputRequired(message=_l("Enter the licence the data is published under, like Open Government Licence v3.0")),
+        Length(max=200)], description=_l("As the publisher states it, for example Open Government Licence v3.0"))
+    site_url = StringField(_l("Their directory's web address (optional)"), widget=GovTextInput(), validators=[
+        Optional(), Length(max=500)], description=_l("Each service links there, so families can see it at its source"))
+    submit = SubmitField(_l("Add feed"), widget=GovSubmitInput())
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something (CSRF only)."""
+
+    submit = SubmitField(_l("Confirm"), widget=GovSubmitInput())

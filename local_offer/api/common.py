@@ -29,6 +29,9 @@ MAX_PER_PAGE = 1000
 #: The response header naming parameters that were ignored (not the standard's, or not ones we can honour).
 IGNORED_HEADER = "X-Ignored-Parameters"
 DAYS = tuple(day.value for day in Weekday)
+#: What our APIs publish: our own published listings (a neighbour's, pulled from its feed, stay out:
+#: an aggregator reading both directories would count them twice).
+OURS = (Listing.status.in_(PUBLIC_STATUSES), Listing.feed_id.is_(None))
 
 
 class ApiError(HTTPException):
@@ -202,9 +205,7 @@ def age_and_session_conditions() -> list:
 
 
 def narrowed(ids: list[str], conditions: list) -> list[str]:
-    """Keep the ids (in their order) of published listings that meet every condition."""
-    if not conditions:
-        return ids
-    allowed = set(db.session.execute(select(Listing.id).where(Listing.status.in_(PUBLIC_STATUSES),
+    """Keep the ids (in their order) of our published listings that meet every condition."""
+    allowed = set(db.session.execute(select(Listing.id).where(*OURS,
                                                                *conditions)).scalars())
     return [identifier for identifier in ids if identifier in allowed]

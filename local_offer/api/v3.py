@@ -21,6 +21,7 @@ from werkzeug.wsgi import wrap_file
 
 from local_offer import mail
 from local_offer.api.common import (
+    OURS,
     ApiError,
     age_and_session_conditions,
     boolean,
@@ -190,7 +191,7 @@ def service(service_id: str):
     """One published service, fully nested."""
     check_parameters(set())
     listing = db.session.execute(select(Listing).where(Listing.id == service_id[:36],
-                                                       Listing.status.in_(PUBLIC_STATUSES))
+                                                       *OURS)
                                  .options(*LISTING_LOAD)).scalar_one_or_none()
     if listing is None:
         raise ApiError(f"There is no published service with id '{service_id[:40]}'.", 404)
@@ -267,14 +268,14 @@ def taxonomy_term(term_id: str):
 
 def _public_organisations():
     return select(Organisation).where(Organisation.id.in_(
-        select(Listing.organisation_id).where(Listing.status.in_(PUBLIC_STATUSES))))
+        select(Listing.organisation_id).where(*OURS)))
 
 
 def _organisation(organisation: Organisation, full: bool, full_service: bool) -> dict:
     if not (full or full_service):
         return oruk3.organization(organisation)
     ids = list(db.session.execute(select(Listing.id).where(
-        Listing.organisation_id == organisation.id, Listing.status.in_(PUBLIC_STATUSES))
+        Listing.organisation_id == organisation.id, *OURS)
         .order_by(Listing.name, Listing.id)).scalars())
     return oruk3.organization(organisation, list(_services(
         ids, oruk3.service if full_service else oruk3.service_brief)))
@@ -352,7 +353,7 @@ def service_at_location(link_id: str):
     """One service at one venue, with both."""
     check_parameters(set())
     link = db.session.get(ServiceAtLocation, link_id[:36])
-    if link is None or link.listing.status not in PUBLIC_STATUSES:
+    if link is None or link.listing.status not in PUBLIC_STATUSES or link.listing.feed_id is not None:
         raise ApiError(f"There is no service at a location with id '{link_id[:40]}'.", 404)
     return jsonify(oruk3.service_at_location(link, _features(link.listing), with_service=True))
 

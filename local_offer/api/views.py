@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from local_offer import mail
 from local_offer.api.common import (
+    OURS,
     ApiError,
     age_and_session_conditions,
     bounded,
@@ -155,7 +156,7 @@ def services():
     ids = _service_ids()
     chosen = ids[(number - 1) * per_page: number * per_page]
     loaded = {listing.id: listing for listing in db.session.execute(
-        select(Listing).where(Listing.id.in_(chosen), Listing.status.in_(PUBLIC_STATUSES))
+        select(Listing).where(Listing.id.in_(chosen), *OURS)
         .options(*LISTING_LOAD)).scalars()}
     return jsonify(page([oruk.service(loaded[i]) for i in chosen if i in loaded], len(ids), number, per_page))
 
@@ -166,7 +167,7 @@ def service(service_id: str):
     """One published service."""
     _check_parameters(set())
     listing = db.session.execute(select(Listing).where(Listing.id == service_id[:36],
-                                                       Listing.status.in_(PUBLIC_STATUSES))
+                                                       *OURS)
                                  .options(*LISTING_LOAD)).scalar_one_or_none()
     if listing is None:
         raise ApiError(f"There is no published service with id '{service_id[:40]}'.", 404)
@@ -225,12 +226,12 @@ def vocabularies():
 
 def _public_organisations():
     return select(Organisation).where(Organisation.id.in_(
-        select(Listing.organisation_id).where(Listing.status.in_(PUBLIC_STATUSES))))
+        select(Listing.organisation_id).where(*OURS)))
 
 
 def _public_locations():
     return select(Location).where(Location.id.in_(
-        select(ServiceAtLocation.location_id).join(Listing).where(Listing.status.in_(PUBLIC_STATUSES))))
+        select(ServiceAtLocation.location_id).join(Listing).where(*OURS)))
 
 
 @bp.get("/organizations", strict_slashes=False)
@@ -252,7 +253,7 @@ def organization(organization_id: str):
         raise ApiError(f"There is no organization with id '{organization_id[:40]}'.", 404)
     return jsonify({**oruk.organization(found), "services": [
         {"id": listing.id, "name": listing.name} for listing in sorted(found.listings, key=lambda x: x.name)
-        if listing.status in PUBLIC_STATUSES]})
+        if listing.status in PUBLIC_STATUSES and listing.feed_id is None]})
 
 
 @bp.get("/locations", strict_slashes=False)

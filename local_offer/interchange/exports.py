@@ -18,7 +18,7 @@ from local_offer.models import Listing
 
 def public_listings_by_id(progress: Callable[[Iterable], Iterable] | None = None) -> Iterator[Listing]:
     """Yield every listing families may see, in id order, with what its page shows."""
-    for batch in in_batches(public_ids(), progress=progress):
+    for batch in in_batches(public_ids(ours_only=True), progress=progress):
         yield from batch
 
 

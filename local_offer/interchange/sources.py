@@ -24,6 +24,8 @@ import ijson
 MAX_PAGES = 500
 #: The most a remote page may weigh: a bound, so a misbehaving server cannot fill the memory.
 MAX_PAGE_BYTES = 50 * 1024 * 1024
+#: Seconds a feed's server has to answer each request.
+FETCH_TIMEOUT = 30
 
 
 class UnreadableImport(ValueError):
@@ -188,8 +190,11 @@ def read_bytes(raw: bytes, where: str = "The file") -> list[dict]:
 def _fetch(url: str) -> bytes:
     """Return the body of one page of a remote feed."""
     request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "local-offer-import"})
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (an address a coordinator gave)
-        return response.read(MAX_PAGE_BYTES)
+    with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310 (a coordinator gave it)
+        body = response.read(MAX_PAGE_BYTES + 1)
+    if len(body) > MAX_PAGE_BYTES:
+        raise UnreadableImport(f"{url} sent a page larger than {MAX_PAGE_BYTES // (1024 * 1024)} MB: not read.")
+    return body
 
 
 def _remote(url: str, fetch: Callable[[str], bytes]) -> Iterator[dict]:

@@ -188,9 +188,14 @@ def listings_in_category(term: Term, page: int, per_page: int) -> Page:
     return paginate(listed_listings().where(Listing.id.in_(in_category)), page, per_page)
 
 
-def public_ids(order_by=Listing.id, limit: int | None = None) -> list[str]:
-    """Return the ids of every public listing, in the given order (by id unless asked otherwise)."""
+def public_ids(order_by=Listing.id, limit: int | None = None, ours_only: bool = False) -> list[str]:
+    """Return the ids of every public listing, in the given order (by id unless asked otherwise).
+
+    ``ours_only`` leaves out neighbours' services pulled from their feeds (exports and the API do).
+    """
     query = select(Listing.id).where(Listing.status.in_(PUBLIC_STATUSES)).order_by(order_by)
+    if ours_only:
+        query = query.where(Listing.feed_id.is_(None))
     return list(db.session.execute(query.limit(limit) if limit else query).scalars())
 
 

@@ -10,6 +10,7 @@
     shortlist     listings a family saves without an account, with private notes and a share link
     alerts        saved searches whose new results are emailed weekly to a confirmed address
     terms         school terms: when "term time only" and "school holidays only" sessions run
+    feeds         neighbours' directories whose Open Referral feeds we pull
 
 Import models from here (``from local_offer.models import Listing``): importing
 this package registers every table with the metadata that migrations compare.
@@ -94,6 +95,7 @@ from local_offer.models.jobs import JobOutcome, ScheduledJob
 from local_offer.models.shortlist import Shortlist, ShortlistItem
 from local_offer.models.alerts import AlertStatus, SearchAlert
 from local_offer.models.terms import SchoolTerm, school_year_of
+from local_offer.models.feeds import Feed
 
 __all__ = [
     "AccessRoute",
@@ -106,6 +108,7 @@ __all__ = [
     "DeliveryMethod",
     "ExclusionReason",
     "FUNDING_FLAGS",
+    "Feed",
     "Feedback",
     "FeedbackContact",
     "FeedbackReply",

@@ -19,6 +19,7 @@ term, with free-text details where the vocabulary needs them.
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -35,6 +36,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -42,6 +44,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from local_offer.extensions import db
 from local_offer.models.base import UTCDateTime, enum_column, new_id, utcnow
 from local_offer.postcodes import sector_of
+
+if TYPE_CHECKING:
+    from local_offer.models.feeds import Feed
 
 
 class ListingStatus(enum.Enum):
@@ -222,10 +227,18 @@ class Listing(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    #: A neighbour's service, pulled from its feed: never edited here, kept out of our API and exports.
+    feed_id: Mapped[str | None] = mapped_column(ForeignKey("feed.id", ondelete="SET NULL"), index=True)
+    #: Where families can see it at its source, and when the feed last listed it.
+    source_url: Mapped[str | None] = mapped_column(String(500))
+    source_checked_on: Mapped[date | None] = mapped_column(Date)
+    #: A coordinator hid this neighbour's service (it stays hidden whatever the feed says).
+    feed_hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __mapper_args__ = {"version_id_col": version}
 
     organisation: Mapped[Organisation] = relationship(back_populates="listings")
+    feed: Mapped[Feed | None] = relationship()
     service_at_locations: Mapped[list[ServiceAtLocation]] = relationship(
         back_populates="listing", cascade="all, delete-orphan"
     )

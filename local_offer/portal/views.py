@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from local_offer import reviews
 from local_offer.auth import requires, second_factor_first
+from local_offer.errors import refuse
 from local_offer.extensions import db
 from local_offer.fields import choices
 from local_offer.i18n import _, current_language
@@ -61,6 +62,9 @@ def editable_listing(listing_id) -> Listing:
     listing = db.get_or_404(Listing, str(listing_id))
     if not may_edit(current_user, listing):
         abort(403)
+    if listing.feed_id is not None:  # a neighbour's service: changed at its source, hidden (not edited) here
+        refuse(409, _("This service comes from %(feed)s. It is changed there; here a coordinator can only hide it, "
+                      "from the feed's page in the admin pages.", feed=listing.feed.name))
     return listing
 
 
