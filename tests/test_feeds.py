@@ -227,3 +227,12 @@ def test_the_admin_form_and_the_command_line(coordinator, neighbour, runner, cli
     result = runner.invoke(args=["feeds", "remove", NAME])
     assert result.exit_code == 0 and "3 of its services left the directory" in result.output
     assert visible_names() == set()
+
+
+def test_pulling_the_same_feed_twice_changes_nothing(coordinator, neighbour):
+    """A name with doubled spaces (as real feeds have) is no change the second time."""
+    add_feed(coordinator, neighbour)
+    neighbour.services = [service(1, name="Kurling and a Cuppa  (Winterton)"), service(2)]
+    assert feeds.pull(feed())["created"] == 2
+    report = feeds.pull(feed())
+    assert (report["updated"], report["unchanged"]) == (0, 2)

@@ -71,7 +71,7 @@ def map_service(item: dict, terms_by_id: dict[str, Term], terms_by_name: dict[st
         raise ValueError("not a JSON object")
     if not str(item.get("id") or "").strip():
         raise ValueError("no id")
-    name = plain_text(item.get("name"))
+    name = " ".join(plain_text(item.get("name")).split())  # as a listing's name is kept: a second pull is no change
     if not name:
         raise ValueError("no name")
     source_org = item.get("organization")
