@@ -50,6 +50,8 @@ from local_offer.search import get_service
 MAX_SERVICES = 20_000
 #: How often a pull is complete (every service) when the feed can give changes only in between.
 FULL_EVERY = timedelta(days=7)
+#: How many names of added, changed and withdrawn services a report keeps (counts are whole).
+REPORT_NAMES = 200
 #: How often a feed is pulled.
 PULL_EVERY = timedelta(hours=6)
 #: The longest wait after failures.
@@ -184,7 +186,8 @@ def pull(feed: Feed, fetch: Callable[[str], bytes] | None = None, now: datetime 
     address = feed.url if complete else _with(feed.url, modified_after=_stamp(feed.last_success_at - timedelta(hours=1)))
     feed.last_pull_at = now
     report = {"at": now.isoformat(), "complete": complete, "services": 0, "created": 0, "updated": 0,
-              "unchanged": 0, "withdrawn": 0, "rejected": [], "warnings": [], "problem": ""}
+              "unchanged": 0, "withdrawn": 0, "rejected": [], "warnings": [], "problem": "",
+              "names": {"created": [], "updated": [], "withdrawn": []}}
     records, source_ids = [], {}
     try:
         for record in sources.read_source(address, fetch=fetch):
@@ -211,11 +214,14 @@ def pull(feed: Feed, fetch: Callable[[str], bytes] | None = None, now: datetime 
     seen = set()
     for item in outcome.outcomes:
         if item.action == "rejected":
-            report["rejected"].append({"id": source_ids.get(item.source_id, item.source_id), "name": item.name,
-                                       "why": item.reason})
+            if len(report["rejected"]) < 1000:
+                report["rejected"].append({"id": source_ids.get(item.source_id, item.source_id),
+                                           "name": item.name, "why": item.reason})
             continue
-        report["created" if item.action == "created" else "updated" if item.action == "updated"
-               else "unchanged"] += 1
+        kind = "created" if item.action == "created" else "updated" if item.action == "updated" else "unchanged"
+        report[kind] += 1
+        if kind != "unchanged" and len(report["names"][kind]) < REPORT_NAMES:
+            report["names"][kind].append(item.name)
         listing = db.session.get(Listing, item.source_id)
         if listing is None:
             continue
@@ -257,6 +263,7 @@ def _withdraw_gone(feed: Feed, seen: set[str], report: dict, accept_fewer: bool)
     gone = [listing for listing in _listings_of(feed) if listing.id not in seen and listing.status in PUBLIC_STATUSES]
     for listing in gone:
         _withdraw(listing, "listing.feed_withdrawn")
+    report["names"]["withdrawn"] = [listing.name for listing in gone[:REPORT_NAMES]]
     return len(gone)
 
 

@@ -39,7 +39,9 @@ def sitemap():
     for page in all_pages():
         urls.append((mail.link("pages.page", slug=page.slug), None))
     rows = db.session.execute(select(Listing.id, Listing.name, Listing.assured_date, Listing.updated_at)
-                              .where(Listing.status.in_(PUBLIC_STATUSES)).order_by(Listing.id)
+                              # a neighbour's service is theirs to list, from their own site
+                              .where(Listing.status.in_(PUBLIC_STATUSES), Listing.feed_id.is_(None))
+                              .order_by(Listing.id)
                               .limit(SITEMAP_LIMIT - len(urls))).all()
     for row in rows:
         changed = row.assured_date or (row.updated_at.date() if row.updated_at else None)

@@ -130,6 +130,7 @@ def test_a_neighbours_services_appear_labelled_and_stay_in_step(coordinator, nei
     assert visible_names() == {"Neighbour Kayak Club One", "Neighbour Kayak Club 2", "Neighbour Kayak Club 4"}
     page = text_of(coordinator.get(f"/admin/feeds/{feed().id}"))
     assert "3 services read: 1 added, 1 changed, 1 unchanged, 1 withdrawn, 0 rejected" in page
+    assert "Withdrawn (1) Neighbour Kayak Club 3" in page and "Added (1) Neighbour Kayak Club 4" in page
 
 
 def test_a_failed_or_thin_pull_withdraws_nothing(coordinator, neighbour, monkeypatch):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -75,10 +75,12 @@ def remove_feed(feed_id):
     return redirect(url_for("admin.feeds_page"))
 
 
-@bp.post("/feeds/listings/<uuid:listing_id>/<any(hide,show):action>")
+@bp.post("/feeds/listings/<uuid:listing_id>/<string:action>")
 @requires(Role.COORDINATOR)
 def hide_feed_listing(listing_id, action):
-    """Hide a neighbour's service from our directory, or show it again."""
+    """Hide a neighbour's service from our directory (``hide``), or show it again (``show``)."""
+    if action not in ("hide", "show"):
+        abort(404)
     listing = db.get_or_404(Listing, str(listing_id))
     if not ActionForm().validate_on_submit():
         refuse(400, _("The form had expired. Try again."))
