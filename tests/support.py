@@ -104,15 +104,15 @@ needs_samples = pytest.mark.skipif(SAMPLES is None, reason="../shared/oruk-sampl
 
 
 @cache
-def validator(name: str):
-    """Return a Draft 7 validator, with formats checked, for one of the standard's v1 schemas."""
+def validator(name: str, version: str = "v1"):
+    """Return a Draft 7 validator, with formats checked, for one of the standard's schemas (v1 or v3)."""
     from jsonschema import Draft7Validator, FormatChecker
 
-    schema = json.loads((SAMPLES / "spec" / "v1" / name).read_text(encoding="utf-8"))
+    schema = json.loads((SAMPLES / "spec" / version / name).read_text(encoding="utf-8"))
     return Draft7Validator(schema, format_checker=FormatChecker())
 
 
-def errors(name: str, document) -> list[str]:
-    """Describe every way a document breaks one of the standard's v1 schemas."""
+def errors(name: str, document, version: str = "v1") -> list[str]:
+    """Describe every way a document breaks one of the standard's schemas (the first few, for v3's long ones)."""
     return [f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
-            for error in validator(name).iter_errors(document)]
+            for error in validator(name, version).iter_errors(document)][:20]

@@ -8,14 +8,13 @@ saved id fetched by id.  Schemas are read from ../shared/oruk-samples (skipped w
 from __future__ import annotations
 
 import json
-from functools import cache
 
 import pytest
 
 from local_offer.extensions import db
 from local_offer.models import Listing, Term, Vocabulary
 
-from support import SAMPLES, SWIM, needs_samples
+from support import SWIM, errors as v1_or_v3_errors, needs_samples
 
 BASE = "/api/v3"
 
@@ -26,17 +25,8 @@ def api(directory):
     return directory.test_client()
 
 
-@cache
-def validator(name: str):
-    from jsonschema import Draft7Validator, FormatChecker
-
-    schema = json.loads((SAMPLES / "spec" / "v3" / name).read_text(encoding="utf-8"))
-    return Draft7Validator(schema, format_checker=FormatChecker())
-
-
 def errors(name: str, document) -> list[str]:
-    return [f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
-            for error in validator(name).iter_errors(document)][:5]
+    return v1_or_v3_errors(name, document, "v3")
 
 
 def get(client, path: str, status: int = 200):

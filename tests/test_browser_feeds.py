@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from local_offer import feeds
 from local_offer.extensions import db
@@ -15,19 +12,9 @@ from local_offer.models import Feed
 
 from test_browser import (PHONE, axe_violations, browser, browser_sign_in, live_server,  # noqa: F401
                           live_site)  # fixtures
-from test_feeds import FakeFeed
+from test_feeds import neighbour  # noqa: F401  (a fixture: the fake feed on a local port)
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def neighbour():
-    fake = FakeFeed()
-    server = make_server("127.0.0.1", 0, fake, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    fake.base = f"http://127.0.0.1:{server.server_port}"
-    yield fake
-    server.shutdown()
 
 
 def test_a_coordinator_adds_a_feed_and_a_parent_finds_its_services(live_site, live_server, browser,  # noqa: F811

@@ -31,6 +31,7 @@ from local_offer.api.common import (
     paging,
     search_ids,
 )
+from local_offer.api.views import json_error
 from local_offer.auth import public
 from local_offer.extensions import db
 from local_offer.interchange import oruk3
@@ -55,12 +56,7 @@ SERVICE_PARAMETERS = LISTED | SERVICE_FILTERS | {"minimal", "full", "minimum_age
                                                  "start_time", "end_time", "postcode", "proximity"}
 
 
-@bp.errorhandler(HTTPException)
-def json_error(error: HTTPException):
-    """Answer errors in JSON, with their status."""
-    message = error.description if isinstance(error, ApiError) else {
-        404: "Not found.", 405: "Only GET is supported.", 429: "Too many requests."}.get(error.code, error.name)
-    return jsonify({"error": message, "status": error.code}), error.code
+bp.register_error_handler(HTTPException, json_error)  # as v1: JSON with its status
 
 
 def _page(items: list, total: int, number: int, per_page: int) -> dict:
