@@ -156,7 +156,8 @@ def search_ids(base: str, text: str, stats: Stats, kind: str = WATCH_KIND,
     return response.headers.get(WORKER_HEADER, "?"), ids, response.status_code
 
 
-def ask_together(base: str, text: str, stats: Stats, count: int, kind: str = WATCH_KIND) -> list[tuple[str, set[str], int, float]]:
+def ask_together(base: str, text: str, stats: Stats, count: int, kind: str = WATCH_KIND,
+                 per_page: int = 50) -> list[tuple[str, set[str], int, float]]:
     """Ask the search API for a word ``count`` times at once, so each sync worker is likely to take one.
 
     Asked one after another, the same worker tends to answer every time and the
@@ -167,7 +168,7 @@ def ask_together(base: str, text: str, stats: Stats, count: int, kind: str = WAT
 
     def ask() -> None:
         try:
-            worker, ids, status = search_ids(base, text, stats, kind)
+            worker, ids, status = search_ids(base, text, stats, kind, per_page=per_page)
         except requests.RequestException:
             return
         answers.append((worker, ids, status, time.time()))

@@ -15,7 +15,7 @@ ASK_LIMIT = 80
 PROMISED_SECONDS = 2.0
 
 
-def ask_every_worker(server, text: str, stats, search_ids) -> dict[str, set[str]]:
+def ask_every_worker(server, text: str, stats, search_ids, per_page: int = 50) -> dict[str, set[str]]:
     """Ask the search API for a word until each live worker has answered; return each worker's ids.
 
     A worker answering with an error counts as finding nothing (``check`` reports the errors apart).
@@ -23,7 +23,8 @@ def ask_every_worker(server, text: str, stats, search_ids) -> dict[str, set[str]
     live = {str(pid) for pid in server.worker_pids()}
     answers: dict[str, set[str]] = {}
     for _ in range(ASK_LIMIT):
-        for worker, ids, status, _when in ask_together(server.base, text, stats, max(2, len(live)), CHECK_KIND):
+        for worker, ids, status, _when in ask_together(server.base, text, stats, max(2, len(live)), CHECK_KIND,
+                                                       per_page):
             if worker not in answers or status == 200:
                 answers[worker] = ids
         if live and live <= set(answers):
@@ -56,7 +57,9 @@ def final_check(server, changes, untouched, stats, search_ids) -> dict:
                              f"still found by worker(s) {', '.join(holding)}")
     for listing_id, description in untouched:
         reference = re.search(r"\(Reference (\d+)\.\)", description).group(1)
-        answers = ask_every_worker(server, reference, stats, search_ids)
+        # Its reference number is a findability probe, not a ranking one: "23" is also in many addresses,
+        # so the whole answer (up to 1,000) is looked through, not the first 50.
+        answers = ask_every_worker(server, reference, stats, search_ids, per_page=1000)
         without = sorted(worker for worker, ids in answers.items() if listing_id not in ids)
         if without or not answers:
             lost.append(f"{listing_id}: unchanged listing (Reference {reference}) not found by worker(s) "
