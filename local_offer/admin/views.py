@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from local_offer import jobs, related_terms as related, reviews, synonyms as synonym_groups, term_dates, users
+from local_offer import (
+    coordinator_home, jobs, related_terms as related, reviews, synonyms as synonym_groups, term_dates, users,
+)
 from local_offer.admin.forms import (
     DecisionForm, InviteForm, RelatedTermsForm, SettingsForm, SynonymForm, TermForm, UserForm,
 )
@@ -72,13 +74,10 @@ def user_two_factor_off(user_id):
 @bp.get("/")
 @requires(Role.COORDINATOR)
 def index():
-    """Show the coordinators' pages and what is waiting."""
-    waiting = db.session.execute(select(func.count()).select_from(JoinRequest)
-                                 .where(JoinRequest.status == JoinStatus.PENDING)).scalar_one()
+    """The coordinators' home: what needs doing today, counted, each thing newest first, then every page."""
     # Scheduled jobs are the administrators' to fix: coordinators are not shown them.
     attention = jobs.needing_attention() if current_user.has_role(Role.ADMIN) else []
-    return render_template("admin/index.html", waiting=waiting, due_for_review=reviews.needing_review_count(),
-                           jobs_needing_attention=attention)
+    return render_template("admin/index.html", today=coordinator_home.today(), jobs_needing_attention=attention)
 
 
 @bp.get("/jobs")
@@ -86,13 +85,6 @@ def index():
 def scheduled_jobs():
     """Show each scheduled job's schedule, last run, outcome and error."""
     return render_template("admin/jobs.html", statuses=jobs.statuses())
-
-
-@bp.get("/reviews")
-@requires(Role.COORDINATOR)
-def review_dashboard():
-    """Show listings hidden from search for an overdue review, overdue, and due soon, and why."""
-    return render_template("admin/reviews.html", board=reviews.dashboard())
 
 
 @bp.route("/invite", methods=["GET", "POST"])

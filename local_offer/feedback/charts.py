@@ -1,54 +1,70 @@
-"""Charts drawn on the server as accessible SVG: no chart library in the browser.
+"""Charts drawn on the server: no chart library in the browser, legible at any width and on paper.
 
-Each chart has a title and a description a screen reader announces, prints its
-numbers beside the bars (meaning never rests on colour alone), and is always
-shown next to a table of the same figures.
+A chart is an HTML figure: its words (each category, each count said with the
+period before, "41 (none last year)") are page text at the page's own size, so
+they never shrink with the screen and never get cut off; long labels wrap.
+Only the bars are drawn, as small SVGs hidden from screen readers, which read
+the words instead.  The bars are filled shapes with outlines, so they print
+without background colours and keep their meaning in forced colours; the same
+figures are always shown in a table beside the chart.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from markupsafe import Markup
 
-BAR_HEIGHT = 14
-GAP = 10
-LABEL_WIDTH = 230
-BAR_AREA = 300
-NUMBER_WIDTH = 120
+#: The bars' colours: this period filled blue, the period before outlined in grey (not colour alone).
+CURRENT_FILL = "#1d70b8"
+PREVIOUS_STROKE = "#505a5f"
 
 
-def bar_chart(chart_id: str, title: str, rows, current_label: str, previous_label: str) -> Markup:
-    """Draw paired horizontal bars (this period, the one before) for rows with label, current and previous."""
+def _bar(fraction: float, previous: bool) -> str:
+    """Draw one bar as a fraction of the chart's width (an outline for the period before)."""
+    width = max(0.0, min(1.0, fraction)) * 100
+    if previous:
+        shape = (f'<rect x="0.5" y="1" width="{max(width - 1, 0):.1f}" height="8" fill="#ffffff" '
+                 f'stroke="{PREVIOUS_STROKE}" stroke-width="2" vector-effect="non-scaling-stroke"/>') if width else ""
+        return (f'<svg class="lo-chart__bar lo-chart__bar--previous" viewBox="0 0 100 10" preserveAspectRatio="none" '
+                f'focusable="false" aria-hidden="true">{shape}</svg>')
+    shape = f'<rect x="0" y="0" width="{width:.1f}" height="10" fill="{CURRENT_FILL}"/>' if width else ""
+    return (f'<svg class="lo-chart__bar" viewBox="0 0 100 10" preserveAspectRatio="none" focusable="false" '
+            f'aria-hidden="true">{shape}</svg>')
+
+
+def _swatch(previous: bool) -> str:
+    """Draw the legend's key for one period."""
+    shape = (f'<rect x="1" y="1" width="14" height="14" fill="#ffffff" stroke="{PREVIOUS_STROKE}" stroke-width="2"/>'
+             if previous else f'<rect x="0" y="0" width="16" height="16" fill="{CURRENT_FILL}"/>')
+    return f'<svg class="lo-chart__swatch" viewBox="0 0 16 16" focusable="false" aria-hidden="true">{shape}</svg>'
+
+
+def bar_chart(chart_id: str, title: str, rows, describe: Callable, current_label: str,
+              previous_label: str) -> Markup:
+    """Draw paired bars (this period filled, the one before outlined) for rows with label, current and previous.
+
+    The title names the figure for screen readers; the page's heading above it already shows it.
+
+    ``describe(row)`` says a row's count with the one before ("41 (none last year)"); it is printed
+    beside the bars and is what a screen reader reads.
+    """
     rows = list(rows)
     biggest = max([1] + [max(row.current, row.previous) for row in rows])
-    row_height = BAR_HEIGHT * 2 + GAP
-    height = 30 + row_height * max(1, len(rows))
-    width = LABEL_WIDTH + BAR_AREA + NUMBER_WIDTH
-    summary = "; ".join(f"{row.label}: {row.current} ({previous_label}: {row.previous})" for row in rows)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="lo-chart" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc">',
-        f'<title id="{chart_id}-title">{escape(title)}</title>',
-        f'<desc id="{chart_id}-desc">{escape(summary)}</desc>',
-        f'<rect x="{LABEL_WIDTH}" y="4" width="12" height="12" fill="#1d70b8"/>'
-        f'<text x="{LABEL_WIDTH + 18}" y="15" font-size="12">{escape(current_label)}</text>',
-        f'<rect x="{LABEL_WIDTH + 160}" y="4" width="12" height="12" fill="#ffffff" stroke="#505a5f" '
-        f'stroke-width="2"/><text x="{LABEL_WIDTH + 178}" y="15" font-size="12">{escape(previous_label)}</text>',
+        f'<figure class="lo-chart" id="{escape(chart_id)}">',
+        f'<figcaption class="lo-chart__title govuk-visually-hidden">{escape(title)}</figcaption>',
+        '<p class="lo-chart__legend">',
+        f'<span class="lo-chart__key">{_swatch(False)}{escape(current_label)}</span> ',
+        f'<span class="lo-chart__key">{_swatch(True)}{escape(previous_label)}</span>',
+        '</p><ul class="lo-chart__rows">',
     ]
-    for index, row in enumerate(rows):
-        top = 30 + index * row_height
-        label = row.label if len(row.label) <= 34 else row.label[:33] + "…"
-        parts.append(f'<text x="{LABEL_WIDTH - 8}" y="{top + BAR_HEIGHT + 4}" font-size="12" '
-                     f'text-anchor="end">{escape(label)}</text>')
-        now = BAR_AREA * row.current / biggest
-        before = BAR_AREA * row.previous / biggest
-        parts.append(f'<rect x="{LABEL_WIDTH}" y="{top}" width="{now:.1f}" height="{BAR_HEIGHT}" fill="#1d70b8"/>')
-        parts.append(f'<text x="{LABEL_WIDTH + now + 6:.1f}" y="{top + BAR_HEIGHT - 3}" font-size="12">'
-                     f'{row.current}</text>')
-        parts.append(f'<rect x="{LABEL_WIDTH}" y="{top + BAR_HEIGHT}" width="{before:.1f}" height="{BAR_HEIGHT - 2}" '
-                     f'fill="#ffffff" stroke="#505a5f" stroke-width="1.5"/>')
-        parts.append(f'<text x="{LABEL_WIDTH + before + 6:.1f}" y="{top + 2 * BAR_HEIGHT - 3}" font-size="12" '
-                     f'fill="#505a5f">{row.previous}</text>')
-    parts.append("</svg>")
+    for row in rows:
+        parts.append(
+            f'<li class="lo-chart__row"><span class="lo-chart__label">{escape(row.label)}</span> '
+            f'<span class="lo-chart__bars">{_bar(row.current / biggest, False)}'
+            f'{_bar(row.previous / biggest, True)}</span> '
+            f'<span class="lo-chart__value">{escape(describe(row))}</span></li>')
+    parts.append("</ul></figure>")
     return Markup("".join(parts))

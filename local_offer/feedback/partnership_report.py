@@ -1,7 +1,9 @@
 """The partnership report: how much feedback came in, about what and from whom, against the period before.
 
 The board reads it as a page (each count beside an accessible chart drawn by
-``charts``) or as CSV for its papers.  Days are the council's local days, as
+``charts``; the page prints as an A4 document), as a Word document
+(``report_document``) or as CSV for its papers.  A count is always said with
+the period before in words ("41 (none last year)"), never as a bare sign.  Days are the council's local days, as
 the pages show them, and priorities are counted under their current wording.
 """
 
@@ -58,6 +60,41 @@ class PartnershipReport:
     responses: list[CouncilResponse] = field(default_factory=list)
     published: int = 0
     excluded: int = 0
+
+    @property
+    def yearly(self) -> bool:
+        """Say whether the period is a year, so the one before is "last year"."""
+        return (self.end - self.start).days + 1 in (365, 366)
+
+    def compared(self, row: Row) -> str:
+        """Say a row's count with the period before's: "41 (none last year)"."""
+        return compared(row.current, row.previous, self.yearly)
+
+    def before(self, row: Row) -> str:
+        """Say a row's count in the period before: "none last year"."""
+        return before(row.previous, self.yearly)
+
+
+def compared(current: int, previous: int, yearly: bool) -> str:
+    """Say a count with the one before it in words: "41 (30 last year)", "41 (none in the period before)"."""
+    return str(_("%(now)s (%(before)s)", now=f"{current:,}", before=before(previous, yearly)))
+
+
+def before(previous: int, yearly: bool) -> str:
+    """Say the count before in words: "30 last year", "none last year", "none in the period before"."""
+    if yearly:
+        return str(_("none last year") if previous == 0 else _("%(num)s last year", num=f"{previous:,}"))
+    return str(_("none in the period before") if previous == 0
+               else _("%(num)s in the period before", num=f"{previous:,}"))
+
+
+def change_words(current: int, previous: int) -> str:
+    """Say how a count changed in words: "11 more", "3 fewer", "no change"."""
+    if current == previous:
+        return str(_("no change"))
+    if current > previous:
+        return str(_("%(num)s more", num=f"{current - previous:,}"))
+    return str(_("%(num)s fewer", num=f"{previous - current:,}"))
 
 
 def local_zone() -> ZoneInfo:
@@ -135,8 +172,14 @@ def report(start: date, end: date) -> PartnershipReport:
 
 def section_charts(result: PartnershipReport) -> dict[str, Markup]:
     """Draw each section of the report as a chart of this period against the one before."""
-    return {key: bar_chart(f"chart-{key}", str(SECTION_TITLES[key]), rows, _("This period"), _("Period before"))
+    return {key: bar_chart(f"chart-{key}", str(SECTION_TITLES[key]), rows, result.compared,
+                           _("This period"), previous_label(result))
             for key, rows in result.sections.items()}
+
+
+def previous_label(result: PartnershipReport) -> str:
+    """Name the period before in a heading or legend: "Last year" or "Period before"."""
+    return str(_("Last year") if result.yearly else _("Period before"))
 
 
 def report_csv(result: PartnershipReport) -> str:
