@@ -65,6 +65,9 @@ DEFAULTS: dict[str, object] = {
     "PROXIES": 0,
     # Listings per page on category and results pages.
     "PER_PAGE": 20,
+    # The service level providers are told when they send a change: a coordinator looks at it
+    # within this many working days (LOCAL_OFFER_MODERATION_DAYS).
+    "MODERATION_DAYS": 5,
     # Longest query string accepted; longer ones get 414 URI Too Long.
     "MAX_QUERY_STRING": 2048,
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
@@ -141,6 +144,8 @@ DEFAULTS: dict[str, object] = {
     "SIGN_IN_FAILURE_WINDOW": 15 * 60,
     "SIGN_IN_MAX_DELAY": 5 * 60,
     "JOIN_LIMIT": "5 per hour",
+    # The "Still accurate" page a review reminder links to (no sign-in): opening or using it, per address.
+    "STILL_ACCURATE_LIMIT": "60 per hour",
     # Feedback: how many comments one address may send, and how long contact details,
     # unpublished comments and the originals of redacted ones are kept (`flask feedback purge`).
     "FEEDBACK_LIMIT": "5 per 10 minutes;20 per day",
@@ -289,7 +294,7 @@ def validate(config) -> None:
     if not isinstance(config.get("PROXIES"), int) or config["PROXIES"] < 0:
         raise ConfigError(f"{ENV_PREFIX}_PROXIES must be a whole number of proxies, 0 or more.")
     for key in ("REVIEW_PERIOD_DAYS", "REVIEW_REMIND_DAYS", "FEEDBACK_RETENTION_DAYS", "SHORTLIST_KEEP_DAYS",
-                "ALERT_PENDING_DAYS"):
+                "ALERT_PENDING_DAYS", "MODERATION_DAYS"):
         value = config.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be a whole number of days, 1 or more, not {value!r}.")

@@ -33,7 +33,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
-from local_offer import mail
+from local_offer import mail, review_links
 from local_offer.notifications import external_url
 from local_offer.extensions import db
 from local_offer.i18n import _, ngettext
@@ -304,6 +304,14 @@ def portal_link() -> str:
         return external_url("accounts.dashboard")
 
 
+def _still_accurate_link(listing: Listing) -> str | None:
+    """Return the listing's signed "Still accurate" address, or None when the portal is not installed."""
+    try:
+        return review_links.link_for(listing)
+    except BuildError:
+        return None
+
+
 def reminder_message(listings: list[Listing], today: date, link: str,
                      chosen: ReviewSettings | None = None) -> tuple[str, str]:
     """Return the subject and body of one provider's reminder about their due listings."""
@@ -321,16 +329,21 @@ def reminder_message(listings: list[Listing], today: date, link: str,
     for organisation, items in sorted(by_organisation.items()):
         lines = [organisation]
         for listing in items:
-            due = format_date(listing.review_due, "d MMMM y")
-            lines.append("- " + (_("%(name)s: was due by %(date)s (overdue)", name=listing.name, date=due)
+            due = format_date(listing.review_due, "d MMMM y") if listing.review_due else None
+            lines.append("- " + (_("%(name)s: not checked yet", name=listing.name) if due is None else
+                                 _("%(name)s: was due by %(date)s (overdue)", name=listing.name, date=due)
                                  if listing.review_due < today else
                                  _("%(name)s: due by %(date)s", name=listing.name, date=due)))
+            still_accurate = _still_accurate_link(listing)
+            if still_accurate:
+                lines.append("  " + _("Nothing has changed? Confirm it is still accurate:") + " " + still_accurate)
         parts.append("\n".join(lines))
     parts.append(_("Families choose support from the Local Offer. If a listing is out of date, they may travel to "
                    "a session that has moved or stopped, or miss one that would suit their child."))
-    parts.append(_("Sign in to check each listing. If nothing has changed, confirm it is still accurate in one "
-                   "click; if something has, send the changes and we will check them:"))
+    parts.append(_("If something has changed, sign in to send the changes and we will check them (you can also "
+                   "confirm listings there):"))
     parts.append(link)
+    parts.append(_("Each link to confirm a listing works once, for 30 days."))
     if chosen.label_overdue:
         parts.append(_("After the date, families see a note that the listing has not been checked recently."))
     if chosen.hide_after_days:

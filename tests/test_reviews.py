@@ -323,7 +323,7 @@ def test_reminder_command_prints_a_summary_and_refuses_a_bad_date(staff, runner)
 
 
 def test_coordinators_see_what_is_hidden_overdue_and_due_soon(staff, app):
-    """Each section lists its listings with dates; hidden ones say why and since when."""
+    """The queue lists each listing with its state and dates, oldest first, linked to its history page."""
     nothing_due()
     reviews.save_settings(True, 30, actor=None)
     set_dates(CHILDMINDER, TODAY - timedelta(days=45))
@@ -331,22 +331,22 @@ def test_coordinators_see_what_is_hidden_overdue_and_due_soon(staff, app):
     set_dates(SWIM, TODAY + timedelta(days=7))
     client = app.test_client()
     sign_in(client, "coordinator@example.gov.uk")
-    index = text_of(client.get("/admin/"))
-    assert "Listings due for review 3 listings" in index
     response = client.get("/admin/reviews")
     assert response.status_code == 200
     page = text_of(response)
-    hidden, overdue, soon = page.index("Hidden from search (1)"), page.index("Overdue (1)"), page.index("Due in the next")
-    assert hidden < page.index("Bright Steps Childminding") < overdue
-    assert overdue < page.index("Stafford Parent Carer Voice") < soon < page.index("Otters calm swim sessions")
-    since = format_date(TODAY - timedelta(days=45) + timedelta(days=31), "d MMMM y")
-    assert f"hidden from search since {since}" in page
+    assert "3 listings" in page
+    assert page.index("Bright Steps Childminding") < page.index("Stafford Parent Carer Voice") \
+        < page.index("Otters calm swim sessions")
+    assert "Hidden from search" in page and "Overdue" in page and "Due soon" in page
     board = reviews.dashboard()
     assert [row.listing.id for row in board.hidden] == [CHILDMINDER]
     assert [row.listing.id for row in board.overdue] == [FORUM]
     assert [row.listing.id for row in board.due_soon] == [SWIM]
     html = response.get_data(as_text=True)
-    assert f'href="/listings/{listing_ref(db.session.get(Listing, CHILDMINDER))}"' in html and "<caption" in html
+    assert f'href="/moderation/listings/{CHILDMINDER}/history"' in html and "<caption" in html
+    assert f'href="/listings/{listing_ref(db.session.get(Listing, CHILDMINDER))}"' not in html
+    hidden = text_of(client.get("/admin/reviews?state=hidden"))
+    assert "Bright Steps Childminding" in hidden and "Otters calm swim sessions" not in hidden
 
 
 def test_the_dashboard_is_for_coordinators_only(staff, app):

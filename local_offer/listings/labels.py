@@ -93,4 +93,7 @@ AUDIT_LABELS = {
     "listing.published": _l("Published"),
     "listing.confirmed": _l("Confirmed still accurate"),
     "listing.review_reminded": _l("Reminded the provider to check it"),
+    "listing.review_hidden": _l("Hidden from families until checked"),
+    "listing.review_shown": _l("Back on the Local Offer after being checked"),
+    "listing.review_extended": _l("Gave more time to check it"),
 }
