@@ -8,14 +8,14 @@ field, the coordinator is shown both versions and must choose.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from local_offer import interchange
+from local_offer import interchange, personal_details
 from local_offer.auth import requires, second_factor_first
 from local_offer.extensions import db
 from local_offer.i18n import _
-from local_offer.listings import data as listing_data, workflow
+from local_offer.listings import data as listing_data, limits, preview as listing_preview, readable, workflow
 from local_offer.listings.labels import AUDIT_LABELS
 from local_offer.errors import refuse
 from local_offer.security import no_store
@@ -46,12 +46,18 @@ def changes_waiting_count() -> int:
 @requires(Role.COORDINATOR)
 def queue():
     """List new listings and changes waiting for checks, oldest first."""
-    return render_template("moderation/queue.html", waiting=waiting_changes(), now=utcnow())
+    waiting = waiting_changes()
+    altered = {change.id: readable.changed_labels(change.base_data, change.data) for change in waiting}
+    return render_template("moderation/queue.html", waiting=waiting, altered=altered, now=utcnow())
 
 
 def _revision_or_404(revision_id) -> ListingRevision:
-    """Return a change by its id, or a 404."""
-    return db.get_or_404(ListingRevision, str(revision_id))
+    """Return a change by its id, or a 404 that says why it may have gone."""
+    change = db.session.get(ListingRevision, str(revision_id))
+    if change is None:
+        refuse(404, _("This change is no longer here: its listing may have been deleted, or the change thrown "
+                      "away. Go back to the changes waiting for checks."))
+    return change
 
 
 def _review_page(revision: ListingRevision, decide: DecideForm | None = None, send_back: ReturnForm | None = None,
@@ -59,18 +65,26 @@ def _review_page(revision: ListingRevision, decide: DecideForm | None = None, se
     """Show a change as a difference against what is live, with the decision forms."""
     listing = revision.listing
     live = listing_data.listing_data(listing) if revision.base_data is not None else None
-    changes = listing_data.diff(live, revision.data if live is None
-                                else listing_data.merge(revision.base_data, live, revision.data)[0])
     meanwhile = listing_data.diff(revision.base_data, live) if live is not None and revision.base_data else []
+    after = revision.data if live is None else listing_data.merge(revision.base_data, live, revision.data)[0]
+    sections = readable.readable_sections(live, after)
+    changes = [row for section in sections for row in section.changed]
     conflicts = []
     if conflict is not None:
-        conflicts = [(listing_data.label_of(field), listing_data.display_value(field, live.get(field)),
-                      listing_data.display_value(field, revision.data.get(field))) for field in conflict.fields]
+        names = readable.term_names(live, revision.data)
+        conflicts = [(listing_data.label_of(field), readable.value_markup(field, live.get(field), names),
+                      readable.value_markup(field, revision.data.get(field), names)) for field in conflict.fields]
     decide = decide or DecideForm(version=revision.version)
     send_back = send_back or ReturnForm(version=revision.version)
+    try:
+        private = personal_details.provider_warnings(limits.description_text(after))
+    except TypeError:  # a description that is not text at all says nothing about anyone
+        private = []
     return render_template("moderation/revision.html", revision=revision, listing=listing, changes=changes,
-                           meanwhile=meanwhile, conflicts=conflicts, decide=decide, send_back=send_back,
-                           is_new=live is None, form=send_back if send_back.errors else None), status
+                           private_people=private,
+                           sections=sections, meanwhile=meanwhile, conflicts=conflicts, decide=decide,
+                           send_back=send_back, is_new=live is None,
+                           form=send_back if send_back.errors else None), status
 
 
 @bp.get("/changes/<uuid:revision_id>")
@@ -78,6 +92,28 @@ def _review_page(revision: ListingRevision, decide: DecideForm | None = None, se
 def revision(revision_id):
     """Show one change: what it alters, the provider's note, approve or send back."""
     return _review_page(_revision_or_404(revision_id))
+
+
+def _preview_page(revision: ListingRevision, send_back: ReturnForm | None = None, status: int = 200):
+    """Show the public listing page as it would be once the change is approved, with the decision forms.
+
+    Built in memory from the change (``listings.preview``): nothing is stored; search engines are told not to keep it.
+    """
+    send_back = send_back or ReturnForm(version=revision.version)
+    response = make_response(render_template(
+        "moderation/preview.html", listing=listing_preview.revision_preview(revision), revision=revision,
+        live=revision.listing, is_new=revision.base_data is None, decide=DecideForm(version=revision.version),
+        send_back=send_back, form=send_back if send_back.errors else None, preview=True, back=None, distance=None,
+        calendar_ready=False), status)
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@bp.get("/changes/<uuid:revision_id>/preview")
+@requires(Role.COORDINATOR)
+def preview(revision_id):
+    """Show the listing as families will see it once this change is approved; approve or send back from here."""
+    return _preview_page(_revision_or_404(revision_id))
 
 
 def _still_current(revision: ListingRevision, form) -> bool:
@@ -124,6 +160,8 @@ def send_back(revision_id):
     change = _revision_or_404(revision_id)
     form = ReturnForm()
     if not form.validate():
+        if request.form.get("from") == "preview":
+            return _preview_page(change, send_back=form, status=400)
         return _review_page(change, send_back=form, status=400)
     if not _still_current(change, form):
         flash(_("This change was edited or decided by someone else since you opened it. Check it again."))
