@@ -57,7 +57,7 @@ def test_sign_in_renews_the_session_and_is_audited(people, client):
     client.get("/account/sign-in")
     client.set_cookie("session", "stale-cookie-from-before")
     response = sign_in(client, "PROVIDER@example.org")
-    assert response.status_code == 302 and response.headers["Location"] == "/account/"
+    assert response.status_code == 302 and response.headers["Location"] == "/portal/"  # a provider's listings
     assert "provider@example.org" in text_of(client.get("/account/"))
     assert db.session.execute(select(SignIn.succeeded)).scalars().all() == [True]
     assert "user.signed_in" in audit_actions()
@@ -96,7 +96,7 @@ def test_sign_out_ends_the_session(people, client):
 def test_next_after_sign_in_stays_on_this_site(people, client):
     """The page to return to after signing in must be on this site."""
     response = sign_in(client, "coordinator@example.gov.uk", query_string={"next": "https://evil.example/x"})
-    assert response.headers["Location"] == "/account/"
+    assert response.headers["Location"] == "/admin/"  # the coordinator home, not the other site
     client.post("/account/sign-out")
     response = sign_in(client, "coordinator@example.gov.uk", query_string={"next": "/admin/"})
     assert response.headers["Location"] == "/admin/"

@@ -24,7 +24,7 @@ from local_offer.accounts.forms import (
 from local_offer.auth import public, signed_in
 from local_offer.extensions import db, limiter
 from local_offer.i18n import _
-from local_offer.models import SignIn, TokenPurpose, User
+from local_offer.models import Role, SignIn, TokenPurpose, User
 from local_offer.sanitise import clean_text
 from local_offer.security import safe_next
 from sqlalchemy import select
@@ -48,7 +48,9 @@ def _limits(setting: str):
 def sign_in():
     """Sign in with email and password."""
     # A bad address to go back to is refused (400) before a password is looked at.
-    target = safe_next(request.args.get("next"), fallback=url_for("accounts.dashboard"))
+    account, asked = url_for("accounts.dashboard"), request.args.get("next")
+    target = safe_next(asked, fallback=account)
+    by_role = target == account and asked != account  # nowhere (safe) asked for: each role's own first page
     if current_user.is_authenticated:
         return redirect(target)
     form = SignInForm()
@@ -70,6 +72,7 @@ def sign_in():
             form.email.errors.append(_("This account has been turned off. Contact the Local Offer team."))
             return render_template("accounts/sign_in.html", form=form), 403
         session.clear()  # a new session at sign-in: nothing from before carries over
+        target = first_page(user) if by_role else target
         if user.two_factor_enabled:
             session["pending_sign_in"] = {"id": user.id, "version": user.session_version,
                                           "at": time.time(), "next": target}
@@ -79,6 +82,11 @@ def sign_in():
         return redirect(target)
     status = 400 if form.errors else 200
     return render_template("accounts/sign_in.html", form=form), status
+
+
+def first_page(user: User) -> str:
+    """Where signing in leads when no page was asked for: providers to their listings, staff to what needs doing."""
+    return url_for("portal.dashboard") if user.role is Role.PROVIDER else url_for("admin.index")
 
 
 PENDING_SECONDS = 300

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from local_offer.i18n import _
-from local_offer.listings import when
+from local_offer.listings import plain_text, when
 from local_offer.listings.recurrence import Rule
 from local_offer.listings.labels import FIELD_LABELS, STATUS_LABELS
 from local_offer.models import Listing, Vocabulary
@@ -153,6 +153,8 @@ def display_value(field: str, value) -> str:
         return _("Yes") if value else _("No")
     if field == "status":
         return str(STATUS_LABELS.get(value, value))
+    if field == "description" and isinstance(value, str):
+        return plain_text.to_plain(value) or "—"  # as the provider wrote it, without Markdown's marks
     if field == "locations":
         return "\n".join(", ".join(part for part in (v.get("name"), v.get("address_1"), v.get("town"),
                                                       v.get("postcode")) if part)

@@ -1,6 +1,7 @@
 """Every step of a change to a listing: each one transaction, recorded once in the audit log.
 
     start_listing        a provider starts a new listing (a draft shell and its first change)
+    copy_listing         the same, as a copy of one of their listings, ready to send
     begin_change         a provider opens a change beside a live listing
     save_section         one section of the change is saved (a draft, not yet audited)
     submit               the change is sent for checking
@@ -10,6 +11,7 @@
     approve              a coordinator publishes the change (three-way merge with what is live)
     publish_now          a coordinator publishes their own direct edit
     confirm_accurate     "still accurate": the review dates move on, nothing else changes
+    confirm_many         the same for several listings a coordinator checked, in one transaction
     publish              the one publish path under approve, publish_now and imports
 
 Views only parse, call one of these, and render; a function that decides
@@ -34,6 +36,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from local_offer import notifications
 from local_offer.extensions import db
 from local_offer.listings.data import (
+    SECTION_FIELDS,
     STATUS_FIELD,
     audit_value,
     changed_fields,
@@ -169,6 +172,37 @@ def start_listing(organisation_id: str, name: str, kind: str, actor: User, ip_ad
                                    created_by_id=actor.id, status=RevisionStatus.DRAFT))
     record_audit("listing.started", "listing", listing.id, actor=actor,
                  changes={"name": data["name"], "organisation": listing.organisation_id}, ip_address=ip_address)
+    db.session.commit()
+    return listing
+
+
+#: What a copy leaves behind: each row's own id (its venues are kept: the same place, shared).
+_ROW_IDS = {"locations": ("link_id",), "schedules": ("id",), "costs": ("id",), "contacts": ("id",)}
+
+
+def copy_listing(source: Listing, name: str, actor: User, ip_address: str | None = None) -> Listing:
+    """Start a new listing as a copy of another: its content under a new name, as a draft ready to send.
+
+    Only what families read is copied (the open change's version, if there is one): never the
+    source's id, review dates, history or feed.  Every section the source had filled in counts
+    as done, so the provider can change what differs and send it for checking at once.
+    """
+    revision = open_revision(source)
+    data = dict(revision.data) if revision is not None else listing_data(source)
+    done = set(data.get("_done") or []) if revision is not None and revision.base_data is None \
+        else set(SECTION_FIELDS)
+    for key, hidden in _ROW_IDS.items():
+        data[key] = [{k: v for k, v in row.items() if k not in hidden} for row in data.get(key) or []]
+    data.update(name=" ".join(clean_text(name).split()), status="published", _done=sorted(done))
+    listing = Listing(organisation_id=source.organisation_id, name=data["name"],
+                      kind=ListingKind(data.get("kind") or "activity"), level=ListingLevel.UNIVERSAL,
+                      status=ListingStatus.DRAFT)
+    db.session.add(listing)
+    db.session.flush()
+    db.session.add(ListingRevision(listing=listing, data=data, base_data=None, base_version=None,
+                                   created_by_id=actor.id, status=RevisionStatus.DRAFT))
+    record_audit("listing.started", "listing", listing.id, actor=actor, ip_address=ip_address,
+                 changes={"name": data["name"], "organisation": listing.organisation_id, "copied_from": source.id})
     db.session.commit()
     return listing
 
@@ -316,20 +350,28 @@ def _queue_own_change(listing: Listing, revision: ListingRevision, actor: User, 
 
 
 def confirm_accurate(listing: Listing, actor: User | None, today: date | None = None,
-                     ip_address: str | None = None) -> None:
+                     ip_address: str | None = None, details: dict | None = None) -> None:
     """Record that the listing is still accurate: checked today, next review a period later.
 
     Nothing else about the listing changes.  The search index hears of it in the same
     transaction (the outbox), so a listing hidden for being overdue is searchable again
     as soon as this returns; a failed index write waits in the outbox to be retried.
+    ``details`` (how it was checked, a note) goes into the audit entry.
     """
+    confirm_many([listing], actor, today=today, ip_address=ip_address, details=details)
+
+
+def confirm_many(listings: list[Listing], actor: User | None, *, today: date | None = None,
+                 ip_address: str | None = None, details: dict | None = None) -> None:
+    """Confirm several listings still accurate in one transaction (a coordinator's checks), each audited."""
     today = today or current_date()
-    before = {"assured_date": listing.assured_date, "review_due": listing.review_due}
-    listing.assured_date = today
-    listing.review_due = next_review(today)
-    record_audit("listing.confirmed", "listing", listing.id, actor=actor, ip_address=ip_address, changes={
-        name: [value.isoformat() if value else None, getattr(listing, name).isoformat()]
-        for name, value in before.items()})
-    record_change(listing.id)
+    for listing in listings:
+        before = {"assured_date": listing.assured_date, "review_due": listing.review_due}
+        listing.assured_date = today
+        listing.review_due = next_review(today)
+        record_audit("listing.confirmed", "listing", listing.id, actor=actor, ip_address=ip_address, changes={
+            **{name: [value.isoformat() if value else None, getattr(listing, name).isoformat()]
+               for name, value in before.items()}, **(details or {})})
+        record_change(listing.id)
     _commit()
     get_service().sync()

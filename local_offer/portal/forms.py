@@ -35,7 +35,7 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange, Option
 from local_offer.fields import choices
 from local_offer.formats import WEB_ADDRESS
 from local_offer.i18n import _, _l
-from local_offer.listings import limits
+from local_offer.listings import limits, plain_text
 from local_offer.portal.rows import (
     PHONE,
     ContactRow,
@@ -64,6 +64,35 @@ class SectionForm(FlaskForm):
     revision = HiddenField()
     version = HiddenField()
     save = SubmitField(_l("Save and continue"), widget=GovSubmitInput())
+    #: Save, then send the whole change for checking at once (when every section is complete).
+    save_and_send = SubmitField(_l("Save and send for checking"), widget=GovSubmitInput())
+
+    #: What the section held before this form was sent (set by the view), so text left alone stays as stored.
+    before: dict | None = None
+    #: Repeating rows, and how each is named in its errors ("Cost 2: Enter an amount..."), as on the page.
+    ROW_NAMES = {"locations": "Venue %(num)s", "schedules": "Session %(num)s", "costs": "Cost %(num)s",
+                 "contacts": "Contact %(num)s"}
+
+    def validate(self, extra_validators=None) -> bool:
+        """Check every field; an error in a repeating row names the row, so the summary says which one."""
+        valid = super().validate(extra_validators)
+        self.name_row_errors()
+        return valid
+
+    def name_row_errors(self) -> None:
+        """Begin each error inside a repeating row with the row's name ("Session 2: ..."), once."""
+        for name, words in self.ROW_NAMES.items():
+            rows = getattr(self, name, None)
+            for number, entry in enumerate(rows.entries if rows is not None else [], 1):
+                row_name = _(words, num=number)
+                for field in entry.form:
+                    if isinstance(field.errors, list) and field.errors:
+                        field.errors = [error if str(error).startswith(row_name + ":") else f"{row_name}: {error}"
+                                        for error in field.errors]
+                entry.form._errors = None
+            if rows is not None and rows.errors:
+                rows.errors = [entry.errors for entry in rows.entries]
+        self._errors = None
 
     def load(self, data: dict) -> None:
         """Fill the form from listing data."""
@@ -92,8 +121,8 @@ class AboutForm(SectionForm):
     description = TextAreaField(_l("Description"), widget=GovTextArea(), validators=[
         InputRequired(message=_l("Enter a description")),
         Length(max=limits.DESCRIPTION, message=_l("Description must be 20,000 characters or fewer"))],
-        description=_l("What happens, what it is like, and how it helps. Leave a blank line between "
-                       "paragraphs; start lines with - for a list; **bold**; [link text](https://example.org)."))
+        description=_l("What happens, what it is like, and how it helps. Leave a blank line between paragraphs. "
+                       "Start a line with - for a list, or with 1. for a numbered list. Web addresses become links."))
     categories = SelectMultipleField(_l("Categories"), widget=GovCheckboxesInput(), choices=[], validators=[
         InputRequired(message=_l("Choose at least one category"))])
     ofsted_urn = StringField(_l("Ofsted unique reference number (optional)"), widget=GovTextInput(), validators=[
@@ -104,17 +133,30 @@ class AboutForm(SectionForm):
 
     def load(self, data: dict) -> None:
         """Fill the form from listing data."""
-        for key in ("name", "kind", "summary", "description", "categories", "ofsted_urn",
-                    "sen_information_report_url"):
+        for key in ("name", "kind", "summary", "categories", "ofsted_urn", "sen_information_report_url"):
             getattr(self, key).data = data.get(key)
+        # Shown as plain text: paragraphs and lists as typed, never Markdown's marks.
+        self.description.data = plain_text.to_plain(limits.description_text(data))
 
     def dump(self) -> dict:
         """Return the listing data fields this form edits."""
         return {"name": _line(self.name.data), "kind": self.kind.data, "summary": clean(self.summary.data),
-                # Markdown stays as written (it is rendered through the allow-list when published).
-                "description": limits.description_source(self.description.data),
+                "description": self._description(),
                 "categories": list(self.categories.data or []), "ofsted_urn": clean(self.ofsted_urn.data).upper(),
                 "sen_information_report_url": (self.sen_information_report_url.data or "").strip()}
+
+
+    def validate_description(self, field):
+        """A description has words in it, not only spaces and blank lines."""
+        if not plain_text.normalise(field.data):
+            raise ValidationError(_("Enter a description"))
+
+    def _description(self) -> str:
+        """Return the description as Markdown: the stored one when the text is unchanged, else the text's own."""
+        before = limits.description_text(self.before) if self.before else None
+        if before is not None and plain_text.to_plain(before) == plain_text.normalise(self.description.data):
+            return (self.before or {}).get("description") or before
+        return plain_text.to_markdown(self.description.data)
 
 
 class WhoForm(SectionForm):
@@ -320,6 +362,28 @@ class NewListingForm(FlaskForm):
     name = AboutForm.name
     kind = AboutForm.kind
     submit = SubmitField(_l("Start"), widget=GovSubmitInput())
+
+
+class CopyListingForm(FlaskForm):
+    """Start a listing as a copy of one of the person's own, under a new name."""
+
+    source = RadioField(_l("Which listing do you want to copy?"), widget=GovRadioInput(), choices=[],
+                        validate_choice=False, validators=[InputRequired(message=_l("Choose the listing to copy"))])
+    name = StringField(_l("Name of the new listing"), widget=GovTextInput(), validators=[
+        InputRequired(message=_l("Enter the name of the new listing")),
+        Length(max=limits.NAME, message=_l("Name must be 255 characters or fewer"))],
+        description=_l("What families will know it by. You can change anything else before you send it."))
+    submit = SubmitField(_l("Copy it"), widget=GovSubmitInput())
+
+    def validate_source(self, field):
+        """Only one of the person's own listings may be copied."""
+        if field.data not in [choice.value for choice in field.choices]:
+            raise ValidationError(_("Choose the listing to copy"))
+
+    def validate_name(self, field):
+        """A name is words, not only spaces or marks the sanitiser removes."""
+        if not _line(field.data):
+            raise ValidationError(_("Enter the name of the new listing"))
 
 
 class SubmitForm(FlaskForm):

@@ -9,16 +9,16 @@ accurate", which only moves the review dates.  Every step is a function of
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from local_offer import reviews
+from local_offer import personal_details, reviews
 from local_offer.auth import requires, second_factor_first
 from local_offer.errors import refuse
 from local_offer.extensions import db
 from local_offer.fields import choices
-from local_offer.i18n import _, current_language
-from local_offer.listings import data as listing_data, limits, workflow
+from local_offer.i18n import _, current_language, ngettext
+from local_offer.listings import data as listing_data, limits, readable, workflow
 from local_offer.listings.labels import SECTION_TITLES
 from local_offer.listings.queries import all_organisations, organisation_listings, vocabulary_trees
 from local_offer.models import Listing, ListingRevision, ListingStatus, Role, User, Vocabulary
@@ -81,6 +81,13 @@ def section_states(listing: Listing, revision: ListingRevision | None) -> dict[s
     return {section: "completed" if section in done else "not_started" for section in listing_data.SECTIONS}
 
 
+def moderation_promise() -> str:
+    """Say when a coordinator will look at something sent for checking (the configured service level)."""
+    days = current_app.config["MODERATION_DAYS"]
+    return ngettext("A coordinator will look at it within %(num)s working day.",
+                    "A coordinator will look at it within %(num)s working days.", days)
+
+
 def _changes(revision: ListingRevision | None) -> list[listing_data.Change]:
     """Return what an open change to a live listing alters (nothing for a new listing's first change)."""
     return listing_data.diff(revision.base_data, revision.data) if revision is not None and revision.base_data else []
@@ -125,7 +132,8 @@ def new_listing():
                                          ip_address=client_ip())
         flash(_("Listing started. Fill in each section, then send it for checking."))
         return redirect(url_for("portal.listing", listing_id=listing.id))
-    return render_template("portal/new_listing.html", form=form), 400 if form.errors else 200
+    own = organisation_listings([organisation.id for organisation in current_user.organisations])
+    return render_template("portal/new_listing.html", form=form, can_copy=bool(own)), 400 if form.errors else 200
 
 
 # --- the task list -----------------------------------------------------------------------------
@@ -138,6 +146,8 @@ def _render_task_list(listing: Listing, revision: ListingRevision | None, submit
     return render_template(
         "portal/listing.html", listing=listing, revision=revision, data=current_data(listing, revision), states=states,
         changes=_changes(revision), submit_form=submit_form, confirm_form=ConfirmForm(),
+        changed_sections=readable.readable_sections(revision.base_data, revision.data)
+        if revision is not None and revision.base_data is not None else [],
         ready=all(state == "completed" for state in states.values()) if ready is None else ready,
         review=reviews.review_state(listing) if listing.is_visible and status == 200 else None), status
 
@@ -215,6 +225,7 @@ def section(listing_id, section):
         return _render_section(listing, revision, section, form, extra)
     if isinstance(form, AccessForm):
         form.read_details(request.form)
+    form.before = current_data(listing, revision)  # text left as it was stays as stored
     if revision is None:
         if form.revision.data or form.version.data != f"live-{listing.version}":
             return _stale(listing, None, form, section)
@@ -231,14 +242,48 @@ def section(listing_id, section):
         workflow.save_section(listing, revision, section, form.dump(), current_user)
     except workflow.StaleEdit:
         return _stale(listing, workflow.open_revision(listing), form, section)
-    flash(_("%(section)s saved.", section=SECTION_TITLES[section]))
+    if form.save_and_send.data:
+        response = _send_after_saving(listing, SECTION_TITLES[section])
+    else:
+        flash(_("%(section)s saved.", section=SECTION_TITLES[section]))
+        response = redirect(url_for("portal.listing", listing_id=listing.id))
+    _warn_about_private_people(form)
+    return response
+
+
+def _send_after_saving(listing: Listing, title: str):
+    """"Save and send for checking": send the change at once when it is complete and changes something."""
+    revision = workflow.open_revision(listing)
+    complete = all(state == "completed" for state in section_states(listing, revision).values())
+    if revision is None or not complete:
+        flash(_("%(section)s saved. Complete every section before sending it for checking.", section=title))
+    elif revision.base_data is not None and not _changes(revision):
+        flash(_("%(section)s saved. You have not changed anything yet.", section=title))
+    else:
+        try:
+            workflow.submit(listing, revision, "", current_user, ip_address=client_ip())
+        except workflow.StaleEdit:
+            return _changed_meanwhile(listing)
+        flash(_("Sent for checking. %(when)s We will email you when they have.", when=moderation_promise()))
     return redirect(url_for("portal.listing", listing_id=listing.id))
 
 
+def _warn_about_private_people(form) -> None:
+    """Warn (never stop) when a description seems to hold a private person's details ("my son Alfie")."""
+    text = getattr(getattr(form, "description", None), "data", None) or ""
+    found = personal_details.provider_warnings(text)
+    if found:
+        flash(_("Check your description before you send it: it seems to mention a private person (%(what)s). "
+                "Listings are public, so include someone's name or date of birth only if they have agreed.",
+                what=", ".join(f"“{finding.text}”" for finding in found[:5])))
+
+
 def _render_section(listing, revision, section, form, extra, status=200):
-    """Show one section's form."""
+    """Show one section's form; "Save and send for checking" too when the other sections are complete."""
+    others = {name: state for name, state in section_states(listing, revision).items() if name != section}
     return render_template("portal/section.html", listing=listing, revision=revision, section=section,
                            title=SECTION_TITLES[section], form=form,
+                           can_send=all(state == "completed" for state in others.values()),
                            description_max=limits.DESCRIPTION, **extra), status
 
 
@@ -295,7 +340,7 @@ def submit(listing_id):
         workflow.submit(listing, revision, form.note.data, current_user, ip_address=client_ip())
     except workflow.StaleEdit:
         return _changed_meanwhile(listing)
-    flash(_("Sent for checking. The Local Offer team will look at it soon; we will email you when they have."))
+    flash(_("Sent for checking. %(when)s We will email you when they have.", when=moderation_promise()))
     return redirect(url_for("portal.listing", listing_id=listing.id))
 
 
@@ -339,7 +384,7 @@ def change_status(listing_id):
     form.status.choices = choices(offered)
     if form.validate_on_submit():
         workflow.request_status_change(listing, form.status.data, form.note.data, current_user, ip_address=client_ip())
-        flash(_("Request sent. The Local Offer team will check it soon."))
+        flash(_("Request sent. %(when)s", when=moderation_promise()))
         return redirect(url_for("portal.listing", listing_id=listing.id))
     return render_template("portal/status.html", listing=listing, form=form), 400 if form.errors else 200
 

@@ -35,12 +35,16 @@ for (const button of document.querySelectorAll('[data-module="lo-locate"]')) {
   });
 }
 
-// Radios with follow-up boxes ("How often"): only the chosen answer's boxes show. Without JavaScript all show.
+// Radios with follow-up boxes ("How often"): only the chosen answer's boxes show; checkboxes with
+// one (accessibility features): each shows while its box is ticked. Without JavaScript all show.
 for (const group of document.querySelectorAll("[data-lo-reveal]")) {
   const show = () => {
     for (const box of group.querySelectorAll("[data-reveal-for]")) {
-      const radio = group.querySelector(`input[type="radio"][value="${box.dataset.revealFor}"]`);
-      box.classList.toggle("govuk-radios__conditional--hidden", !(radio && radio.checked));
+      const value = CSS.escape(box.dataset.revealFor);
+      const input = group.querySelector(`input[type="radio"][value="${value}"], input[type="checkbox"][value="${value}"]`);
+      const hidden = box.classList.contains("govuk-checkboxes__conditional")
+        ? "govuk-checkboxes__conditional--hidden" : "govuk-radios__conditional--hidden";
+      box.classList.toggle(hidden, !(input && input.checked));
     }
   };
   group.addEventListener("change", show);
