@@ -27,9 +27,16 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
 
 from local_offer.feedback.comments import COMMENT_MAX
-from local_offer.feedback.labels import EXCLUSION_LABELS, RESPONDENT_LABELS, TOPIC_LABELS
-from local_offer.fields import choices
+from local_offer.feedback.labels import (
+    EXCLUSION_LABELS,
+    PROMISE_LABELS,
+    RESPONDENT_LABELS,
+    TOPIC_LABELS,
+    TOPIC_SHORT,
+)
+from local_offer.fields import DayMonthYear, choices
 from local_offer.i18n import _, _l
+from local_offer.models import PromiseStatus
 from local_offer.sanitise import clean_text
 
 
@@ -72,8 +79,9 @@ class FeedbackForm(FlaskForm):
     comment = TextAreaField(_l("Your comment"), widget=GovTextArea(), validators=[
         InputRequired(message=_l("Enter your comment")), HasText(_l("Enter your comment")),
         Length(max=COMMENT_MAX, message=_l("Your comment must be 5,000 characters or fewer"))])
-    priority = SelectField(_l("Which of the partnership's priorities is it about? (optional)"), widget=GovSelect(),
-                           choices=[], validators=[Optional()])
+    priority = SelectField(_l("Which of these is it about? (optional)"), widget=GovSelect(),
+                           choices=[], validators=[Optional()],
+                           description=_l("The council and families have agreed to work on these first."))
     respondent = RadioField(_l("Who are you?"), widget=GovRadioInput(), validators=[
         InputRequired(message=_l("Tell us who you are"))],
         choices=choices([(respondent.value, label) for respondent, label in RESPONDENT_LABELS.items()]))
@@ -107,8 +115,9 @@ class PublishForm(FlaskForm):
     published_text = TextAreaField(_l("What the public will read"), widget=GovTextArea(), validators=[
         InputRequired(message=_l("Enter the text to publish")), HasText(_l("Enter the text to publish")),
         Length(max=COMMENT_MAX)],
-        description=_l("Remove or replace with [removed] anything that could identify a person: names, schools, "
-                       "streets, diagnoses with dates. The original stays private."))
+        description=_l("Phone numbers, email addresses, postcodes, streets, dates of birth, names and schools "
+                       "we find are listed below. Also remove anything else that could identify a person, such "
+                       "as a diagnosis with a date. The original stays private."))
     priority = SelectField(_l("Partnership priority"), widget=GovSelect(), choices=[], validators=[Optional()])
     themes = SelectMultipleField(_l("Themes"), widget=GovCheckboxesInput(), choices=[], validators=[Optional()])
     confirm = BooleanField(_l("I have checked that this identifies no one"), widget=GovCheckboxInput(),
@@ -163,22 +172,48 @@ class PriorityForm(FlaskForm):
     save = SubmitField(_l("Save"), widget=GovSubmitInput())
 
 
+class CommentChoices(SelectMultipleField):
+    """The comments a response answers (ticked on the page), with a message a coordinator can act on."""
+
+    def pre_validate(self, form):
+        """Refuse an id that is not a published comment on offer."""
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(_("A comment you chose is not published, or does not exist. Find it again, "
+                                    "or leave it out.")) from None
+
+
 class ResponseForm(FlaskForm):
-    """The council's response: you said, we did, by when."""
+    """The council's response: you said, we did, by when, how far it has got, and the comments it answers."""
 
     title = StringField(_l("Title"), widget=GovTextInput(), validators=[
-        InputRequired(message=_l("Enter a title")), Length(max=255)])
+        InputRequired(message=_l("Enter a title")), HasText(_l("Enter a title")), Length(max=255)])
     you_said = TextAreaField(_l("You said"), widget=GovTextArea(), validators=[
-        InputRequired(message=_l("Summarise what people told us")), Length(max=5000)])
+        InputRequired(message=_l("Summarise what people told us")), HasText(_l("Summarise what people told us")),
+        Length(max=5000, message=_l("Use 5,000 characters or fewer"))])
     we_did = TextAreaField(_l("We did, or we will"), widget=GovTextArea(), validators=[
-        InputRequired(message=_l("Say what the council did or will do")), Length(max=5000)])
-    action_due = DateField(_l("By when (optional)"), widget=GovDateInput(), format="%d %m %Y",
-                           validators=[Optional()])
-    theme = SelectField(_l("Answers a theme (optional)"), widget=GovSelect(), choices=[], validators=[Optional()])
-    feedback = SelectMultipleField(_l("Comments it answers"), widget=GovCheckboxesInput(), choices=[],
-                                   validators=[Optional()])
+        InputRequired(message=_l("Say what the council did or will do")),
+        HasText(_l("Say what the council did or will do")),
+        Length(max=5000, message=_l("Use 5,000 characters or fewer"))])
+    action_due = DayMonthYear(_l("By when (optional)"), widget=GovDateInput(), format="%d %m %Y",
+                           validators=[Optional()],
+                           description=_l("For example, 27 3 2027. The public page shows it as late if it is "
+                                          "not done by then."))
+    progress = RadioField(_l("How far has it got?"), widget=GovRadioInput(), default=PromiseStatus.PLANNED.value,
+                          validators=[Optional()],  # left out: it stays as it was (planned when new)
+                          choices=choices([(status.value, PROMISE_LABELS[status.value]) for status in PromiseStatus]))
+    theme = SelectField(_l("Theme it answers (optional)"), widget=GovSelect(), choices=[], validators=[Optional()],
+                        description=_l("When you publish, it also answers the published comments that have this "
+                                       "theme at that moment. Comments given the theme later are not added."))
+    feedback = CommentChoices(_l("Comments it answers"), choices=[], validators=[Optional()])
     save = SubmitField(_l("Save as draft"), widget=GovSubmitInput())
     publish = SubmitField(_l("Publish"), widget=GovSubmitInput())
+
+    def validate_action_due(self, field):
+        """A promise is due in a year the site could be running."""
+        if field.data and not 2000 <= field.data.year <= 2100:
+            raise ValidationError(_("Enter a date between 2000 and 2100"))
 
     def validate(self, extra_validators=None) -> bool:
         """Check each field, then that the response answers comments or a theme."""
@@ -188,6 +223,35 @@ class ResponseForm(FlaskForm):
             self._errors = None
             return False
         return valid
+
+
+class CommentFinderForm(FlaskForm):
+    """Find published comments for a response by words, theme, topic and when they were published."""
+
+    class Meta:
+        csrf = False  # read from the address too: it changes nothing
+
+    words = StringField(_l("Words in the comment"), widget=GovTextInput(), validators=[
+        Optional(), Length(max=200, message=_l("Use 200 characters or fewer"))])
+    theme = SelectField(_l("Theme"), widget=GovSelect(), choices=[], validators=[Optional()])
+    topic = SelectField(_l("Topic"), widget=GovSelect(), validators=[Optional()], choices=choices(
+        [("", _l("Any topic"))] + [(topic.value, label) for topic, label in TOPIC_SHORT.items()]))
+    since = DayMonthYear(_l("Published on or after"), widget=GovDateInput(), format="%d %m %Y",
+                      validators=[Optional()], description=_l("For example, 1 9 2026"))
+    until = DayMonthYear(_l("Published on or before"), widget=GovDateInput(), format="%d %m %Y",
+                      validators=[Optional()])
+
+    def validate_since(self, field):
+        """Dates are within the years the site could have comments for."""
+        if field.data and not 2000 <= field.data.year <= 2100:
+            raise ValidationError(_("Enter a date between 2000 and 2100"))
+
+    def validate_until(self, field):
+        """The period runs forwards."""
+        if field.data and not 2000 <= field.data.year <= 2100:
+            raise ValidationError(_("Enter a date between 2000 and 2100"))
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError(_("The last day must be on or after the first"))
 
 
 class ReportForm(FlaskForm):

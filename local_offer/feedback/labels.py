@@ -29,7 +29,18 @@ EXCLUSION_LABELS = {
 }
 
 
+#: A promise's progress as the pages say it, with its tag colour ("late" is worked out, never stored).
+PROMISE_LABELS = {
+    "planned": _l("Planned"),
+    "in_progress": _l("In progress"),
+    "done": _l("Done"),
+    "late": _l("Late"),
+}
+PROMISE_TAGS = {"planned": "govuk-tag--grey", "in_progress": "govuk-tag--blue", "done": "govuk-tag--green",
+                "late": "govuk-tag--red"}
+
+
 def template_labels() -> dict:
     """Return the labels every co-production template may use, by the names the templates know."""
     return {"TOPIC_LABELS": TOPIC_LABELS, "TOPIC_SHORT": TOPIC_SHORT, "RESPONDENT_LABELS": RESPONDENT_LABELS,
-            "EXCLUSION_LABELS": EXCLUSION_LABELS}
+            "EXCLUSION_LABELS": EXCLUSION_LABELS, "PROMISE_LABELS": PROMISE_LABELS, "PROMISE_TAGS": PROMISE_TAGS}

@@ -22,6 +22,7 @@ from local_offer.models import (
     FeedbackStatus,
     FeedbackTopic,
     Priority,
+    PromiseStatus,
     Respondent,
     ResponseStatus,
     Theme,
@@ -112,7 +113,14 @@ def load_demo_feedback(path: Path, report: LoadReport, now: datetime | None = No
             published_at=published_at if status is ResponseStatus.PUBLISHED else None,
             action_due=(published_at + timedelta(days=float(due))).date() if due is not None else None,
             theme=themes.get(entry.get("theme")) if entry.get("theme") else None,
+            progress=PromiseStatus(entry.get("progress", "planned")),
             feedback=[row for row in (db.session.get(Feedback, i) for i in entry.get("feedback") or []) if row])
+        if response.theme is not None and status is ResponseStatus.PUBLISHED:
+            # As when a coordinator publishes it: it also answers the comments with its theme by then.
+            with db.session.no_autoflush:
+                response.feedback += [row for row in db.session.execute(select(Feedback).where(
+                    Feedback.status == FeedbackStatus.PUBLISHED, Feedback.published_at <= published_at,
+                    Feedback.themes.any(Theme.id == response.theme.id))).scalars() if row not in response.feedback]
         db.session.add(response)
         report.count("council responses", True)
     if report.added.get("feedback"):

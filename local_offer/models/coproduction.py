@@ -54,6 +54,14 @@ class ResponseStatus(enum.Enum):
     PUBLISHED = "published"
 
 
+class PromiseStatus(enum.Enum):
+    """How far the council has got with what a response promised; "late" is never stored (see ``council_responses``)."""
+
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
 class Priority(db.Model):
     """One of the SEND partnership's priorities, as the list stood at one time.
 
@@ -172,6 +180,10 @@ class CouncilResponse(db.Model):
     created_by_id: Mapped[str | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: How far the promise has got, as coordinators last said; late is worked out from ``action_due``.
+    progress: Mapped[PromiseStatus] = mapped_column(enum_column(PromiseStatus, "promise_status"),
+                                                    default=PromiseStatus.PLANNED, server_default="planned")
+    progress_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     theme: Mapped[Theme | None] = relationship()
     feedback: Mapped[list[Feedback]] = relationship(secondary=response_feedback, back_populates="responses",
