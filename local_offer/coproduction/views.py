@@ -2,47 +2,42 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 
 from local_offer import jobs
 from local_offer.auth import public, requires, second_factor_first
+from local_offer.coproduction import guard_forms
 from local_offer.coproduction.forms import (
     ExcludeForm,
     FeedbackForm,
     PriorityForm,
     PublishForm,
     ReplyForm,
-    ReportForm,
-    ResponseForm,
     SimpleFeedbackForm,
     TagForm,
     ThemeForm,
 )
 from local_offer.errors import refuse
-from local_offer.security import no_store
 from local_offer.extensions import db, limiter
 from local_offer.fields import choices
-from local_offer.feedback import comments, council_responses, labels, partnership_report, tags
+from local_offer.feedback import comments, council_responses, guard, labels, tags
 from local_offer.i18n import _
 from local_offer.models import (
     PUBLIC_STATUSES,
-    CouncilResponse,
     Feedback,
-    FeedbackTopic,
     Listing,
     Priority,
-    ResponseStatus,
     Role,
 )
 from local_offer.users import client_ip
 
 bp = Blueprint("coproduction", __name__)
 bp.add_app_template_global(comments.waiting_count, "feedback_waiting_count")
+bp.add_app_template_global(guard.kind_label, "guard_kind")
+bp.add_app_template_global(guard.digest, "guard_digest")
 bp.app_context_processor(labels.template_labels)
 
 
@@ -116,29 +111,6 @@ def thanks():
     return render_template("coproduction/thanks.html", reply=request.args.get("reply") == "yes")
 
 
-@bp.get("/you-said-we-did")
-@public
-def you_said_we_did():
-    """Published comments with the council's responses, newest first, by topic, priority and year."""
-    topic = request.args.get("topic") or None
-    if topic and topic not in {item.value for item in FeedbackTopic}:
-        refuse(400, _("There is no topic called that."))
-    priority = request.args.get("priority") or None
-    codes = tags.priority_titles_by_code()
-    if priority and priority not in codes:
-        refuse(400, _("There is no priority called that."))
-    try:
-        year = int(request.args["year"]) if request.args.get("year") else None
-        page = int(request.args.get("page", 1))
-    except ValueError:
-        refuse(400, _("The year and page must be numbers."))
-    if page < 1 or page > 10_000 or (year is not None and not 2000 <= year <= 2100):
-        refuse(400, _("There is no page like that."))
-    result = council_responses.published(topic, priority, year, page)
-    return render_template("coproduction/you_said.html", result=result, topic=topic, priority=priority, year=year,
-                           priorities=tags.active_priorities(), all_priorities=codes)
-
-
 # --- coordinators ----------------------------------------------------------------------------------------
 
 @bp.before_request
@@ -165,8 +137,13 @@ def _feedback_or_404(feedback_id) -> Feedback:
     return db.get_or_404(Feedback, str(feedback_id))
 
 
-def _moderation_page(feedback: Feedback, status: int = 200, **forms):
-    """Show one comment with its moderation forms (any form given keeps what was typed and its errors)."""
+def _moderation_page(feedback: Feedback, status: int = 200, check: guard.Check | None = None,
+                     decisions: dict | None = None, **forms):
+    """Show one comment with its moderation forms (any form given keeps what was typed and its errors).
+
+    What the personal-details guard finds is marked in the comment, and each
+    thing found in the text to publish asks: remove it, or keep it and say why.
+    """
     publish_form = forms.get("publish_form") or PublishForm(published_text=feedback.published_text or feedback.comment,
                                                             priority=feedback.priority_id or "",
                                                             themes=[theme.id for theme in feedback.themes])
@@ -179,10 +156,17 @@ def _moderation_page(feedback: Feedback, status: int = 200, **forms):
                                                 themes=[theme.id for theme in feedback.themes])
     tag_form.priority.choices, tag_form.themes.choices = publish_form.priority.choices, publish_form.themes.choices
     failed = next((form for form in forms.values() if form.errors), None)
+    check = check or guard.review(publish_form.published_text.data or "", decisions or {})
+    problems = dict(check.problems) if status == 400 else {}
+    guard_summary = bool(problems or check.nothing_left and status == 400)
     return render_template("coproduction/moderate.html", feedback=feedback, publish_form=publish_form,
+                           comment_pieces=guard.highlight(feedback.comment or ""), check=check,
+                           decisions=decisions or {}, guard_problems=problems,
+                           problem=guard_summary,
                            tag_form=tag_form,
                            exclude_form=forms.get("exclude_form") or ExcludeForm(),
-                           reply_form=forms.get("reply_form") or ReplyForm(), form=failed,
+                           reply_form=forms.get("reply_form") or ReplyForm(),
+                           form=None if guard_summary else failed,
                            responses=council_responses.responses_for(feedback)), status
 
 
@@ -203,13 +187,32 @@ def moderate(feedback_id):
 @bp.post("/coordinators/feedback/<uuid:feedback_id>/publish")
 @requires(Role.COORDINATOR)
 def publish(feedback_id):
-    """Publish after confirming the comment identifies no one."""
+    """Publish once every personal detail found is removed or kept with a reason, and the checks are confirmed.
+
+    "Remove everything found" only shows the text again with the removals made:
+    nothing is published until the coordinator looks at it and publishes.
+    """
     feedback = _feedback_or_404(feedback_id)
     form = _tagging_choices(PublishForm())
-    if not form.validate():
-        return _moderation_page(feedback, 400, publish_form=form)
-    comments.publish(feedback, form.published_text.data, current_user, theme_ids=form.themes.data,
-                     priority_id=form.priority.data, ip_address=client_ip())
+    decisions = guard_forms.decisions_from(request.form)
+    if request.form.get("remove_all"):
+        form.published_text.data = guard.remove_all(form.published_text.data or "")
+        form.confirm.data = False
+        return _moderation_page(feedback, publish_form=form)
+    valid = form.validate()
+    check = guard.review(form.published_text.data or "", decisions)
+    if check.nothing_left:
+        form.published_text.errors = list(form.published_text.errors) + [
+            _("Removing these leaves nothing to publish. Exclude the comment instead, or reply privately.")]
+    if not valid or not check.ready:
+        return _moderation_page(feedback, 400, check=check, decisions=decisions, publish_form=form)
+    try:
+        comments.publish(feedback, check.public_text, current_user, theme_ids=form.themes.data,
+                         priority_id=form.priority.data, ip_address=client_ip(), removed=check.removed,
+                         kept=check.kept)
+    except comments.PersonalDetailsLeft:  # cleaning the text showed something new: decide it too
+        form.published_text.data = check.public_text
+        return _moderation_page(feedback, 400, decisions=decisions, publish_form=form)
     flash(_("Published. It is on the 'You said, we did' page."))
     return redirect(url_for("coproduction.queue"))
 
@@ -309,90 +312,8 @@ def priority(priority_id):
     return render_template("coproduction/priority.html", form=form, priority=row), 400 if form.errors else 200
 
 
-@bp.get("/coordinators/feedback/responses")
-@requires(Role.COORDINATOR)
-def responses():
-    """The council's responses, drafts first."""
-    return render_template("coproduction/responses.html", responses=council_responses.all_responses())
-
-
-def _response_form(form: ResponseForm, keep: list[str]) -> ResponseForm:
-    """Offer the themes and the published comments a response may answer (``keep`` however old)."""
-    form.theme.choices = choices([("", _("None"))] + [(theme.id, theme.name) for theme in tags.all_themes()])
-    form.feedback.choices = choices((row.id, f"{row.published_at:%d %b %Y}: {row.published_text[:140]}")
-                                    for row in council_responses.answerable_comments(keep))
-    return form
-
-
-@bp.route("/coordinators/feedback/responses/new", methods=["GET", "POST"])
-@bp.route("/coordinators/feedback/responses/<uuid:response_id>", methods=["GET", "POST"])
-@requires(Role.COORDINATOR)
-def response(response_id=None):
-    """Write the council's response to comments or a theme, and publish it."""
-    row = db.get_or_404(CouncilResponse, str(response_id)) if response_id else None
-    if request.method == "GET":
-        form = ResponseForm(obj=row) if row else ResponseForm(feedback=request.args.getlist("feedback"))
-        if row:
-            form.feedback.data = [item.id for item in row.feedback]
-            form.theme.data = row.theme_id or ""
-    else:
-        form = ResponseForm()
-        _three_parts(form.action_due)
-    keep = [item.id for item in row.feedback] if row else []
-    keep += [str(value)[:36] for value in (request.values.getlist("feedback") or [])][:300]
-    _response_form(form, keep)
-    if form.validate_on_submit():
-        saved = council_responses.save_response(
-            row, title=form.title.data, you_said=form.you_said.data, we_did=form.we_did.data,
-            action_due=form.action_due.data, feedback_ids=form.feedback.data, theme_id=form.theme.data,
-            publish_now=bool(form.publish.data), actor=current_user)
-        flash(_("Published on 'You said, we did'.") if saved.status is ResponseStatus.PUBLISHED
-              else _("Saved as a draft."))
-        return redirect(url_for("coproduction.responses"))
-    return render_template("coproduction/response.html", form=form, response=row), 400 if form.errors else 200
-
-
 def _three_parts(*fields) -> None:
     """Give date fields exactly three typed parts (day, month, year), so a mangled address cannot break them."""
     for field in fields:
         if field.raw_data is not None and len(field.raw_data) != 3:
             field.raw_data = (list(field.raw_data) + ["", "", ""])[:3]
-
-
-def _report_period() -> tuple[ReportForm, date | None, date | None]:
-    """Read the report's period from the address (the last twelve months when none is given)."""
-    form = ReportForm(formdata=request.args if request.args else None)
-    _three_parts(form.start, form.end)
-    if not request.args:
-        today = partnership_report.local_today()
-        form.end.data = today
-        form.start.data = today - timedelta(days=364)
-        return form, form.start.data, form.end.data
-    if not form.validate():
-        return form, None, None
-    return form, form.start.data, form.end.data
-
-
-@bp.get("/coordinators/feedback/report")
-@requires(Role.COORDINATOR)
-def report():
-    """The partnership report for a period: counts and trends, charts with tables, published responses."""
-    form, start, end = _report_period()
-    if start is None:
-        return render_template("coproduction/report.html", form=form, result=None), 400
-    result = partnership_report.report(start, end)
-    return render_template("coproduction/report.html", form=form, result=result,
-                           charts=partnership_report.section_charts(result),
-                           section_titles=partnership_report.SECTION_TITLES)
-
-
-@bp.get("/coordinators/feedback/report.csv")
-@requires(Role.COORDINATOR)
-def report_csv():
-    """The report's counts as CSV for the partnership board's papers."""
-    form, start, end = _report_period()
-    if start is None:
-        refuse(400, "; ".join(str(error) for errors in form.errors.values() for error in errors))
-    body = partnership_report.report_csv(partnership_report.report(start, end))
-    return no_store(Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=feedback-{start}-{end}.csv"}))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from local_offer import mail
 from local_offer.extensions import db
+from local_offer.feedback import guard
 from local_offer.feedback.tags import themes_with_ids
 from local_offer.i18n import _
 from local_offer.models import (
@@ -86,14 +87,27 @@ def tag(feedback: Feedback, theme_ids: list[str], priority_id: str | None, actor
     db.session.commit()
 
 
+class PersonalDetailsLeft(ValueError):
+    """The text to publish still holds personal details nobody chose to keep: nothing was published."""
+
+
 def publish(feedback: Feedback, text: str, actor: User, *, theme_ids: list[str], priority_id: str | None,
-            ip_address: str | None = None) -> None:
+            ip_address: str | None = None, removed: dict[str, int] | None = None,
+            kept: list[dict[str, str]] | None = None) -> None:
     """Publish a comment after a coordinator has confirmed it identifies no one.
 
     ``text`` is what the public will read; when it differs from the comment the
-    comment is recorded as redacted. The audit log notes that, never the words.
+    comment is recorded as redacted.  Anything the personal-details guard still
+    finds in it must be of a kind the coordinator chose to keep (``kept``, each
+    with a reason), or nothing is published (``PersonalDetailsLeft``).  The audit
+    log notes what kinds were removed and why anything was kept, never the words.
     """
     public = clean_text(text)[:COMMENT_MAX]
+    kept = kept or []
+    kept_kinds = {entry["kind"] for entry in kept}
+    left = [finding.kind for finding in guard.find(public) if finding.kind not in kept_kinds]
+    if left:
+        raise PersonalDetailsLeft(", ".join(sorted(set(left))))
     feedback.published_text = public
     feedback.redacted = public != feedback.comment
     feedback.status = FeedbackStatus.PUBLISHED
@@ -103,7 +117,9 @@ def publish(feedback: Feedback, text: str, actor: User, *, theme_ids: list[str],
     feedback.priority_id = priority_id or None
     feedback.themes = themes_with_ids(theme_ids)
     record_audit("feedback.published", "feedback", feedback.id, actor=actor, ip_address=ip_address,
-                 changes={"redacted": feedback.redacted, "confirmed_identifies_no_one": True})
+                 changes={"redacted": feedback.redacted, "confirmed_identifies_no_one": True,
+                          "personal_details_removed": dict(sorted((removed or {}).items())),
+                          "personal_details_kept": kept})
     db.session.commit()
 
 
