@@ -285,28 +285,28 @@ def _overlapping(found: list[Finding]) -> list[list[Finding]]:
     return clusters
 
 
-PLACEHOLDERS = {PHONE: "[phone number removed]", EMAIL: "[email address removed]", POSTCODE: "[postcode removed]",
+REMOVAL_NOTES = {PHONE: "[phone number removed]", EMAIL: "[email address removed]", POSTCODE: "[postcode removed]",
                 ADDRESS: "[address removed]", DATE_OF_BIRTH: "[date of birth removed]", NAME: "[name removed]",
                 SCHOOL: "[school removed]"}
 
 
 def redact(text: str, findings: Iterable[Finding]) -> str:
-    """Return the text with each finding replaced by a plain placeholder ("[phone number removed]")."""
+    """Return the text with each finding replaced by a plain note ("[phone number removed]")."""
     parts, position = [], 0
     for finding in sorted(findings, key=lambda f: f.start):
         if finding.start < position:
             continue
-        parts += [text[position:finding.start], PLACEHOLDERS[finding.kind]]
+        parts += [text[position:finding.start], REMOVAL_NOTES[finding.kind]]
         position = finding.end
     parts.append(text[position:])
     return "".join(parts)
 
 
-def only_placeholders(text: str) -> bool:
-    """Return whether nothing but placeholders and punctuation is left of a text after redaction."""
+def only_removal_notes(text: str) -> bool:
+    """Return whether nothing but removal notes and punctuation is left of a text after redaction."""
     rest = text
-    for placeholder in PLACEHOLDERS.values():
-        rest = rest.replace(placeholder, " ")
+    for note in REMOVAL_NOTES.values():
+        rest = rest.replace(note, " ")
     return not re.search(r"[^\W\d_]{2,}", rest)
 
 

@@ -95,13 +95,13 @@ def test_what_is_found_and_what_is_not(text, expected):
     assert [(f.kind, f.text) for f in personal_details.find(text)] == expected
 
 
-def test_redaction_uses_plain_placeholders_that_are_not_found_again():
+def test_redaction_uses_plain_notes_that_are_not_found_again():
     text = "Sarah Jones, 07700 900123, 14 Mill Lane ST13 5AB, sarah@example.org"
     redacted = personal_details.redact(text, personal_details.find(text))
     assert redacted == ("[name removed], [phone number removed], [address removed] [postcode removed], "
                         "[email address removed]")
-    assert personal_details.find(redacted) == [] and personal_details.only_placeholders(redacted)
-    assert not personal_details.only_placeholders("[name removed] was lovely")
+    assert personal_details.find(redacted) == [] and personal_details.only_removal_notes(redacted)
+    assert not personal_details.only_removal_notes("[name removed] was lovely")
 
 
 def test_directory_settings_are_found_in_any_case():

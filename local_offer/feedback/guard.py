@@ -118,7 +118,7 @@ def review(text: str, decisions: dict[str, Decision]) -> Check:
             check.problems.append((key, _("Choose whether to remove or keep %(what)s", what=finding.text)))
         seen.add(key)
     check.public_text = personal_details.redact(text, removing)
-    check.nothing_left = bool(removing) and personal_details.only_placeholders(check.public_text)
+    check.nothing_left = bool(removing) and personal_details.only_removal_notes(check.public_text)
     return check
 
 
@@ -128,7 +128,7 @@ def highlight(text: str) -> list[tuple[str, Finding | None]]:
 
 
 def remove_all(text: str) -> str:
-    """Return the text with everything the guard finds replaced by placeholders."""
+    """Return the text with everything the guard finds replaced by removal notes."""
     return personal_details.redact(text, find(text))
 
 
