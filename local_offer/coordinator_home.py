@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from local_offer.extensions import db
+from local_offer.feedback import guard
 from local_offer.feedback.labels import TOPIC_SHORT
 from local_offer.i18n import _
 from local_offer.listings.queries import count_waiting_changes
@@ -122,7 +123,9 @@ def _feedback() -> list[Thing]:
     """Return the newest comments waiting for moderation."""
     rows = db.session.execute(select(Feedback).where(Feedback.status == FeedbackStatus.NEW)
                               .order_by(Feedback.created_at.desc()).limit(NEWEST)).scalars()
-    return [Thing("feedback", _short(row.comment) or str(TOPIC_SHORT[row.topic]), row.created_at,
+    # The list is read at a glance, maybe over a shoulder: what could identify someone is left out of it.
+    return [Thing("feedback", _short(guard.remove_all((row.comment or "")[:600])) or str(TOPIC_SHORT[row.topic]),
+                  row.created_at,
                   "coproduction.moderate", {"feedback_id": row.id}, str(TOPIC_SHORT[row.topic])) for row in rows]
 
 

@@ -125,3 +125,15 @@ def test_jobs_are_for_administrators_only(demo, app):
 def test_providers_cannot_see_the_home(demo, app):
     assert staff(app, Role.PROVIDER).get("/admin/").status_code == 403
     assert "/account/sign-in" in app.test_client().get("/admin/").headers["Location"]
+
+
+def test_the_home_list_leaves_out_what_could_identify_someone(demo, app):
+    """The newest comments are read at a glance: a phone number or a child's name never shows there."""
+    from local_offer.models import Feedback, FeedbackTopic, Respondent
+
+    db.session.add(Feedback(topic=FeedbackTopic.CONTENT, respondent=Respondent.PARENT_CARER,
+                            comment="Please call me on 07700 900123, my son Alfie goes to Leek High School"))
+    db.session.commit()
+    page = text_of(staff(app, Role.COORDINATOR).get("/admin/"))
+    assert "Please call me on [phone number removed], my son [name removed] goes to [school removed]" in page
+    assert "07700" not in page and "Alfie" not in page

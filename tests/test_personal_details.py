@@ -201,6 +201,7 @@ def test_remove_everything_shows_the_redacted_text_and_publishes_nothing(staff):
     shown = publish(staff, feedback, remove_all="1")
     assert shown.status_code == 200 and unchanged(feedback)
     assert "Contact me on [phone number removed], my name is [name removed]." in text_of(shown)
+    assert "We removed 2 personal details from the text to publish. Nothing is published yet." in text_of(shown)
     done = publish(staff, feedback, published_text=guard.remove_all(PHONE_COMMENT))
     assert done.status_code == 302
 

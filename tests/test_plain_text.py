@@ -8,6 +8,7 @@ from html import unescape
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from local_offer.listings import plain_text
 from local_offer.listings.plain_text import normalise, plain_from_html, to_markdown, to_plain
 from local_offer.sanitise import clean_markdown
 
@@ -114,3 +115,22 @@ def test_any_markdown_from_before_can_be_edited(text):
     plain = to_plain(text)
     assert plain == normalise(plain)
     assert to_plain(to_markdown(plain)) == plain
+
+
+def test_adding_a_paragraph_keeps_the_links_of_the_paragraphs_left_alone():
+    """A link shows as "guide (https://...)" to edit; untouched, it stays a link on its words."""
+    stored = "We swim **slowly**.\n\nRead our [session guide](https://x.org/guide) before you come.\n\n* towels"
+    typed = plain_text.to_plain(stored) + "\n\nNew: bring [goggles](https://evil.example)."
+    kept = plain_text.to_markdown_keeping(typed, stored)
+    assert "Read our [session guide](https://x.org/guide) before you come." in kept
+    assert "We swim **slowly**." in kept and "\\[goggles\\](https://evil.example)" in kept
+    assert plain_text.to_plain(kept) == plain_text.normalise(typed)
+    changed = typed.replace("before you come", "before your first visit")
+    assert "[session guide]" not in plain_text.to_markdown_keeping(changed, stored)
+
+
+@settings(max_examples=200, deadline=None)
+@given(stored=st.text(max_size=300), typed=st.text(max_size=300))
+def test_keeping_stored_paragraphs_never_changes_what_the_provider_reads(stored, typed):
+    """Whatever was stored and whatever is typed, the result reads back as exactly what was typed."""
+    assert plain_text.to_plain(plain_text.to_markdown_keeping(typed, stored)) == plain_text.normalise(typed)

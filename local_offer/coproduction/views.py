@@ -138,7 +138,7 @@ def _feedback_or_404(feedback_id) -> Feedback:
 
 
 def _moderation_page(feedback: Feedback, status: int = 200, check: guard.Check | None = None,
-                     decisions: dict | None = None, **forms):
+                     decisions: dict | None = None, removed_all: int | None = None, **forms):
     """Show one comment with its moderation forms (any form given keeps what was typed and its errors).
 
     What the personal-details guard finds is marked in the comment, and each
@@ -161,7 +161,7 @@ def _moderation_page(feedback: Feedback, status: int = 200, check: guard.Check |
     guard_summary = bool(problems or check.nothing_left and status == 400)
     return render_template("coproduction/moderate.html", feedback=feedback, publish_form=publish_form,
                            comment_pieces=guard.highlight(feedback.comment or ""), check=check,
-                           decisions=decisions or {}, guard_problems=problems,
+                           decisions=decisions or {}, guard_problems=problems, removed_all=removed_all,
                            problem=guard_summary,
                            tag_form=tag_form,
                            exclude_form=forms.get("exclude_form") or ExcludeForm(),
@@ -196,9 +196,10 @@ def publish(feedback_id):
     form = _tagging_choices(PublishForm())
     decisions = guard_forms.decisions_from(request.form)
     if request.form.get("remove_all"):
-        form.published_text.data = guard.remove_all(form.published_text.data or "")
+        text = form.published_text.data or ""
+        form.published_text.data = guard.remove_all(text)
         form.confirm.data = False
-        return _moderation_page(feedback, publish_form=form)
+        return _moderation_page(feedback, publish_form=form, removed_all=len(guard.find(text)))
     valid = form.validate()
     check = guard.review(form.published_text.data or "", decisions)
     if check.nothing_left:

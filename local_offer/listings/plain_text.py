@@ -95,6 +95,28 @@ def to_markdown(text: str | None) -> str:
     return "\n\n".join(out)
 
 
+def to_markdown_keeping(text: str | None, stored: str | None) -> str:
+    """Turn a provider's plain text into Markdown, keeping the stored Markdown of paragraphs left as they were.
+
+    A stored link shows in the edit box as "session guide (https://...)", which
+    cannot be turned back into a link on those words; so a paragraph (or list)
+    whose plain text is unchanged keeps its stored Markdown, links and all, and
+    only new or changed ones are made from the text.  Adding a paragraph
+    rewrites nothing else.
+    """
+    if not stored:
+        return to_markdown(text)
+    kept: dict[str, str] = {}
+    for chunk in re.split(r"\n[ \t]*\n", _visible(stored)):
+        if chunk.strip():
+            kept.setdefault(to_plain(chunk), chunk.strip("\n"))
+    out = []
+    for chunk in re.split(r"\n[ \t]*\n", _visible(text or "")):
+        if chunk.strip():
+            out.append(kept.get(normalise(chunk)) or to_markdown(chunk))
+    return "\n\n".join(part for part in out if part)
+
+
 class _Reader(HTMLParser):
     """Read the allow-listed HTML of a description back into the plain form."""
 

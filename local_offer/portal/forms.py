@@ -156,7 +156,7 @@ class AboutForm(SectionForm):
         before = limits.description_text(self.before) if self.before else None
         if before is not None and plain_text.to_plain(before) == plain_text.normalise(self.description.data):
             return (self.before or {}).get("description") or before
-        return plain_text.to_markdown(self.description.data)
+        return plain_text.to_markdown_keeping(self.description.data, before)
 
 
 class WhoForm(SectionForm):
