@@ -102,6 +102,11 @@ class QueueRow:
         due = self.listing.review_due
         return due is not None and self.listing.review_reminded_for == due
 
+    @property
+    def emailable(self) -> bool:
+        """Say whether anyone at the provider can be emailed a reminder (else: phone them)."""
+        return bool(reviews.recipients_for(self.listing.organisation))
+
 
 @dataclass
 class Queue:
@@ -175,7 +180,7 @@ def queue(state: str = "", organisation_id: str = "", page: int = 1, today: date
         select(Listing).where(_filtered(state, organisation_id, today, chosen, ids))
         .order_by(Listing.review_due.is_not(None), Listing.review_due, Listing.name, Listing.id)
         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-        .options(selectinload(Listing.organisation))).scalars().all()
+        .options(selectinload(Listing.organisation).selectinload(Organisation.members))).scalars().all()
     rows = [QueueRow(listing, "taken_off" if listing.id in taken_off else reviews.review_state(listing, today, chosen))
             for listing in listings]
     when = reviews._reminded_at([row.listing.id for row in rows if row.reminded])

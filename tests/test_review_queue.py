@@ -401,3 +401,18 @@ def test_the_button_needs_a_csrf_token(staff, client, app):
         assert snapshot() == before
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_a_provider_nobody_can_email_is_marked_before_anyone_tries(coordinator):
+    """Reminding a provider without an email address would only fail afterwards: the row says to phone."""
+    listing = db.session.get(Listing, SWIM)
+    listing.organisation.email = ""
+    for member in listing.organisation.members:
+        member.active = False
+    db.session.commit()
+    page = coordinator.get("/admin/reviews?state=overdue").get_data(as_text=True)
+    row = page[page.index("Otters calm swim sessions"):]
+    row = row[:row.index("</tr>")]
+    assert "No email address: phone them" in row
+    other = page[page.index("Stafford Parent Carer Voice"):]
+    assert "No email address" not in other[:other.index("</tr>")]
