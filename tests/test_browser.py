@@ -103,6 +103,15 @@ def page(browser):
     context.close()
 
 
+PHONE_SHOTS = Path("/tmp/phone-shots")
+
+
+def shot(page, name: str, full: bool = False) -> None:
+    """Keep a screenshot of a phone page to look at, named for with or without JavaScript."""
+    PHONE_SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(PHONE_SHOTS / f"{name}-{'js' if page.javascript else 'nojs'}.png"), full_page=full)
+
+
 def axe_violations(page, context="document", disable=()) -> list[str]:
     """Run axe-core on the page (or a part of it) and describe each WCAG A/AA violation."""
     assert AXE.is_file(), "axe-core is missing: run `npm ci` (make test does)"

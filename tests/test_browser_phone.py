@@ -8,17 +8,15 @@ first screen; "Back to results" returning to the same results page.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from test_browser import (CHROMIUM_ARGS, PHONE, axe_violations, browser, live_server, live_site,  # noqa: F401
+from test_browser import (shot, CHROMIUM_ARGS, PHONE, axe_violations, browser, live_server, live_site,  # noqa: F401
                           phone)  # fixtures
 
 pytestmark = pytest.mark.browser
 
 FIRST_RESULT_LIMIT = 1266
-SHOTS = Path("/tmp/phone-shots")
 
 
 def axe_clean(page) -> bool:
@@ -29,12 +27,6 @@ def axe_clean(page) -> bool:
 def first_result_top(page) -> float:
     """Return how far down the page the first result's heading starts."""
     return page.locator(".lo-result__title").first.bounding_box()["y"]
-
-
-def shot(page, name: str) -> None:
-    """Keep a screenshot to look at (the first screen, as the parent sees it)."""
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}-{'js' if page.javascript else 'nojs'}.png"))
 
 
 def test_results_come_first_on_a_phone_also_after_choosing_three_filters(live_server, phone):  # noqa: F811

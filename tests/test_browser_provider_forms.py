@@ -9,23 +9,15 @@ new page with JavaScript (it is a script).
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from support import SWIM
-from test_browser import (PHONE, axe_violations, browser, browser_sign_in, live_server,  # noqa: F401
+from test_browser import (shot, PHONE, axe_violations, browser, browser_sign_in, live_server,  # noqa: F401
                           live_site, phone)  # fixtures
 
 pytestmark = pytest.mark.browser
-SHOTS = Path("/tmp/phone-shots")
-
-
-def shot(page, name: str, full: bool = False) -> None:
-    """Keep a screenshot to look at."""
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}-{'js' if page.javascript else 'nojs'}.png"), full_page=full)
 
 
 def page_loads(page) -> list[str]:

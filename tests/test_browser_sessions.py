@@ -13,17 +13,10 @@ import pytest
 from playwright.sync_api import expect
 
 from support import SWIM
-from test_browser import (PHONE, axe_violations, browser, browser_sign_in, live_server,  # noqa: F401
+from test_browser import (shot, PHONE, axe_violations, browser, browser_sign_in, live_server,  # noqa: F401
                           live_site, phone)  # fixtures
 
 pytestmark = pytest.mark.browser
-SHOTS = Path("/tmp/phone-shots")
-
-
-def shot(page, name: str, full: bool = False) -> None:
-    """Keep a screenshot to look at."""
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}-{'js' if page.javascript else 'nojs'}.png"), full_page=full)
 
 
 def test_a_provider_enters_sessions_on_one_page_on_a_phone(live_server, phone):  # noqa: F811
