@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timezone
 
 from flask import Flask
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select
 
 from local_offer import demand, geo, reviews
 from local_offer.extensions import db
@@ -45,7 +45,6 @@ from local_offer.models import (
     Vocabulary,
     Weekday,
     record_change,
-    utcnow,
 )
 from local_offer.postcodes import sector_of
 from local_offer.search import PAGE_PREFIX, Document, Place
@@ -245,46 +244,25 @@ class DirectorySources:
         """Return the sequence number of the newest recorded change (0 when there is none)."""
         return db.session.execute(select(func.coalesce(func.max(SearchChange.seq), 0))).scalar_one()
 
-    def changes_since(self, seq: int) -> list[tuple[int, str]]:
-        """Return (seq, document id) of every change recorded after ``seq``, oldest first."""
-        return [tuple(row) for row in db.session.execute(
-            select(SearchChange.seq, SearchChange.document_id).where(SearchChange.seq > seq)
-            .order_by(SearchChange.seq)).all()]
+    def changes(self, after: int, fresh: bool = False) -> list[tuple[int, str, float]]:
+        """Return (seq, document id, recorded at as seconds since the epoch) of every change after ``after``."""
+        if fresh:
+            db.session.commit()  # end the caller's transaction: SQLite would otherwise read its old snapshot
+        return [(seq, document_id, changed_at.timestamp()) for seq, document_id, changed_at in db.session.execute(
+            select(SearchChange.seq, SearchChange.document_id, SearchChange.changed_at)
+            .where(SearchChange.seq > after).order_by(SearchChange.seq)).all()]
 
-    def pending_changes(self, limit: int) -> list[tuple[int, str]]:
-        """Return (seq, document id) of changes not yet in the index, oldest first (in a new transaction)."""
-        db.session.commit()  # end the caller's transaction: SQLite would otherwise read its old snapshot
-        return [tuple(row) for row in db.session.execute(
-            select(SearchChange.seq, SearchChange.document_id).where(SearchChange.indexed_at.is_(None))
-            .order_by(SearchChange.seq).limit(limit)).all()]
+    def settled_change(self, before: float) -> int:
+        """Return the newest change recorded before ``before`` (seconds since the epoch), or 0."""
+        moment = datetime.fromtimestamp(before, timezone.utc)
+        return db.session.execute(select(func.coalesce(func.max(SearchChange.seq), 0))
+                                  .where(SearchChange.changed_at < moment)).scalar_one()
 
-    def pending_older_than(self, seconds: float) -> bool:
-        """Say whether a change recorded more than ``seconds`` ago is still not in the index."""
-        before = utcnow() - timedelta(seconds=seconds)
-        return db.session.execute(select(SearchChange.seq).where(
-            SearchChange.indexed_at.is_(None), SearchChange.changed_at <= before).limit(1)).first() is not None
-
-    def changes_to_replay(self, seq: int, since: datetime) -> list[tuple[int, str]]:
-        """Return changes recorded after ``seq`` or indexed since ``since`` (in a new transaction)."""
-        db.session.commit()
-        return [tuple(row) for row in db.session.execute(
-            select(SearchChange.seq, SearchChange.document_id).where(or_(
-                SearchChange.seq > seq, SearchChange.indexed_at >= since))
-            .order_by(SearchChange.seq)).all()]
-
-    def mark_indexed(self, seqs: list[int]) -> None:
-        """Record that these changes are in the index."""
-        for start in range(0, len(seqs), CHUNK):
-            db.session.execute(update(SearchChange).where(SearchChange.seq.in_(seqs[start:start + CHUNK]))
-                               .values(indexed_at=utcnow(), last_error=""))
-        db.session.commit()
-
-    def mark_failed(self, seqs: list[int], error: str) -> None:
-        """Record a failed attempt at these changes; they stay pending for the next sync."""
-        db.session.rollback()
-        db.session.execute(update(SearchChange).where(SearchChange.seq.in_(seqs))
-                           .values(attempts=SearchChange.attempts + 1, last_error=error))
-        db.session.commit()
+    def legacy_indexed_through(self) -> int:
+        """Return the change before the oldest one not marked indexed (indexes written before cursors)."""
+        oldest = db.session.execute(select(func.min(SearchChange.seq))
+                                    .where(SearchChange.indexed_at.is_(None))).scalar_one()
+        return self.last_change() if oldest is None else oldest - 1
 
     def record_changes(self, ids: list[str]) -> None:
         """Record changes for these ids, so the next sync reindexes them."""

@@ -20,6 +20,8 @@ the process, and full collections no longer walk it in the middle of a request.
 gunicorn calls ``start`` from ``post_worker_init`` (``gunicorn.conf.py`` at the
 project root, read when gunicorn starts there); any other server can call it once
 the app is made.  Nothing happens when ``SEARCH_WARM`` is False (the tests).
+``start`` also starts the process's follower thread (``follow``): it keeps this
+server's own search index up to date with changes published through any server.
 """
 
 from __future__ import annotations
@@ -106,15 +108,55 @@ FIRST_TEMPLATES = ("directory/search.html", "directory/_card_body.html", "direct
 
 
 def start(app: Flask) -> threading.Thread | None:
-    """Start warming this process on a background thread (once per process); None when warming is off."""
-    if not app.config.get("SEARCH_WARM", True):
-        return None
+    """Start following the change feed, and warming this process, on background threads (once per process).
+
+    Returns the warming thread; None when warming is off.
+    """
     if app.extensions.get("local_offer_warmed_in") == os.getpid():
         return None  # already started in this process (a forked child starts its own)
     app.extensions["local_offer_warmed_in"] = os.getpid()
+    follow(app)
+    if not app.config.get("SEARCH_WARM", True):
+        return None
     gc.freeze()  # the modules and the app itself: full collections need not walk them again
     with app.app_context():
         return get_service().warm_at_start(app, then=compile_templates, last=freeze, pause=lambda: pause(app))
+
+
+def follow(app: Flask) -> threading.Thread | None:
+    """Keep this server's search index following the database's change feed, on a background thread.
+
+    Every ``SEARCH_FOLLOW_SECONDS`` it indexes what the index lacks (changes published
+    through another server, or a write that failed), unless another worker is already
+    writing; on a server whose disk has no index yet it first builds one from the
+    database (one worker builds, the others wait for it).  ``/readyz`` answers 503
+    until the index is built and up to date, so a load balancer sends no one here before.
+    None when following is off (``SEARCH_FOLLOW_SECONDS`` 0).
+    """
+    every = app.config.get("SEARCH_FOLLOW_SECONDS", 2.0)
+    if not every:
+        return None
+    stop = threading.Event()
+    thread = threading.Thread(target=_follow, args=(app, every, stop), daemon=True, name="search-follower")
+    thread.stop = stop  # set it to end the thread (tests)
+    thread.start()
+    return thread
+
+
+def _follow(app: Flask, every: float, stop: threading.Event) -> None:
+    """Build the index if there is none, then index what it lacks every ``every`` seconds (the follower thread)."""
+    service = None
+    while not stop.is_set():
+        try:
+            with app.app_context():
+                service = service or get_service()
+                if service.build_if_missing():
+                    app.logger.info("Built the search index, which this server did not have")
+                else:
+                    service.follow()
+        except Exception:  # the follower must outlive a database or disk hiccup; it tries again
+            app.logger.exception("Following the change feed failed; trying again in %s seconds", every)
+        stop.wait(every)
 
 
 def compile_templates(app: Flask) -> int:

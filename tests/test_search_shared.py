@@ -73,8 +73,8 @@ def test_a_table_from_later_changes_than_the_database_has_is_not_used(demo, app)
     first.table()
     generation = first.engine.generation()
     path = Path(app.instance_path) / "search-tables" / f"{generation}.table"
-    seq, table = pickle.loads(path.read_bytes())
-    path.write_bytes(pickle.dumps((seq + 1000, table)))
+    state, table = pickle.loads(path.read_bytes())
+    path.write_bytes(pickle.dumps(({**state, "through": state["through"] + 1000}, table)))
     second = another_worker(app)
     builds = count_full_builds(second)
     second.table()
@@ -92,9 +92,9 @@ def test_a_damaged_or_outdated_table_is_rebuilt(demo, app):
     builds = count_full_builds(second)
     second.table()
     assert builds == [1]
-    seq, table = pickle.loads(path.read_bytes())  # saved again, whole
+    state, table = pickle.loads(path.read_bytes())  # saved again, whole
     table.ancestors = {"a term": ["one that is gone"]}
-    path.write_bytes(pickle.dumps((seq, table)))
+    path.write_bytes(pickle.dumps((state, table)))
     third = another_worker(app)
     builds = count_full_builds(third)
     third.table()

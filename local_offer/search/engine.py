@@ -270,7 +270,7 @@ class Engine:
     def rebuild(self, documents: Iterator[dict], procs: int = 1, replay=None, after_switch=None) -> int:
         """Write every document into a new generation, replay what changed meanwhile, switch atomically.
 
-        ``replay()`` is called under the writer lock just before the switch and returns
+        ``replay(name)`` is called under the writer lock just before the switch and returns
         (documents, deletions) changed since the rebuild began; ``after_switch()`` runs
         once the new generation is live, still under the lock.  With ``procs`` > 1 Whoosh
         indexes in that many processes and keeps one segment each (merging them
@@ -294,7 +294,7 @@ class Engine:
             writer.commit()
             with self.writing():
                 if replay is not None:
-                    changed, deletions = replay()
+                    changed, deletions = replay(name)
                     if changed or deletions:
                         _write(index, changed, deletions)
                 self.generations.switch_to(name)

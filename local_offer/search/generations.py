@@ -4,6 +4,7 @@
     search/PREVIOUS       the generation it replaced, kept for readers that still have it open
     search/WRITER.lock    held (flock) by whoever writes: a sync, or a rebuild while it replays and switches
     search/gen-8.building held by a rebuild for as long as it writes gen-8
+    search/gen-7/applied.json  which recorded changes this generation holds (a ``Cursor``), written under the lock
 
 Readers only ever read ``CURRENT``; they never create, switch or delete a
 generation.  Writers switch and clean up while holding ``WRITER.lock``.  A
@@ -22,6 +23,7 @@ about to be replaced.)
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import threading
@@ -34,6 +36,8 @@ PREVIOUS = "PREVIOUS"
 WRITER_LOCK = "WRITER.lock"
 BUILDING = ".building"
 PREFIX = "gen-"
+#: Inside a generation's folder (Whoosh leaves files it did not write alone): the changes it holds.
+STATE = "applied.json"
 
 
 class Busy(RuntimeError):
@@ -103,6 +107,18 @@ class Generations:
             return []
         found = [p.name for p in self.folder.iterdir() if p.name.startswith(PREFIX) and p.is_dir()]
         return sorted(found, key=_number)
+
+    def read_state(self, name: str) -> dict | None:
+        """Return what a generation recorded about the changes it holds, or None when it recorded nothing."""
+        try:
+            return json.loads((self.folder / name / STATE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def write_state(self, name: str, state: dict) -> None:
+        """Record (atomically) which changes a generation holds; the caller holds the writer lock."""
+        assert self.holding(), "recording a generation's changes needs the writer lock"
+        _replace_text(self.folder / name / STATE, json.dumps(state, separators=(",", ":")))
 
     # --- the writer lock -----------------------------------------------------------
 

@@ -3,7 +3,7 @@
 Building the table reads every public listing's facts from the database (about a
 quarter of a second for 5,000 listings, seconds for 50,000): a new worker used to do
 it on its first search.  Whoever builds it whole saves it here, as it was at one
-change (the newest outbox row when it began); another process loads it and reads
+change (with the cursor of the changes it holds); another process loads it and reads
 only the changes since, as it does between searches anyway.  So a loaded table is
 exactly what a process that built its own at that change would hold by now.
 
@@ -24,6 +24,7 @@ import pickle
 import tempfile
 from pathlib import Path
 
+from local_offer.search.cursor import Cursor
 from local_offer.search.facets import FacetTable
 
 SUFFIX = ".table"
@@ -38,27 +39,28 @@ class SharedTables:
     def _path(self, generation: str) -> Path:
         return self.folder / f"{generation}{SUFFIX}"
 
-    def load(self, generation: str, last_change: int, ancestors: dict, values: dict) -> tuple[FacetTable, int] | None:
-        """Return (table, the change it is as of) saved for this generation, or None if there is none fit to use."""
+    def load(self, generation: str, last_change: int, ancestors: dict, values: dict) -> tuple[FacetTable, Cursor] | None:
+        """Return (table, the changes it holds) saved for this generation, or None if there is none fit to use."""
         try:
             with open(self._path(generation), "rb") as handle:
-                seq, table = pickle.load(handle)
+                state, table = pickle.load(handle)
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError, ImportError):
             return None
-        if not isinstance(table, FacetTable) or seq > last_change:
+        cursor = Cursor.from_json(state)
+        if not isinstance(table, FacetTable) or cursor is None or cursor.newest() > last_change:
             return None
         if table.ancestors != ancestors or table.values != values:
             return None  # the vocabularies changed since: build afresh
-        return table, seq
+        return table, cursor
 
-    def save(self, generation: str, seq: int, table: FacetTable) -> bool:
-        """Save a table as of change ``seq`` for this generation (and drop other generations' files)."""
+    def save(self, generation: str, cursor: Cursor, table: FacetTable) -> bool:
+        """Save a table holding the changes ``cursor`` says for this generation (and drop other generations' files)."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
             try:
                 with os.fdopen(handle, "wb") as file:
-                    pickle.dump((seq, table), file, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump((cursor.to_json(), table), file, protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(temporary, self._path(generation))
             except BaseException:
                 Path(temporary).unlink(missing_ok=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Protocol
 
 from flask import Flask
@@ -101,30 +101,18 @@ class SearchSources(Protocol):
     def last_change(self) -> int:
         """Return the sequence number of the newest recorded change (0 when there is none)."""
 
-    def changes_since(self, seq: int) -> list[tuple[int, str]]:
-        """Return (seq, document id) of every change recorded after ``seq``, oldest first."""
+    def changes(self, after: int, fresh: bool = False) -> list[tuple[int, str, float]]:
+        """Return (seq, document id, recorded at in seconds since the epoch) of every change after ``after``.
 
-    def pending_changes(self, limit: int) -> list[tuple[int, str]]:
-        """Return (seq, document id) of changes not yet in the index, oldest first.
-
-        Reads in a new transaction, so it sees every change committed before the call.
+        Oldest first.  With ``fresh``, read in a new transaction, so it sees every change
+        committed before the call.
         """
 
-    def pending_older_than(self, seconds: float) -> bool:
-        """Say whether a change recorded more than ``seconds`` ago is still not in the index."""
+    def settled_change(self, before: float) -> int:
+        """Return the newest change recorded before ``before`` (seconds since the epoch), or 0."""
 
-    def changes_to_replay(self, seq: int, since: datetime) -> list[tuple[int, str]]:
-        """Return (seq, document id) of changes a rebuild that began at ``seq`` and ``since`` may lack.
-
-        Those recorded after ``seq``, and those indexed at or after ``since`` (into the
-        generation being replaced); read in a new transaction.
-        """
-
-    def mark_indexed(self, seqs: list[int]) -> None:
-        """Record that these changes are in the index (and commit)."""
-
-    def mark_failed(self, seqs: list[int], error: str) -> None:
-        """Record a failed attempt at these changes, leaving them pending (and commit)."""
+    def legacy_indexed_through(self) -> int:
+        """Return the change an index written before cursors holds everything up to (from the outbox's marks)."""
 
     def record_changes(self, ids: list[str]) -> None:
         """Record changes for these ids, so the next sync reindexes them (and commit)."""
