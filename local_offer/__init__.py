@@ -54,9 +54,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from local_offer import i18n
 
-    from local_offer import assets, warmup
+    from local_offer import assets, maintenance, request_log, warmup
 
+    request_log.configure_logging(app)
     warmup.init_app(app)  # first: it counts every request, whatever the other hooks do
+    request_log.init_app(app)  # its reference before every other hook; its access line after them all
+    maintenance.init_app(app)  # before any hook that could reach the database or refuse a form
     assets.init_app(app)  # next: its hooks then run after the others, on each finished response
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_PATH, render_as_batch=True)
@@ -120,11 +123,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api_v3_bp)
     app.register_blueprint(shortlist_bp)
 
-    from local_offer import seo
+    from local_offer import health, seo, startup_checks
 
     app.register_blueprint(seo.bp)
+    health.init_app(app)
+    app.cli.add_command(startup_checks.check_startup_command)
+    request_log.learn_secret_paths(app)  # once every route is known
     app.add_template_global(seo.listing_json_ld)
 
+    from local_offer.backup_cli import backup_cli
     from local_offer.cli import register_commands
     from local_offer.feeds_cli import feeds_cli
     from local_offer.jobs_cli import jobs_cli
@@ -132,4 +139,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_commands(app)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(feeds_cli)
+    app.cli.add_command(backup_cli)
     return app

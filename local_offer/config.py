@@ -113,6 +113,11 @@ DEFAULTS: dict[str, object] = {
     # A change whose index write failed is retried by the next search once it is this many
     # seconds old (each process looks at most every 2 s), without waiting for cron.
     "SEARCH_RETRY_AFTER_SECONDS": 5.0,
+    # Each server keeps its own index and follows the database's change feed: every worker
+    # looks this often (seconds) for changes published through any server (0: only searches look).
+    "SEARCH_FOLLOW_SECONDS": 2.0,
+    # This server's name beside jobs each server runs for itself (the index job); the host name when empty.
+    "SERVER_LABEL": "",
     # Seconds a process keeps the vocabularies the filters show (they change rarely).
     "VOCABULARY_CACHE_SECONDS": 30,
     # Score synonyms and common searches on a background thread after the index changes,
@@ -174,6 +179,16 @@ DEFAULTS: dict[str, object] = {
     "REVIEW_SETTINGS_CACHE_SECONDS": 10,
     # Where the Markdown information pages and seed data live.
     "CONTENT_PATH": str(PROJECT_ROOT / "content"),
+    # The log (request_log.py): one line per request on stderr, as "text" or as "json" lines, and the
+    # level of the site's own messages (access lines are INFO). The maintenance flag file: empty for
+    # <instance>/MAINTENANCE; a path on a shared disk lets `flask maintenance on` reach every server.
+    "LOG_FORMAT": "text",
+    "LOG_LEVEL": "INFO",
+    "MAINTENANCE_FILE": "",
+    # Backups (`flask backup create`, and daily by `flask jobs run`): the folder they are written to
+    # (empty: <instance>/backups) and how many days they are kept there before the job removes them.
+    "BACKUP_FOLDER": "",
+    "BACKUP_KEEP_DAYS": 35,
 }
 
 _COLOUR_KEYS = ("BRAND_COLOUR", "LINK_COLOUR", "LINK_HOVER_COLOUR", "LINK_VISITED_COLOUR")
@@ -215,6 +230,8 @@ def load(app, test_config: dict | None = None) -> None:
     if hosts is not None and (not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts)):
         raise ConfigError(f"{ENV_PREFIX}_TRUSTED_HOSTS must be host names separated by commas, not {hosts!r}.")
     app.config["PUBLIC_URL"] = _public_url(app.config)
+    if not app.config.get("BACKUP_FOLDER"):
+        app.config["BACKUP_FOLDER"] = os.path.join(app.instance_path, "backups")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
     validate(app.config)
@@ -291,10 +308,19 @@ def validate(config) -> None:
             f"{ENV_PREFIX}_LANGUAGES must be a JSON object of language codes to names "
             f"that includes the default locale {config['BABEL_DEFAULT_LOCALE']!r}."
         )
+    if config.get("LOG_FORMAT") not in ("text", "json"):
+        raise ConfigError(f"{ENV_PREFIX}_LOG_FORMAT must be text or json, not {config.get('LOG_FORMAT')!r}.")
+    if isinstance(config.get("LOG_LEVEL"), str):
+        config["LOG_LEVEL"] = config["LOG_LEVEL"].strip().upper()
+    if config.get("LOG_LEVEL") not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"{ENV_PREFIX}_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR or CRITICAL, "
+                          f"not {config.get('LOG_LEVEL')!r}.")
+    if not isinstance(config.get("MAINTENANCE_FILE"), str):
+        raise ConfigError(f"{ENV_PREFIX}_MAINTENANCE_FILE must be a file path, not {config.get('MAINTENANCE_FILE')!r}.")
     if not isinstance(config.get("PROXIES"), int) or config["PROXIES"] < 0:
         raise ConfigError(f"{ENV_PREFIX}_PROXIES must be a whole number of proxies, 0 or more.")
     for key in ("REVIEW_PERIOD_DAYS", "REVIEW_REMIND_DAYS", "FEEDBACK_RETENTION_DAYS", "SHORTLIST_KEEP_DAYS",
-                "ALERT_PENDING_DAYS", "MODERATION_DAYS"):
+                "ALERT_PENDING_DAYS", "MODERATION_DAYS", "BACKUP_KEEP_DAYS"):
         value = config.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be a whole number of days, 1 or more, not {value!r}.")
@@ -302,6 +328,7 @@ def validate(config) -> None:
         value = config.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be a whole number, 1 or more, not {value!r}.")
-    cache = config.get("REVIEW_SETTINGS_CACHE_SECONDS")
-    if not isinstance(cache, (int, float)) or isinstance(cache, bool) or cache < 0:
-        raise ConfigError(f"{ENV_PREFIX}_REVIEW_SETTINGS_CACHE_SECONDS must be a number of seconds, 0 or more.")
+    for key in ("REVIEW_SETTINGS_CACHE_SECONDS", "SEARCH_FOLLOW_SECONDS"):
+        value = config.get(key)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"{ENV_PREFIX}_{key} must be a number of seconds, 0 or more.")

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from local_offer.extensions import db
 from local_offer.i18n import _
+from local_offer.request_log import describe_request, request_id
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def render_error(error: HTTPException):
         return Response(f"{code} {error.name}: {message}\n", status=code, mimetype="text/plain")
     if request.path.startswith("/api/"):
         # The API answers in JSON even for errors raised before a route was found (a POST, say).
-        return jsonify({"error": error.name, "status": code}), code
+        return jsonify({"error": error.name, "status": code, "request_id": request_id()}), code
     titles = _titles()
     title, explanation = titles.get(code, titles[500 if code >= 500 else 400])
     if isinstance(error, CSRFError):
@@ -78,7 +79,8 @@ def render_error(error: HTTPException):
 
 def handle_unexpected(error: Exception):
     """Log an unexpected failure, undo the unfinished transaction and show the 500 page."""
-    log.exception("Unhandled error", exc_info=error)
+    # The traceback goes to the log only, with the request's reference; the page shows the reference alone.
+    log.error("Unhandled error answering %s", describe_request(), exc_info=error, extra={"request_id": request_id()})
     db.session.rollback()
     return render_error(InternalServerError())
 

@@ -19,6 +19,7 @@ periods (cron stopped, or never set up).
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from local_offer import alerts, bounces, demand, feeds, interchange, reviews, shortlists
+from local_offer import alerts, backup, bounces, demand, feeds, interchange, reviews, shortlists
 from local_offer.extensions import db
 from local_offer.feedback import retention
 from local_offer.i18n import _l
@@ -61,6 +62,24 @@ class Job:
     retry_after: timedelta
     gives_up_after: timedelta
     run: Callable[[Progress], str]
+    #: Run by every server for itself (its own search index), not once for the whole site.
+    per_server: bool = False
+
+    @property
+    def row_name(self) -> str:
+        """Return the name of the row recording this job's runs: per server for a job each server runs."""
+        if not self.per_server:
+            return self.name
+        return f"{self.name}@{server_label()}"[:ROW_NAME_LENGTH]
+
+
+#: The length of ``ScheduledJob.name``.
+ROW_NAME_LENGTH = 40
+
+
+def server_label() -> str:
+    """Return this server's name, as administrators see it beside jobs each server runs (``SERVER_LABEL``)."""
+    return current_app.config.get("SERVER_LABEL") or socket.gethostname() or "this server"
 
 
 def _bar(progress: Progress, label: str):
@@ -158,11 +177,21 @@ def _feeds(progress: Progress) -> str:
     return " ".join(lines)
 
 
+def _backups(progress: Progress) -> str:
+    """Back the site up into ``BACKUP_FOLDER`` and remove our backups there older than ``BACKUP_KEEP_DAYS``."""
+    path, manifest = backup.create(progress=progress)
+    removed = backup.prune()
+    rows = sum(table["rows"] for table in manifest["tables"])
+    return (f"Wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {rows} rows); removed {len(removed)} backups older "
+            f"than {current_app.config['BACKUP_KEEP_DAYS']} days.")
+
+
 _DAY, _HOUR = timedelta(days=1), timedelta(hours=1)
 
 JOBS: tuple[Job, ...] = (
     Job("index", _l("Search index: index waiting changes, check and repair"), _l("Every 10 minutes"),
-        every=timedelta(minutes=10), retry_after=timedelta(minutes=10), gives_up_after=_HOUR, run=_index),
+        every=timedelta(minutes=10), retry_after=timedelta(minutes=10), gives_up_after=_HOUR, run=_index,
+        per_server=True),
     Job("review-reminders", _l("Review reminders to providers"), _l("Daily"),
         every=_DAY, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_review_reminders),
     Job("feedback-purge", _l("Feedback retention purge"), _l("Daily"),
@@ -181,6 +210,8 @@ JOBS: tuple[Job, ...] = (
         every=_HOUR, retry_after=_HOUR, gives_up_after=_HOUR, run=_alert_bounces),
     Job("feeds", _l("Neighbours' directories: pull their feeds (each every 6 hours, or when asked)"),
         _l("Every hour"), every=_HOUR, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_feeds),
+    Job("backups", _l("Back up the database, secret key and uploads; remove old backups"), _l("Daily"),
+        every=_DAY, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_backups),
 )
 BY_NAME = {job.name: job for job in JOBS}
 
@@ -204,9 +235,9 @@ def _ensure_rows() -> None:
     """Add a row for each job that has none yet (another run adding it at the same moment is fine)."""
     present = set(db.session.execute(select(ScheduledJob.name)).scalars())
     for job in JOBS:
-        if job.name in present:
+        if job.row_name in present:
             continue
-        db.session.add(ScheduledJob(name=job.name, runs=0, last_summary="", last_error=""))
+        db.session.add(ScheduledJob(name=job.row_name, runs=0, last_summary="", last_error=""))
         try:
             db.session.commit()
         except IntegrityError:
@@ -236,7 +267,7 @@ def claim(job: Job, seen_runs: int, now: datetime) -> bool:
     """Take the job for this run, atomically; False when another run holds it or ran it since ``seen_runs``."""
     result = db.session.execute(
         update(ScheduledJob)
-        .where(ScheduledJob.name == job.name, ScheduledJob.runs == seen_runs,
+        .where(ScheduledJob.name == job.row_name, ScheduledJob.runs == seen_runs,
                or_(ScheduledJob.running_since.is_(None), ScheduledJob.running_since <= now - job.gives_up_after))
         .values(runs=seen_runs + 1, running_since=now, last_started_at=now)
         .execution_options(synchronize_session=False))
@@ -252,7 +283,8 @@ def _finish(job: Job, runs: int, outcome: Outcome, started: datetime) -> None:
               "last_outcome": JobOutcome.FAILED if outcome.failed else JobOutcome.SUCCESS}
     if not outcome.failed:
         values["last_success_at"] = finished
-    result = db.session.execute(update(ScheduledJob).where(ScheduledJob.name == job.name, ScheduledJob.runs == runs)
+    result = db.session.execute(update(ScheduledJob).where(ScheduledJob.name == job.row_name,
+                                                           ScheduledJob.runs == runs)
                                 .values(**values).execution_options(synchronize_session=False))
     db.session.commit()
     if result.rowcount != 1:
@@ -297,7 +329,7 @@ def run_jobs(names: Iterable[str] | None = None, *, force: bool = False, progres
         if job.name not in wanted:
             continue
         now = clock()
-        row = db.session.get(ScheduledJob, job.name, populate_existing=True)
+        row = db.session.get(ScheduledJob, job.row_name, populate_existing=True)
         seen_runs = row.runs  # read once: the commit after claiming reloads the row
         if _holds(row, job, now):
             yield Outcome(job, skipped="running elsewhere")
@@ -319,6 +351,15 @@ class JobStatus:
     job: Job
     row: ScheduledJob | None
     now: datetime
+    #: For a job each server runs for itself, the server ("" for this one, or a job run once for the site).
+    server: str = ""
+
+    @property
+    def where(self) -> str:
+        """Return which server this status is for, in words ("" for a job run once for the whole site)."""
+        if not self.job.per_server:
+            return ""
+        return self.server or server_label()
 
     @property
     def running(self) -> bool:
@@ -349,10 +390,19 @@ class JobStatus:
 
 
 def statuses(now: datetime | None = None) -> list[JobStatus]:
-    """Return every job with its last run, in the order ``flask jobs run`` runs them."""
+    """Return every job with its last run, in the order ``flask jobs run`` runs them.
+
+    A job each server runs for itself is listed once per server that has run it (this server's first).
+    """
     now = now or utcnow()
     rows = {row.name: row for row in db.session.execute(select(ScheduledJob)).scalars()}
-    return [JobStatus(job, rows.get(job.name), now) for job in JOBS]
+    found = []
+    for job in JOBS:
+        found.append(JobStatus(job, rows.get(job.row_name), now))
+        if job.per_server:
+            found += [JobStatus(job, row, now, server=name.partition("@")[2]) for name, row in sorted(rows.items())
+                      if name.startswith(f"{job.name}@") and name != job.row_name]
+    return found
 
 
 def needing_attention(now: datetime | None = None) -> list[JobStatus]:
@@ -362,4 +412,5 @@ def needing_attention(now: datetime | None = None) -> list[JobStatus]:
 
 def last_success(name: str) -> datetime | None:
     """Return when a job last finished without failing, or None."""
-    return db.session.execute(select(ScheduledJob.last_success_at).where(ScheduledJob.name == name)).scalar()
+    return db.session.execute(select(ScheduledJob.last_success_at)
+                              .where(ScheduledJob.name == BY_NAME[name].row_name)).scalar()

@@ -71,7 +71,8 @@ def jobs_list() -> None:
         else:
             state = f"{row.last_outcome.value} in {row.last_seconds:.1f} s"
         warning = " [OVERDUE]" if status.overdue else ""
-        click.echo(f"{status.job.name} ({status.job.schedule.lower()}){warning}: last ran "
+        where = f" on {status.where}" if status.where else ""
+        click.echo(f"{status.job.name}{where} ({status.job.schedule.lower()}){warning}: last ran "
                    f"{_when(row.last_started_at if row else None)}, {state}")
         if row is not None and (row.last_error or row.last_summary):
             click.echo(f"    {row.last_error or row.last_summary}")

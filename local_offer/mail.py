@@ -73,7 +73,8 @@ def send(to: str, subject: str, body: str, headers: dict[str, str] | None = None
     # Nanoseconds in the name keep the outbox in the order messages were sent.
     name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{time.time_ns()}-{uuid.uuid4().hex[:6]}.eml"
     (folder / name).write_bytes(bytes(message))
-    current_app.logger.info("Email to %s (%s) written to %s:\n%s", to, subject, folder / name, body)
+    # The log names the file only: addresses and emailed links (password resets) stay out of logs.
+    current_app.logger.info("An email (%s) was written to %s", subject, folder / name)
 
 
 def sent_messages() -> list[EmailMessage]:

@@ -1,4 +1,4 @@
-"""Site-wide pieces: the theme stylesheet, favicon, language switcher and template context."""
+"""Site-wide pieces: the theme stylesheet, favicon, language switcher and template context (health checks: health.py)."""
 
 from __future__ import annotations
 
@@ -88,14 +88,6 @@ def choose_language(code: str):
         samesite="Lax",
     )
     return response
-
-
-@bp.get("/healthz")
-@public
-def health():
-    """Answer a load balancer's health check: the database is reachable."""
-    db.session.execute(select(1))
-    return {"status": "ok"}
 
 
 def _language_links() -> list[dict]:

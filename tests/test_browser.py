@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
+from local_offer import jobs
 from local_offer.config import PROJECT_ROOT
 from local_offer.extensions import db
 from local_offer.models import JobOutcome, ScheduledJob
@@ -339,7 +340,8 @@ def test_scheduled_jobs_in_a_real_browser(live_site, live_server, browser):
     now = datetime.now(timezone.utc)
     with site.app.app_context():
         db.session.add_all([
-            ScheduledJob(name="index", runs=1, last_started_at=now, last_finished_at=now, last_success_at=now,
+            ScheduledJob(name=jobs.BY_NAME["index"].row_name, runs=1, last_started_at=now, last_finished_at=now,
+                         last_success_at=now,
                          last_seconds=0.4, last_outcome=JobOutcome.SUCCESS, last_summary="Indexed 2 changed documents."),
             ScheduledJob(name="demand-prune", runs=1, last_started_at=now - timedelta(minutes=5), last_seconds=0.1,
                          last_finished_at=now, last_outcome=JobOutcome.FAILED, last_error="OSError: disk full"),

@@ -152,7 +152,8 @@ def document(server_url: str) -> dict:
         },
         "components": {"schemas": {
             "error": {"type": "object", "required": ["error", "status"],
-                      "properties": {"error": _STRING, "status": {"type": "integer"}}},
+                      "properties": {"error": _STRING, "status": {"type": "integer"},
+                                     "request_id": _STRING}},
             "organization": organization, "taxonomy": taxonomy, "location": location, "service": service,
             "service_page": _page("#/components/schemas/service"),
             "taxonomy_page": _page("#/components/schemas/taxonomy"),

@@ -128,7 +128,8 @@ def document(server_url: str) -> dict:
         },
         "components": {"schemas": {
             "error": {"type": "object", "required": ["error", "status"],
-                      "properties": {"error": _STRING, "status": {"type": "integer"}}},
+                      "properties": {"error": _STRING, "status": {"type": "integer"},
+                                     "request_id": _STRING}},
             "service": service, "taxonomy": taxonomy, "taxonomy_term": taxonomy_term,
             "organization": organization, "service_at_location": service_at_location,
             "service_page": _page("#/components/schemas/service"),

@@ -43,6 +43,7 @@ from local_offer.models import (
     Term,
     Vocabulary,
 )
+from local_offer.request_log import request_id
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -69,7 +70,7 @@ def json_error(error: HTTPException):
     """Answer errors in JSON, with their status."""
     message = error.description if isinstance(error, ApiError) else {
         404: "Not found.", 405: "Only GET is supported.", 429: "Too many requests."}.get(error.code, error.name)
-    return jsonify({"error": message, "status": error.code}), error.code
+    return jsonify({"error": message, "status": error.code, "request_id": request_id()}), error.code
 
 
 def _check_parameters(allowed: set[str]) -> None:
