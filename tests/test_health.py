@@ -189,10 +189,13 @@ def test_health_checks_answer_a_load_balancer_asking_by_ip_address(tmp_path, ins
     assert client.get("/healthz/", headers=probe).status_code == 400  # only the two exact addresses
 
 
-def test_health_checks_are_exempt_from_rate_limits_and_csrf(instance_path, migrated_database):
+def test_health_checks_are_exempt_from_rate_limits_and_csrf(instance_path, migrated_database, monkeypatch):
     """Load balancers probe every few seconds from one address: never a 429, even under a default limit."""
     from local_offer.extensions import limiter
 
+    # Flask-Limiter keeps the first app's default limits on the shared extension for every later app:
+    # put back the empty list after this test, or later apps would all be limited to 3 a minute.
+    monkeypatch.setattr(limiter.limit_manager, "_default_limits", [])
     app = create_app(make_test_config(migrated_database, RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="3 per minute",
                                       WTF_CSRF_ENABLED=True))
     limiter.reset()

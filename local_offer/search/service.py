@@ -284,7 +284,9 @@ class SearchService(Warming):
             with self.engine.writing(wait=False):
                 if self.engine.generation() is not None:
                     return False  # another process built it while we waited for the lock
-                self.rebuild()
+                # In one process: indexing processes forked from a web worker would keep the writer
+                # lock (an inherited file) after gunicorn killed the worker, and nobody could build.
+                self.rebuild(procs=1)
                 return True
         except engine_module.IndexUnavailable:
             return False  # another process holds the lock: it is building the index
@@ -304,7 +306,7 @@ class SearchService(Warming):
                     f"{max_lag_seconds:g} seconds ago."]
         return []
 
-    def rebuild(self, progress: Progress | None = None) -> int:
+    def rebuild(self, progress: Progress | None = None, procs: int | None = None) -> int:
         """Rebuild the whole index into a new generation, replay changes made meanwhile, switch.
 
         Before reading the documents, note which changes are visible; just before the
@@ -330,7 +332,8 @@ class SearchService(Warming):
             found, deletions = self.sources.documents(ids)
             return [engine_fields(document) for document in found], deletions
 
-        count = self.engine.rebuild(documents, procs=current_app.config["SEARCH_INDEX_PROCS"], replay=replay)
+        procs = procs or current_app.config["SEARCH_INDEX_PROCS"]
+        count = self.engine.rebuild(documents, procs=procs, replay=replay)
         self.refresh()  # a new generation: the whole table is read again
         return count
 
