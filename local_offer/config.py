@@ -116,6 +116,9 @@ DEFAULTS: dict[str, object] = {
     # Each server keeps its own index and follows the database's change feed: every worker
     # looks this often (seconds) for changes published through any server (0: only searches look).
     "SEARCH_FOLLOW_SECONDS": 2.0,
+    # A server without an index builds it when its workers start: "process" (`flask index ensure`
+    # in a process of its own, so workers keep answering) or "thread" (in the worker itself).
+    "SEARCH_BUILD_AT_START": "process",
     # This server's name beside jobs each server runs for itself (the index job); the host name when empty.
     "SERVER_LABEL": "",
     # Seconds a process keeps the vocabularies the filters show (they change rarely).
@@ -328,6 +331,8 @@ def validate(config) -> None:
         value = config.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be a whole number, 1 or more, not {value!r}.")
+    if config.get("SEARCH_BUILD_AT_START") not in ("process", "thread"):
+        raise ConfigError(f"{ENV_PREFIX}_SEARCH_BUILD_AT_START must be process or thread.")
     for key in ("REVIEW_SETTINGS_CACHE_SECONDS", "SEARCH_FOLLOW_SECONDS"):
         value = config.get(key)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:

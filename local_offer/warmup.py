@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import threading
 import time
 
@@ -150,13 +151,29 @@ def _follow(app: Flask, every: float, stop: threading.Event) -> None:
         try:
             with app.app_context():
                 service = service or get_service()
-                if service.build_if_missing():
-                    app.logger.info("Built the search index, which this server did not have")
+                if service.engine.generation() is None:
+                    _build_missing_index(app, service)
                 else:
                     service.follow()
         except Exception:  # the follower must outlive a database or disk hiccup; it tries again
             app.logger.exception("Following the change feed failed; trying again in %s seconds", every)
         stop.wait(every)
+
+
+def _build_missing_index(app: Flask, service) -> None:
+    """Build the index a server without one needs: in a process of its own (``SEARCH_BUILD_AT_START``
+    "process", the default), or on this thread ("thread": an app whose settings came from code, as in tests)."""
+    if app.config.get("SEARCH_BUILD_AT_START", "process") == "thread":
+        if service.build_if_missing():
+            app.logger.info("Built the search index, which this server did not have")
+        return
+    command = [sys.executable, "-m", "flask", "--app", "local_offer", "index", "ensure"]
+    built, said = service.build_in_another_process(command)
+    if built:
+        summary = next((line for line in said.splitlines() if line.startswith("Indexed")), "")
+        app.logger.info("Built the search index, which this server did not have. %s", summary)
+    elif said:
+        app.logger.error("Building the search index failed; trying again shortly: %s", said[-2000:])
 
 
 def compile_templates(app: Flask) -> int:

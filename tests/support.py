@@ -44,6 +44,8 @@ def make_test_config(database_url: str, **overrides) -> dict:
         "MAP_TILE_URL": "",  # tests never fetch map tiles
         "SEARCH_LOG_FLUSH_SECONDS": 0.2,
         "SEARCH_WARM": False,
+        # Settings given in code do not reach a `flask index ensure` process: build on the follower's thread.
+        "SEARCH_BUILD_AT_START": "thread",
         "VOCABULARY_CACHE_SECONDS": 0,
         "TERM_DATES_CACHE_SECONDS": 0,
         "SEARCH_INDEX_PROCS": 1,

@@ -112,3 +112,29 @@ def test_an_index_written_before_cursors_continues_from_the_outbox_marks(demo, a
     assert [document_id for _seq, document_id, _at in service.waiting()] == [SWIM]
     assert service.sync() == (1, 0)
     assert state.is_file() and service.waiting() == []
+
+
+def test_a_server_without_an_index_builds_it_in_a_process_of_its_own_once(demo, app, tmp_path):
+    """The build runs as a separate command (so a killed worker cannot stop it or keep its lock), and a second
+    worker finds it running and leaves it; a failed command is reported, not hidden."""
+    import sys
+    import threading
+
+    from local_offer.search import SearchService
+    from local_offer.search_sources import DirectorySources
+
+    service = SearchService(tmp_path / "search", DirectorySources())
+    started, release = tmp_path / "started", tmp_path / "release"
+    wait = (f"import pathlib, time; pathlib.Path({str(started)!r}).touch()\n"
+            f"while not pathlib.Path({str(release)!r}).exists(): time.sleep(0.05)\nprint('Indexed 0 documents')")
+    results = []
+    first = threading.Thread(target=lambda: results.append(service.build_in_another_process([sys.executable, "-c",
+                                                                                              wait])))
+    first.start()
+    wait_for(started.exists)
+    assert service.build_in_another_process([sys.executable, "-c", "raise SystemExit(3)"]) == (False, "")
+    release.touch()
+    first.join(30)
+    assert results == [(True, "Indexed 0 documents")]
+    built, said = service.build_in_another_process([sys.executable, "-c", "raise SystemExit('disk full')"])
+    assert not built and "disk full" in said

@@ -22,6 +22,7 @@ writer holds the lock, it will index them.
 from __future__ import annotations
 
 import hashlib
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -32,6 +33,7 @@ from local_offer.search import engine as engine_module
 from local_offer.search import pipeline
 from local_offer.search.cursor import GRACE_SECONDS, Cursor
 from local_offer.search.facets import FacetTable
+from local_offer.search.generations import _Flock
 from local_offer.search.results import SearchRequest, SearchResults
 from local_offer.search.shared import SharedTables
 from local_offer.search.sources import PAGE_PREFIX, Document, Progress, SearchSources
@@ -290,6 +292,28 @@ class SearchService(Warming):
                 return True
         except engine_module.IndexUnavailable:
             return False  # another process holds the lock: it is building the index
+
+    def build_in_another_process(self, command: list[str]) -> tuple[bool, str]:
+        """Build the missing index by running ``command`` (``flask index ensure``), unless another process is at it.
+
+        Returns (whether this call ran it and it succeeded, what it printed).  A separate
+        process keeps the build off this web worker's interpreter, so the worker answers
+        requests meanwhile; and if gunicorn kills the worker, the build goes on to the end
+        (it holds its own locks, none inherited).  One worker of a server runs it (a lock
+        beside the index folder); the others find the lock held and leave it.
+        """
+        if self.engine.generation() is not None:
+            return False, ""
+        lock = _Flock(self.engine.folder.parent / (self.engine.folder.name + "-build.lock"))
+        if not lock.acquire(None):
+            return False, ""
+        try:
+            if self.engine.generation() is not None:
+                return False, ""
+            finished = subprocess.run(command, capture_output=True, text=True)
+            return finished.returncode == 0, (finished.stdout + finished.stderr).strip()
+        finally:
+            lock.release()
 
     def readiness(self, max_lag_seconds: float = 60) -> list[str]:
         """Return what stops this server's index serving searches, in plain words (nothing when it is ready)."""
