@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, abort, jsonify, render_template, request
+from flask import Flask, Response, abort, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from local_offer.extensions import db
 from local_offer.i18n import _
@@ -85,7 +85,19 @@ def handle_unexpected(error: Exception):
     return render_error(InternalServerError())
 
 
+def search_not_ready(_error):
+    """Answer a search on a server still building its first index: try again shortly (503, Retry-After)."""
+    unavailable = ServiceUnavailable(description=Message(
+        _("Search is getting ready. Try again in a minute.")))
+    response = make_response(render_error(unavailable))
+    response.headers["Retry-After"] = "60"
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     """Route HTTP errors and unexpected exceptions to the styled pages."""
+    from local_offer.search import SearchNotReady
+
+    app.register_error_handler(SearchNotReady, search_not_ready)
     app.register_error_handler(HTTPException, render_error)
     app.register_error_handler(Exception, handle_unexpected)

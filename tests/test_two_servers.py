@@ -138,3 +138,29 @@ def test_a_server_without_an_index_builds_it_in_a_process_of_its_own_once(demo, 
     assert results == [(True, "Indexed 0 documents")]
     built, said = service.build_in_another_process([sys.executable, "-c", "raise SystemExit('disk full')"])
     assert not built and "disk full" in said
+
+
+def test_searches_on_a_server_building_its_first_index_are_told_to_try_again_at_once(demo, app, main_site, tmp_path):
+    """While a worker builds the missing index, a search answers 503 with Retry-After straight away (the page and
+    the API), instead of holding a worker while it reads every listing's filters."""
+    from local_offer.search.generations import _Flock
+
+    other = build_app(main_site.database.url, tmp_path / "server-c")
+    other.config.update(SEARCH_FOLLOW_SECONDS=0, SEARCH_WARM=False)
+    service = other.extensions["local_offer_search"]
+    lock = _Flock(service.engine.folder.parent / (service.engine.folder.name + "-build.lock"))
+    assert lock.acquire(None)  # as build_in_another_process holds it
+    try:
+        client = other.test_client()
+        page = client.get("/search", query_string={"q": "swimming"})
+        assert page.status_code == 503 and page.headers["Retry-After"] == "60"
+        assert "Search is getting ready" in page.get_data(as_text=True)
+        api = client.get("/api/v1/services", query_string={"text": "swimming"})
+        assert api.status_code == 503 and api.is_json
+        assert client.get("/healthz").status_code == 200
+    finally:
+        lock.release()
+    assert client.get("/search", query_string={"q": "swimming"}).status_code == 200  # no build: filters alone
+    with other.app_context():
+        stop_background_work(other)
+        db.engine.dispose()

@@ -15,7 +15,7 @@ only names what callers use.
 """
 
 from local_offer.search.results import RADII, SORTS, Hit, SearchError, SearchRequest, SearchResults
-from local_offer.search.service import SearchService, get_service, init_app
+from local_offer.search.service import SearchNotReady, SearchService, get_service, init_app
 from local_offer.search.sources import PAGE_PREFIX, Document, Place, SearchSources
 from local_offer.search.understanding import Guess, without as without_guess
 
@@ -28,6 +28,7 @@ __all__ = [
     "Hit",
     "Place",
     "SearchError",
+    "SearchNotReady",
     "SearchRequest",
     "SearchResults",
     "SearchService",

@@ -60,6 +60,10 @@ def engine_fields(document: Document) -> dict:
     return fields
 
 
+class SearchNotReady(RuntimeError):
+    """This server's index is being built for the first time: searches wait for it rather than hold a worker."""
+
+
 class SearchService(Warming):
     """One per process: the engine, the facet arrays and the synonyms, kept fresh."""
 
@@ -84,7 +88,13 @@ class SearchService(Warming):
         self._warmer: threading.Thread | None = None
 
     def search(self, request: SearchRequest) -> SearchResults:
-        """Answer a search: text, place, filters, counts, sorting and one page of hits."""
+        """Answer a search: text, place, filters, counts, sorting and one page of hits.
+
+        Raises ``SearchNotReady`` at once while this server builds its first index (reading the
+        filters of a large directory meanwhile would hold the worker for minutes).
+        """
+        if self.engine.generation() is None and self.first_build_running():
+            raise SearchNotReady("This server is building its search index.")
         self.retry_failed_writes()
         try:
             return pipeline.run(self, request)
@@ -293,6 +303,19 @@ class SearchService(Warming):
         except engine_module.IndexUnavailable:
             return False  # another process holds the lock: it is building the index
 
+    def _build_lock(self) -> _Flock:
+        return _Flock(self.engine.folder.parent / (self.engine.folder.name + "-build.lock"))
+
+    def first_build_running(self) -> bool:
+        """Say whether a worker of this server is building the index it lacks (``build_in_another_process``)."""
+        lock = self._build_lock()
+        if not lock.path.exists():
+            return False
+        if lock.acquire(None):
+            lock.release()
+            return False
+        return True
+
     def build_in_another_process(self, command: list[str]) -> tuple[bool, str]:
         """Build the missing index by running ``command`` (``flask index ensure``), unless another process is at it.
 
@@ -304,7 +327,7 @@ class SearchService(Warming):
         """
         if self.engine.generation() is not None:
             return False, ""
-        lock = _Flock(self.engine.folder.parent / (self.engine.folder.name + "-build.lock"))
+        lock = self._build_lock()
         if not lock.acquire(None):
             return False, ""
         try:
