@@ -304,7 +304,8 @@ def new_server(site: Site, report: Report, rebuild_seconds: float) -> None:
     failure: list[Exception] = []
     thread = threading.Thread(target=lambda: _start(server, failure), daemon=True)
     thread.start()
-    limit = max(300.0, 3 * rebuild_seconds)
+    # Three rebuilds' time; with --from past the rebuild its time is unknown: allow 40 minutes.
+    limit = max(300.0, 3 * rebuild_seconds) if rebuild_seconds else 2400.0
     answered = ready = None
     asked = 0.0
     killed = ""
@@ -333,7 +334,7 @@ def new_server(site: Site, report: Report, rebuild_seconds: float) -> None:
         if answered is not None:
             report.add("new server, empty disk: start to first search with results", f"{answered:.1f} s; /readyz "
                        + (f"200 after {ready:.1f} s" if ready is not None else "never 200"), command)
-        elif failure:
+        elif failure and (server.process is None or server.process.poll() is not None):
             report.add("new server, empty disk", f"gunicorn did not start: {str(failure[0])[:300]}", command)
         elif killed:
             report.add("new server, empty disk", f"NOT READY: after {waited:.0f} s gunicorn killed workers for "
