@@ -158,6 +158,8 @@ def test_searches_on_a_server_building_its_first_index_are_told_to_try_again_at_
         api = client.get("/api/v1/services", query_string={"text": "swimming"})
         assert api.status_code == 503 and api.is_json
         assert client.get("/healthz").status_code == 200
+        with other.app_context():
+            assert service.readiness() == ["The search index is being built."]
     finally:
         lock.release()
     assert client.get("/search", query_string={"q": "swimming"}).status_code == 200  # no build: filters alone

@@ -340,6 +340,9 @@ class SearchService(Warming):
 
     def readiness(self, max_lag_seconds: float = 60) -> list[str]:
         """Return what stops this server's index serving searches, in plain words (nothing when it is ready)."""
+        if self.first_build_running():
+            # Until `flask index ensure` has finished, which includes saving the filters for the workers to load.
+            return ["The search index is being built."]
         if self.engine.generation() is None:
             return ["The search index has not been built yet."]
         try:
