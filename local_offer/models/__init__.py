@@ -72,9 +72,20 @@ from local_offer.models.search import (
     record_change,
     RelatedTerms,
     SearchChange,
+    District,
     SearchDemand,
+    SearchDemandArea,
     SearchLog,
     SynonymGroup,
+)
+from local_offer.models.consultation import (
+    AnswerStatus,
+    Consultation,
+    ConsultationAnswer,
+    ConsultationQuestion,
+    ConsultationResponse,
+    ConsultationStatus,
+    QuestionKind,
 )
 from local_offer.models.coproduction import (
     CouncilResponse,
@@ -99,6 +110,15 @@ from local_offer.models.terms import SchoolTerm, school_year_of
 from local_offer.models.feeds import Feed
 
 __all__ = [
+    "SearchDemandArea",
+    "QuestionKind",
+    "District",
+    "ConsultationStatus",
+    "ConsultationResponse",
+    "ConsultationQuestion",
+    "ConsultationAnswer",
+    "Consultation",
+    "AnswerStatus",
     "AccessRoute",
     "AlertStatus",
     "AccountToken",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Integer, String, Text
+from sqlalchemy import JSON, Date, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from local_offer.extensions import db
@@ -75,6 +75,42 @@ class SearchLog(db.Model):
     #: Only the outward code of a postcode ("ST16"), or a town name.
     place: Mapped[str] = mapped_column(String(100), default="")
     results: Mapped[int] = mapped_column(Integer, default=0)
+    #: What the search was for, as vocabulary concepts ("need:autism", "activity:swimming"); never the words.
+    concepts: Mapped[list | None] = mapped_column(JSON, default=list)
+    #: The age band asked about ("0-4", "5-10", "11-15", "16-18", "19-25"), or "".
+    age_band: Mapped[str | None] = mapped_column(String(20), default="")
+    #: The outward code of the place searched ("ST13"), worked out for a town too; "" when none.
+    area: Mapped[str | None] = mapped_column(String(10), default="")
+
+
+class SearchDemandArea(db.Model):
+    """Searches counted by day, concept, age band and area: a year of trends kept after the raw log is pruned.
+
+    A search for two concepts counts once under each; a search for no recognised
+    concept counts under the concept "".
+    """
+
+    __table_args__ = (UniqueConstraint("day", "concept", "age_band", "area"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    concept: Mapped[str] = mapped_column(String(120), default="")
+    age_band: Mapped[str] = mapped_column(String(20), default="")
+    area: Mapped[str] = mapped_column(String(10), default="")
+    searches: Mapped[int] = mapped_column(Integer, default=0)
+    without_results: Mapped[int] = mapped_column(Integer, default=0)
+    #: Searches that found one to three results.
+    few_results: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class District(db.Model):
+    """An area of the council as its commissioners speak of it ("Moorlands"), as a list of outward codes."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    #: Outward codes, upper case without spaces: ["ST10", "ST13"].
+    outward_codes: Mapped[list] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class SearchDemand(db.Model):
