@@ -106,6 +106,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from local_offer.admin import bp as admin_bp
     from local_offer.directory import bp as directory_bp
     from local_offer.api import bp as api_bp, v3_bp as api_v3_bp
+    from local_offer.consultations import bp as consultations_bp
     from local_offer.coproduction import bp as coproduction_bp
     from local_offer.moderation import bp as moderation_bp
     from local_offer.pages import bp as pages_bp
@@ -119,6 +120,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(portal_bp)
     app.register_blueprint(moderation_bp)
     app.register_blueprint(coproduction_bp)
+    app.register_blueprint(consultations_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_v3_bp)
     app.register_blueprint(shortlist_bp)
