@@ -38,6 +38,10 @@ MAX_TEXT = 5000
 #: The most choices a single or multiple choice question may offer, and the longest choice.
 MAX_OPTIONS = 20
 MAX_OPTION_LENGTH = 200
+#: The longest title, introduction (either version), "who it is for", question (either version) and hint.
+MAX_TITLE, MAX_INTRODUCTION, MAX_AUDIENCE, MAX_QUESTION, MAX_HINT = 255, 10_000, 500, 500, 1000
+#: The most questions one consultation may ask.
+MAX_QUESTIONS = 60
 
 DRAFT = "draft"
 SCHEDULED = "scheduled"
