@@ -30,6 +30,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from local_offer import alerts, backup, bounces, demand, feeds, interchange, reviews, shortlists
+from local_offer.consultation_rules import retention as consultation_retention
 from local_offer.extensions import db
 from local_offer.feedback import retention
 from local_offer.i18n import _l
@@ -118,6 +119,14 @@ def _feedback_purge(progress: Progress) -> str:
             f"{current_app.config['FEEDBACK_RETENTION_DAYS']} days.")
 
 
+def _consultation_retention(progress: Progress) -> str:
+    """Delete half-finished consultation answers and empty unpublished written answers past their time."""
+    result = consultation_retention.purge()
+    return (f"Deleted {result.half_finished} half-finished consultation responses (kept "
+            f"{consultation_retention.HALF_FINISHED_DAYS} days after closing); emptied {result.texts} unpublished "
+            f"written answers and {result.originals} redacted originals (kept 12 months after closing).")
+
+
 def _demand_prune(progress: Progress) -> str:
     """Fold old search-log rows into daily counts."""
     removed = demand.prune(current_app.config["SEARCH_LOG_DAYS"])
@@ -196,6 +205,8 @@ JOBS: tuple[Job, ...] = (
         every=_DAY, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_review_reminders),
     Job("feedback-purge", _l("Feedback retention purge"), _l("Daily"),
         every=_DAY, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_feedback_purge),
+    Job("consultation-retention", _l("Consultations: remove half-finished and unpublished answers past their time"),
+        _l("Daily"), every=_DAY, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_consultation_retention),
     Job("demand-prune", _l("Search log: fold old searches into daily counts"), _l("Daily"),
         every=_DAY, retry_after=_HOUR, gives_up_after=6 * _HOUR, run=_demand_prune),
     Job("upload-cleanup", _l("Remove checked uploads nobody applied"), _l("Daily"),

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from local_offer import jobs
 from local_offer.auth import public, requires, second_factor_first
-from local_offer.coproduction import guard_forms
 from local_offer.coproduction.forms import (
     ExcludeForm,
     FeedbackForm,
@@ -194,7 +193,7 @@ def publish(feedback_id):
     """
     feedback = _feedback_or_404(feedback_id)
     form = _tagging_choices(PublishForm())
-    decisions = guard_forms.decisions_from(request.form)
+    decisions = guard.decisions_from(request.form)
     if request.form.get("remove_all"):
         text = form.published_text.data or ""
         form.published_text.data = guard.remove_all(text)

@@ -15,6 +15,7 @@ twice is one decision.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ from local_offer.extensions import db
 from local_offer.i18n import _
 from local_offer.models import Listing, Organisation
 from local_offer.personal_details import Finding
+from local_offer.sanitise import clean_text
 
 REMOVE = "remove"
 KEEP = "keep"
@@ -135,3 +137,29 @@ def remove_all(text: str) -> str:
 def provider_warnings(text: str) -> list[Finding]:
     """Return what in a provider's description looks like a private person's details (warned, never blocked)."""
     return personal_details.provider_warnings(text)
+
+
+#: A publish form's answer for one finding is named ``pd-<digest>`` (remove or keep), its reason ``pd-<digest>-reason``.
+_FIELD = re.compile(r"^pd-([0-9a-f]{12})$")
+#: The longest reason kept for keeping something (it goes in the audit log).
+REASON_MAX = 500
+#: At most this many answers are read from one form.
+ANSWERS_MAX = 500
+
+
+def decisions_from(form) -> dict[str, Decision]:
+    """Return a coordinator's remove-or-keep answers, by finding digest, from a submitted publish form.
+
+    The things found change with the text, so their answers are read from the form's
+    own fields; anything else, or any other value, is ignored.
+    """
+    decisions: dict[str, Decision] = {}
+    for name in form:
+        match = _FIELD.match(name)
+        if not match or len(decisions) >= ANSWERS_MAX:
+            continue
+        choice = form.get(name, "")
+        if choice not in (REMOVE, KEEP):
+            continue
+        decisions[match.group(1)] = Decision(choice, clean_text(form.get(f"{name}-reason", ""))[:REASON_MAX])
+    return decisions
