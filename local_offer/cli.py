@@ -23,6 +23,7 @@ from werkzeug.security import generate_password_hash
 
 from local_offer import interchange, term_dates
 from local_offer.config import PROJECT_ROOT
+from local_offer.consultation_rules.demo import load_demo_consultations
 from local_offer.content_loader import (
     ContentError,
     LoadReport,
@@ -33,6 +34,8 @@ from local_offer.content_loader import (
     load_synonyms,
     load_vocabularies,
 )
+from local_offer.demand_demo import load_demo_demand
+from local_offer.districts import DISTRICTS_FILE, load_demo_districts
 from local_offer.extensions import db
 from local_offer.feedback.seed import FEEDBACK_FILE, load_demo_feedback, load_priorities
 from local_offer.models import Organisation, Role, User, record_audit
@@ -79,6 +82,9 @@ def content_load(demo: bool) -> None:
                 load_demo(demo_file, report, progress=_progress(f"Loading {demo_file.name}"))
             load_demo_accounts(report)
             load_demo_feedback(folder / "demo" / FEEDBACK_FILE, report)
+            load_demo_districts(folder / DISTRICTS_FILE, report)
+            load_demo_consultations(report, folder)
+            load_demo_demand(report)
         db.session.commit()
         if demo:
             added, skipped = term_dates.load(folder / "term-dates.yaml")

@@ -428,31 +428,54 @@ def test_a_sealed_manifest_missing_fields_is_refused(made, tmp_path):
             force=True, other_site=True)
 
 
+#: What revisions after 0015 added: whole tables, and columns of tables that were there before.
+TABLES_AFTER_0015 = ("consultation", "consultation_question", "consultation_response", "consultation_answer",
+                     "district", "search_demand_area")
+COLUMNS_AFTER_0015 = {"council_response": ("progress", "progress_updated_at"),
+                      "search_log": ("concepts", "age_band", "area")}
+
+
 def test_a_backup_from_an_older_version_is_restored_and_brought_up_to_date(full_demo, tmp_path):
     """A backup at revision 0015 (before council responses had progress) loads at 0015, then is upgraded."""
     before = every_row()
     path, manifest = backup.create(str(tmp_path / "now"))
-    table = next(table for table in manifest["tables"] if table["name"] == "council_response")
-    dropped = [index for index, (name, _) in enumerate(table["columns"]) if name in ("progress", "progress_updated_at")]
-    assert len(dropped) == 2 and table["rows"]
+    old_manifest = {key: value for key, value in manifest.items() if key != "checksum"}
+    dropped = {}
+    for table in manifest["tables"]:
+        if table["name"] in COLUMNS_AFTER_0015:
+            dropped[table["name"]] = [index for index, (name, _) in enumerate(table["columns"])
+                                      if name in COLUMNS_AFTER_0015[table["name"]]]
+            assert len(dropped[table["name"]]) == len(COLUMNS_AFTER_0015[table["name"]])
+            table["columns"] = [column for index, column in enumerate(table["columns"])
+                                if index not in dropped[table["name"]]]
+    assert manifest["tables"][[t["name"] for t in manifest["tables"]].index("council_response")]["rows"]
+    old_manifest["tables"] = [table for table in manifest["tables"] if table["name"] not in TABLES_AFTER_0015]
+    later_members = {f"database/{name}.jsonl" for name in TABLES_AFTER_0015}
 
     def as_of_0015(name, member):
-        if name == "database/council_response.jsonl":
+        table = name.removeprefix("database/").removesuffix(".jsonl")
+        if table in dropped:
             lines = [json.loads(line) for line in member.decode().splitlines()]
-            return "".join(json.dumps([value for index, value in enumerate(line) if index not in dropped]) + "\n"
-                           for line in lines).encode()
+            return "".join(json.dumps([value for index, value in enumerate(line) if index not in dropped[table]])
+                           + "\n" for line in lines).encode()
         return member
 
     older = rewrite(path, tmp_path / "older.zip", as_of_0015)
-    with zipfile.ZipFile(older) as archive:
-        data = archive.read("database/council_response.jsonl")
-    old_manifest = {key: value for key, value in manifest.items() if key != "checksum"}
     old_manifest["schema_revision"] = "0015"
-    table["columns"] = [column for index, column in enumerate(table["columns"]) if index not in dropped]
-    old_manifest["members"]["database/council_response.jsonl"] = {
-        "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-    final = rewrite(older, tmp_path / "final.zip",
-                    lambda name, member: resealed(old_manifest) if name == "manifest.json" else member)
+    old_manifest["members"] = {name: value for name, value in manifest["members"].items()
+                               if name not in later_members}
+    with zipfile.ZipFile(older) as archive:
+        for table in dropped:
+            data = archive.read(f"database/{table}.jsonl")
+            old_manifest["members"][f"database/{table}.jsonl"] = {
+                "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    with zipfile.ZipFile(older) as old, zipfile.ZipFile(tmp_path / "final.zip", "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            if info.filename in later_members:
+                continue
+            data = resealed(old_manifest) if info.filename == "manifest.json" else old.read(info.filename)
+            new.writestr(info.filename, data)
+    final = tmp_path / "final.zip"
 
     with other_app(tmp_path, "upgraded"):
         report = backup_restore.restore(str(final))
@@ -463,8 +486,10 @@ def test_a_backup_from_an_older_version_is_restored_and_brought_up_to_date(full_
         columns = [column.name for column in db.metadata.tables["council_response"].columns]
         progress = columns.index("progress")
         assert {row[progress].value for row in after["council_response"]} == {"planned"}
-        assert {name: rows for name, rows in after.items() if name != "council_response"} == {
-            name: rows for name, rows in before.items() if name != "council_response"}
+        assert all(not after[name] for name in TABLES_AFTER_0015)
+        changed = set(TABLES_AFTER_0015) | set(COLUMNS_AFTER_0015)
+        assert {name: rows for name, rows in after.items() if name not in changed} == {
+            name: rows for name, rows in before.items() if name not in changed}
 
 
 def test_restore_says_what_to_do_when_the_environment_sets_another_key(made, monkeypatch, instance_path):

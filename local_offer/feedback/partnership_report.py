@@ -21,6 +21,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from local_offer import demand_report
 from local_offer.extensions import db
 from local_offer.feedback.charts import bar_chart
 from local_offer.feedback.labels import RESPONDENT_LABELS, TOPIC_SHORT
@@ -29,6 +30,8 @@ from local_offer.formats import spreadsheet_safe
 from local_offer.i18n import _, _l
 from local_offer.models import CouncilResponse, Feedback, FeedbackStatus, ResponseStatus
 
+#: How many rows of searches not found the report gives (the coordinators' page has them all).
+DEMAND_ROWS = 10
 SECTION_TITLES = {"topic": _l("By topic"), "priority": _l("By partnership priority"), "theme": _l("By theme"),
                   "respondent": _l("By who it came from")}
 
@@ -60,6 +63,15 @@ class PartnershipReport:
     responses: list[CouncilResponse] = field(default_factory=list)
     published: int = 0
     excluded: int = 0
+    #: What families looked for and did not find in the period (searches by need or activity and district).
+    demand: demand_report.DemandReport | None = None
+
+    @property
+    def unmet(self) -> list[demand_report.DemandRow]:
+        """Return the rows of searches most often not found (5 or more searches), at most ten."""
+        if self.demand is None:
+            return []
+        return [row for row in self.demand.rows if row.visible and row.unmet][:DEMAND_ROWS]
 
     @property
     def yearly(self) -> bool:
@@ -167,6 +179,7 @@ def report(start: date, end: date) -> PartnershipReport:
         select(CouncilResponse).where(CouncilResponse.status == ResponseStatus.PUBLISHED,
                                       CouncilResponse.published_at >= low, CouncilResponse.published_at < high)
         .options(selectinload(CouncilResponse.feedback)).order_by(CouncilResponse.published_at)).scalars())
+    result.demand = demand_report.build(start, end)
     return result
 
 
@@ -192,4 +205,7 @@ def report_csv(result: PartnershipReport) -> str:
     for key, rows in result.sections.items():
         for row in rows:
             writer.writerow([key, spreadsheet_safe(row.label), row.current, row.previous, row.change])
+    for row in result.unmet:
+        writer.writerow(["searches not found", spreadsheet_safe(f"{row.what}; {row.ages}; {row.place}"),
+                         demand_report.say(row.searches), "", ""])
     return buffer.getvalue()

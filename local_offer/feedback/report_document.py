@@ -179,6 +179,13 @@ def report_docx(result: PartnershipReport) -> bytes:
         document.add_paragraph(_text(when))
     if not result.responses:
         document.add_paragraph(_text(_("No responses were published in this period.")))
+    if result.unmet:
+        document.add_heading(_text(_("What families looked for and did not find")), level=2)
+        document.add_paragraph(_text(_("Searches on the Local Offer by need or activity, age and district, with the "
+                                       "listings we hold there. Only rows with 5 or more searches are given; the "
+                                       "words people typed are never kept in reports.")))
+        for row in result.unmet:
+            document.add_paragraph(_text(row.sentence()), style="List Bullet")
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
