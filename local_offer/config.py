@@ -108,6 +108,9 @@ DEFAULTS: dict[str, object] = {
     # The anonymous search log: flush interval and how long raw rows are kept.
     "SEARCH_LOG_FLUSH_SECONDS": 2.0,
     "SEARCH_LOG_DAYS": 90,
+    # Daily counts of searches with their words (only search warm-up reads them), then by need, age and area.
+    "SEARCH_WORD_COUNTS_DAYS": 400,
+    "SEARCH_AREA_COUNTS_DAYS": 760,
     # Processes `flask index rebuild` indexes with (one per core halves the time).
     "SEARCH_INDEX_PROCS": min(4, os.cpu_count() or 1),
     # A change whose index write failed is retried by the next search once it is this many
@@ -157,6 +160,9 @@ DEFAULTS: dict[str, object] = {
     # Feedback: how many comments one address may send, and how long contact details,
     # unpublished comments and the originals of redacted ones are kept (`flask feedback purge`).
     "FEEDBACK_LIMIT": "5 per 10 minutes;20 per day",
+    # Consultation answers per address: each Continue and Send, then Send alone.
+    "CONSULTATION_ANSWER_LIMIT": "300 per 10 minutes;3000 per day",
+    "CONSULTATION_SEND_LIMIT": "20 per hour;100 per day",
     "FEEDBACK_RETENTION_DAYS": 365,
     # Shortlists (saved without an account): removed by `flask jobs run` once untouched this many
     # days; emailing one is limited per sender (address and shortlist) and per recipient.

@@ -374,8 +374,17 @@ def prune(days: int) -> int:
             db.session.add(SearchDemand(day=day, words=words, searches=searches, without_results=empty))
     add_area_counts(by_concept)
     db.session.execute(delete(SearchLog).where(SearchLog.occurred_at < cutoff))
+    forget_old_counts(current_app.config.get("SEARCH_WORD_COUNTS_DAYS", 400),
+                      current_app.config.get("SEARCH_AREA_COUNTS_DAYS", 760))
     db.session.commit()
     return len(old)
+
+
+def forget_old_counts(word_days: int, area_days: int) -> None:
+    """Delete daily counts older than the privacy notice says they are kept (words 13 months, areas 25)."""
+    today = datetime.now(timezone.utc).date()
+    db.session.execute(delete(SearchDemand).where(SearchDemand.day < today - timedelta(days=word_days)))
+    db.session.execute(delete(SearchDemandArea).where(SearchDemandArea.day < today - timedelta(days=area_days)))
 
 
 def add_area_counts(counts: dict[tuple, list[int]]) -> None:

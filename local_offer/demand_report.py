@@ -9,8 +9,9 @@ holidays and how many are free.
 
 Small numbers are never shown: a count below 5 reads "fewer than 5", and every
 total on the page, in the CSV and on the map adds up only figures that are
-shown, so a hidden number can never be worked out by subtraction.  Monthly
-figures are rounded to the nearest 5 for the same reason.
+shown, so a hidden number can never be worked out by subtraction.  Every count
+shown is also rounded to the nearest 5: the reader chooses the period, so exact
+counts for two overlapping periods would give away a small one by difference.
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ def shown(value: int) -> int | None:
 
 
 def say(value: int) -> str:
-    """Say a count of searches as the page shows it: "140", "0" (no one is identified by none), or "fewer than 5"."""
-    return f"{value:,}" if value >= SMALL or value == 0 else str(_("fewer than 5"))
+    """Say a count of searches as the page shows it: rounded to 5 ("140"), "0", or "fewer than 5"."""
+    return f"{rounded(value):,}" if value >= SMALL or value == 0 else str(_("fewer than 5"))
 
 
 def rounded(value: int) -> int:
@@ -175,8 +176,8 @@ class DemandReport:
 
     @property
     def shown_searches(self) -> int:
-        """Return the searches in the rows with 5 or more (the only total the page gives)."""
-        return sum(row.searches for row in self.rows if row.visible)
+        """Return the searches in the rows with 5 or more (the only total the page gives), rounded to 5."""
+        return rounded(sum(row.searches for row in self.rows if row.visible))
 
 
 def age_words(band: str) -> str:

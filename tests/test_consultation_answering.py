@@ -489,6 +489,64 @@ def test_answer_posts_are_rate_limited_by_a_setting_with_a_default_for_thirty_qu
         limiter.reset()
 
 
+def test_sending_is_limited_apart_from_answering_so_one_address_cannot_send_hundreds(app, migrated_database):
+    consultations = [make_consultation(f"send-{n}", title=f"Send {n}") for n in range(3)]
+    limited = create_app(make_test_config(migrated_database, RATELIMIT_ENABLED=True,
+                                          CONSULTATION_SEND_LIMIT="2 per hour"))
+    limiter.reset()
+    try:
+        with limited.app_context():
+            sent = [answer_all(limited.test_client(), consultation).status_code for consultation in consultations]
+        assert sent == [302, 302, 429]
+    finally:
+        limiter.reset()
+
+
+def test_a_sent_response_keeps_only_the_day_so_no_log_of_addresses_can_be_matched_to_it(client):
+    consultation = make_consultation()
+    assert answer_all(client, consultation).status_code == 302
+    response = db.session.execute(select(ConsultationResponse)).scalar_one()
+    for moment in (response.submitted_at, response.started_at, response.updated_at):
+        assert (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0)
+        assert moment.date() == datetime.now(timezone.utc).date()
+
+
+def test_a_later_closing_date_moves_the_cookie_s_end_with_it(client):
+    consultation = make_consultation(closes=3)
+    assert answer(client, consultation, 0, answer="agree").status_code == 302
+    consultation.closes_on = today() + timedelta(days=60)
+    db.session.commit()
+    answered = answer(client, consultation, 1, answer="Young person")
+    cookie = next(header for header in answered.headers.getlist("Set-Cookie")
+                  if header.startswith(answering.cookie_name(consultation)))
+    assert f"{(consultation.closes_on + timedelta(days=answering.COOKIE_DAYS_AFTER_CLOSING)):%d %b %Y}" in cookie
+
+
+def test_an_answer_arriving_after_the_same_browser_sent_changes_nothing(client):
+    """A Continue from another tab, checked before the Send landed, is refused when it tries to store."""
+    consultation = make_consultation()
+    assert answer(client, consultation, 0, answer="agree").status_code == 302
+    token = cookie_of(client, consultation).value
+    response = db.session.execute(select(ConsultationResponse)).scalar_one()
+    question = consultation.questions[1]
+    real_check = answering.check_answerable
+
+    def checked_before_the_send(consultation_, response_):
+        real_check(consultation_, response_)
+        db.session.execute(ConsultationResponse.__table__.update().where(
+            ConsultationResponse.__table__.c.id == response.id).values(submitted_at=answering.the_day()))
+
+    answering.check_answerable = checked_before_the_send
+    try:
+        with pytest.raises(answering.AlreadyAnswered):
+            answering.save_answer(consultation, question, token, ["Young person"], None, simple=False,
+                                  language="en")
+    finally:
+        answering.check_answerable = real_check
+    db.session.rollback()
+    assert [row.question_id for row in stored_answers()] == [consultation.questions[0].id]
+
+
 # --- anything posted at any form ---------------------------------------------------------------------
 
 ANSWERS = st.one_of(st.none(), st.text(max_size=30), st.sampled_from(list(common.AGREEMENT) + WHO + DAYS),

@@ -118,6 +118,16 @@ def test_the_slug_is_unique_and_follows_the_title_while_a_draft(staff):
     assert second.slug == "travel-to-school"
 
 
+def test_two_coordinators_saving_the_same_title_at_once_get_a_409_not_a_500(staff, monkeypatch):
+    first = create(staff)
+    before = snapshot()
+    monkeypatch.setattr(authoring, "unique_slug", lambda title, consultation=None: first.slug)  # the race's loser
+    response = staff.post(f"{BASE}/new", data=details())
+    assert response.status_code == 409
+    assert "Save again" in text_of(response)
+    assert snapshot() == before
+
+
 def test_about_you_adds_who_you_are_and_the_districts_once(staff):
     db.session.add_all([District(name="Moorlands", outward_codes=["ST13"], position=1),
                         District(name="Cannock Chase", outward_codes=["WS11"], position=0)])

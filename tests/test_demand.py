@@ -210,13 +210,13 @@ def test_the_page_shows_concepts_by_district_beside_supply_and_hides_small_numbe
     assert response.status_code == 200
     page = text_of(response)
     assert "What families looked for and did not find" in page
-    assert ("Sport and swimming for 11 to 15 year olds in Moorlands: 53 searches, 40 with no results; " in page)
+    assert ("Sport and swimming for 11 to 15 year olds in Moorlands: 55 searches, 40 with no results; " in page)
     rows = page[page.index("Searches by need or activity"):]
     assert "ADHD 5 to 10 Stafford fewer than 5 fewer than 5 0" in rows
-    assert "Autism Any Elsewhere or no place given 8 0 0" in rows
+    assert "Autism Any Elsewhere or no place given 10 0 0" in rows
     # The districts add up only the figures shown: Stafford's 3 searches are nowhere to be worked out.
     districts_table = page[page.index("Each district adds up"):]
-    assert "Moorlands 53 40 8" in districts_table and "Stafford fewer than 5" in districts_table
+    assert "Moorlands 55 40 10" in districts_table and "Stafford fewer than 5" in districts_table
     assert SECRET_WORD not in response.get_data(as_text=True)
 
 
@@ -231,7 +231,7 @@ def test_the_csv_has_the_same_rows_and_never_the_words(searched):
     assert ["ADHD", "5 to 10 year olds", "Stafford", "fewer than 5", "fewer than 5", "0"] == rows[-1][:6] \
         or ["ADHD", "5 to 10 year olds", "Stafford", "fewer than 5", "fewer than 5", "0"] in \
         [row[:6] for row in rows]
-    assert ["Sport and swimming", "11 to 15 year olds", "Moorlands", "53", "40", "8"] == rows[1][:6]
+    assert ["Sport and swimming", "11 to 15 year olds", "Moorlands", "55", "40", "10"] == rows[1][:6]
 
 
 def test_a_period_in_the_future_or_backwards_is_a_400_and_an_empty_one_says_so(searched):
@@ -274,10 +274,10 @@ def test_the_partnership_report_says_the_searches_not_found(searched):
     start = today - timedelta(days=364)
     query = {"start": [start.day, start.month, start.year], "end": [today.day, today.month, today.year]}
     page = text_of(searched.get("/coordinators/feedback/report", query_string=query))
-    assert "Sport and swimming for 11 to 15 year olds in Moorlands: 53 searches" in page
+    assert "Sport and swimming for 11 to 15 year olds in Moorlands: 55 searches" in page
     assert "ADHD" not in page.split("What families looked for and did not find")[-1]  # small rows are left out
     figures = searched.get("/coordinators/feedback/report.csv", query_string=query).get_data(as_text=True)
-    assert "searches not found,Sport and swimming; 11 to 15 year olds; Moorlands,53" in figures
+    assert "searches not found,Sport and swimming; 11 to 15 year olds; Moorlands,55" in figures
     assert SECRET_WORD not in figures and SECRET_WORD not in page
     import docx
 
@@ -285,7 +285,7 @@ def test_the_partnership_report_says_the_searches_not_found(searched):
                                                      query_string=query).data))
     text = "\n".join(paragraph.text for paragraph in document.paragraphs)
     assert "What families looked for and did not find" in text and SECRET_WORD not in text
-    assert "Sport and swimming for 11 to 15 year olds in Moorlands: 53 searches" in text
+    assert "Sport and swimming for 11 to 15 year olds in Moorlands: 55 searches" in text
 
 
 def test_trends_add_up_only_shown_rows_rounded_to_five(searched, app):
@@ -315,3 +315,33 @@ def test_the_demo_has_districts_and_a_year_of_searches_that_tell_a_story(full_de
         full_demo.config["CONTENT_PATH"]) / districts.DISTRICTS_FILE, report_)
     assert report_.skipped == {"demo searches": 1, "districts": 1}
     assert db.session.execute(select(func.count()).select_from(SearchDemandArea)).scalar_one() == before
+
+
+def test_two_overlapping_periods_never_give_away_a_small_month_by_difference(demo, app):
+    """5 searches in one month and 2 the next: both periods read "5", so the month of 2 stays hidden."""
+    db.session.add(District(name="Moorlands", outward_codes=["ST13"], position=1))
+    first = (date.today().replace(day=1) - timedelta(days=70)).replace(day=3)
+    second = (first.replace(day=1) + timedelta(days=40)).replace(day=3)
+    db.session.add_all([counts(first, "need:autism", "11-15", "ST13", 5, 5, 0),
+                        counts(second, "need:autism", "11-15", "ST13", 2, 2, 0)])
+    db.session.commit()
+    client = staff(app)
+    one = client.get(f"/coordinators/demand.csv?start={first:%Y-%m}&end={first:%Y-%m}").get_data(as_text=True)
+    both = client.get(f"/coordinators/demand.csv?start={first:%Y-%m}&end={second:%Y-%m}").get_data(as_text=True)
+    row = ["Autism", "11 to 15 year olds", "Moorlands", "5", "5"]
+    assert row in [line[:5] for line in csv.reader(io.StringIO(one))]
+    assert row in [line[:5] for line in csv.reader(io.StringIO(both))]
+
+
+def test_daily_counts_are_deleted_when_the_privacy_notice_says(demo, app):
+    today = date.today()
+    db.session.add_all([
+        SearchDemand(day=today - timedelta(days=401), words="old words", searches=1, without_results=0),
+        SearchDemand(day=today - timedelta(days=300), words="kept words", searches=1, without_results=0),
+        counts(today - timedelta(days=761), "need:autism", "", "", 9, 0),
+        counts(today - timedelta(days=700), "need:adhd", "", "", 9, 0),
+    ])
+    db.session.commit()
+    prune(90)
+    assert set(db.session.execute(select(SearchDemand.words)).scalars()) == {"kept words"}
+    assert set(db.session.execute(select(SearchDemandArea.concept)).scalars()) == {"need:adhd"}

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from local_offer.consultations import common
@@ -38,7 +38,6 @@ from local_offer.models import (
     ConsultationStatus,
     QuestionKind,
 )
-from local_offer.models.base import utcnow
 from local_offer.sanitise import clean_html, clean_text
 
 #: The cookies live under this path only, so no other page of the site ever receives them.
@@ -48,6 +47,8 @@ COOKIE_PREFIX = "lo_say_"
 COOKIE_DAYS_AFTER_CLOSING = 7
 #: Answers (each Continue, and each Send) one address may post: several people answering 30 questions each.
 DEFAULT_LIMIT = "300 per 10 minutes;3000 per day"
+#: Sets of answers one address may send: a family or a busy office, not a script filling in hundreds.
+DEFAULT_SEND_LIMIT = "20 per hour;100 per day"
 #: Free text longer than this is refused before it is even cleaned.
 _LONGEST_RAW_TEXT = common.MAX_TEXT * 4
 #: A token sent back that is longer than this was not made here.
@@ -221,6 +222,32 @@ def limit() -> str:
     return current_app.config.get("CONSULTATION_ANSWER_LIMIT") or DEFAULT_LIMIT
 
 
+def send_limit() -> str:
+    """Return how many sets of answers one address may send (``CONSULTATION_SEND_LIMIT``, read per request)."""
+    return current_app.config.get("CONSULTATION_SEND_LIMIT") or DEFAULT_SEND_LIMIT
+
+
+def the_day() -> datetime:
+    """Return the start of today (UTC): the only time an answer keeps, so no log's clock can be matched to it."""
+    return datetime.combine(datetime.now(timezone.utc).date(), time(), tzinfo=timezone.utc)
+
+
+def _hold(response: ConsultationResponse) -> None:
+    """Lock a stored response that has not been sent, for this transaction, or refuse: it was sent meanwhile.
+
+    Saving an answer and sending both take this lock first, so a Continue in one tab
+    and a Send in another can never change a response after it was sent.
+    """
+    if response.id is None or response not in db.session or response in db.session.new:
+        return
+    held = db.session.execute(update(ConsultationResponse).where(
+        ConsultationResponse.id == response.id, ConsultationResponse.submitted_at.is_(None))
+        .values(updated_at=the_day()).execution_options(synchronize_session=False))
+    if held.rowcount != 1:
+        db.session.rollback()
+        raise AlreadyAnswered(_("You have already answered this consultation on this device."))
+
+
 # --- checking and keeping answers --------------------------------------------------------------------
 
 
@@ -274,7 +301,8 @@ def _response_to_fill(consultation: Consultation, token: str | None) -> tuple[Co
     if response is not None:
         return response, None
     token = secrets.token_urlsafe(32)
-    response = ConsultationResponse(consultation_id=consultation.id, browser_key=browser_key(token))
+    response = ConsultationResponse(consultation_id=consultation.id, browser_key=browser_key(token),
+                                    started_at=the_day(), updated_at=the_day())
     db.session.add(response)
     return response, token
 
@@ -293,6 +321,7 @@ def save_answer(consultation: Consultation, question: ConsultationQuestion, toke
     for attempt in (1, 2):
         try:
             response, new_token = _response_to_fill(consultation, token)
+            _hold(response)
             _store(response, question, choices, words, simple=simple, language=language)
             db.session.commit()
             return new_token
@@ -319,7 +348,7 @@ def _store(response: ConsultationResponse, question: ConsultationQuestion, choic
         response.answers.append(ConsultationAnswer(question_id=question.id, choices=choices, text=words))
     else:
         existing.choices, existing.text = choices, words
-    response.simple, response.language, response.updated_at = simple, language[:10], utcnow()
+    response.simple, response.language, response.updated_at = simple, language[:10], the_day()
 
 
 def answers_of(response: ConsultationResponse | None) -> dict[str, ConsultationAnswer]:
@@ -354,11 +383,17 @@ def submit(consultation: Consultation, token: str | None, *, simple: bool, langu
     """
     response = response_for(consultation, token)
     check_answerable(consultation, response)
+    if response is not None:
+        _hold(response)
+        db.session.refresh(response)
     if response is None or not response.answers:
+        db.session.rollback()
         raise BadAnswer(_("Answer at least one question before you send your answers"))
     if missing(consultation, response):
+        db.session.rollback()
         raise BadAnswer(_("Answer every question marked as needing an answer"))
-    response.submitted_at = utcnow()
+    # Only the day is kept: a time to the second could be matched with a web server's log of addresses.
+    response.submitted_at = response.started_at = response.updated_at = the_day()
     response.simple, response.language = simple, language[:10]
     db.session.commit()
     return response

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from local_offer.consultations.common import (
     CLOSED,
@@ -199,12 +200,19 @@ def save_details(consultation: Consultation | None, *, title: str, introduction:
     if creating or editable(consultation):
         consultation.slug = unique_slug(consultation.title, consultation)
     db.session.add(consultation)
-    db.session.flush()
-    changes = {name: [str(before[name]) if before[name] is not None else None, str(getattr(consultation, name))]
-               for name in before if before[name] != getattr(consultation, name)}
-    record_audit("consultation.created" if creating else "consultation.changed", "consultation", consultation.id,
-                 actor=actor, changes=changes)
-    db.session.commit()
+    try:
+        db.session.flush()
+        changes = {name: [str(before[name]) if before[name] is not None else None,
+                          str(getattr(consultation, name))]
+                   for name in before if before[name] != getattr(consultation, name)}
+        record_audit("consultation.created" if creating else "consultation.changed", "consultation",
+                     consultation.id, actor=actor, changes=changes)
+        db.session.commit()
+    except IntegrityError:
+        # Another coordinator saved the same title at the same moment: its address is taken now.
+        db.session.rollback()
+        raise Refused(_("Another consultation with the same title was saved at the same moment. Save again: "
+                        "this one will get an address of its own."), 409) from None
     return consultation
 
 

@@ -33,6 +33,16 @@ def _limit() -> str:
 answer_limit = limiter.shared_limit(_limit, scope="consultation-answers", methods=["POST"],
                                     key_func=get_remote_address)
 
+
+def _send_limit() -> str:
+    """Return the allowance of sets of answers sent per address (the setting, read when one is sent)."""
+    return answering.send_limit()
+
+
+#: A smaller allowance for "Send" alone: one address cannot send hundreds of made-up sets of answers.
+send_limit = limiter.shared_limit(_send_limit, scope="consultation-sends", methods=["POST"],
+                                  key_func=get_remote_address)
+
 YOUNG = "/young-people"
 
 
@@ -180,14 +190,16 @@ def _question(slug: str, question_id: str, simple: bool):
     else:
         target = say_url("question", simple, slug=consultation.slug, question_id=after.id)
     redirected = redirect(target)
-    if new_token:
-        redirected.set_cookie(answering.cookie_name(consultation), new_token,
+    if new_token or token:
+        # Set again each time: the closing date (and so the cookie's end) may have moved since it was made.
+        redirected.set_cookie(answering.cookie_name(consultation), new_token or token,
                               **answering.cookie_settings(consultation))
     return redirected
 
 
 @bp.route("/have-your-say/<slug>/check-your-answers", methods=["GET", "POST"])
 @answer_limit
+@send_limit
 @public
 def check_answers(slug):
     """Every question with its answer and a link to change it; Send keeps them for good."""
@@ -196,6 +208,7 @@ def check_answers(slug):
 
 @bp.route("/have-your-say/<slug>" + YOUNG + "/check-your-answers", methods=["GET", "POST"])
 @answer_limit
+@send_limit
 @public
 def check_answers_young(slug):
     """Check your answers, in the young people's version."""

@@ -58,7 +58,8 @@ def demand():
     return render_template("coproduction/demand.html", form=form, report=report,
                            charts=[demand_report.trend_chart(f"trend-{index}", trend)
                                    for index, trend in enumerate(report.trends, start=1)],
-                           say=demand_report.say, period={"start": form.start.data, "end": form.end.data})
+                           say=demand_report.say, rounded=demand_report.rounded,
+                           period={"start": form.start.data, "end": form.end.data})
 
 
 @bp.get("/coordinators/demand.csv")
