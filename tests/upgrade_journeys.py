@@ -224,7 +224,7 @@ def _links(body: str, base: str) -> list[str]:
 def _skip(path: str) -> bool:
     """Links a crawl leaves alone: signing out, downloads of the whole directory, static files."""
     return (path.startswith(("/static/", "/account/sign-out", "/language/")) or "sign-out" in path
-            or path.endswith((".docx", ".zip")) or "/data/directory." in path)
+            or urlsplit(path).path.endswith((".docx", ".zip")) or "/data/directory." in path)
 
 
 def find_form(body: str, method: str = "post", action: str | None = None, has: str | None = None) -> Form | None:
@@ -391,7 +391,9 @@ def _test_client_sender(app) -> Send:
     def send(method, path, data):
         response = client.open(path, method=method, data=MultiDict(data) if data is not None else None,
                                follow_redirects=False)
-        body = response.get_data(as_text=True) if response.mimetype.startswith(("text/", "application/")) else ""
+        textual = response.mimetype.startswith("text/") or response.mimetype in (
+            "application/json", "application/xml", "application/ld+json", "application/geo+json")
+        body = response.get_data().decode("utf-8", "replace") if textual else ""
         return response.status_code, body, response.headers.get("Location")
 
     return send
