@@ -158,26 +158,24 @@ _tables_lock = threading.Lock()
 
 
 def concept_table() -> ConceptTable:
-    """Return the vocabularies' phrase table, read again only when terms or synonyms have changed.
+    """Return the vocabularies' phrase table, built again only when terms or synonyms have changed.
 
-    One small query tells whether they have (counts, names' lengths, the synonyms' last edit): the
-    writer asks once per batch of searches, never once per search.
+    The terms (a few hundred short rows) and synonym groups are read each time the
+    writer asks, once per batch of searches, never once per search; the table of
+    phrases is rebuilt only when what was read differs from last time, so a renamed
+    term counts from the next batch.
     """
-    stamp = tuple(db.session.execute(select(
-        select(func.count(Term.id)).scalar_subquery(),
-        select(func.sum(func.length(Term.name) + func.length(Term.code))).scalar_subquery(),
-        select(func.count(SynonymGroup.id)).scalar_subquery(),
-        select(func.max(SynonymGroup.updated_at)).scalar_subquery())).one())
-    key = str(db.engine.url)
-    cached = _tables.get(key)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
     codes = dict(db.session.execute(select(Term.id, Term.code)).all())
     terms = [(vocabulary, code, name, codes.get(parent)) for vocabulary, code, name, parent in db.session.execute(
         select(Term.vocabulary, Term.code, Term.name, Term.parent_id)
         .where(Term.vocabulary.in_(list(CONCEPT_PREFIX))).order_by(Term.vocabulary, Term.position, Term.code)).all()]
     groups = [list(terms_ or []) for terms_ in db.session.execute(
         select(SynonymGroup.terms).order_by(SynonymGroup.id)).scalars()]
+    stamp = hash((tuple(terms), tuple(tuple(group) for group in groups)))
+    key = str(db.engine.url)
+    cached = _tables.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
     table = ConceptTable(terms, groups)
     with _tables_lock:
         _tables[key] = (stamp, table)

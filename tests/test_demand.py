@@ -345,3 +345,12 @@ def test_daily_counts_are_deleted_when_the_privacy_notice_says(demo, app):
     prune(90)
     assert set(db.session.execute(select(SearchDemand.words)).scalars()) == {"kept words"}
     assert set(db.session.execute(select(SearchDemandArea.concept)).scalars()) == {"need:adhd"}
+
+
+def test_a_renamed_term_is_read_from_the_next_batch_even_when_its_name_keeps_its_length(demo):
+    from local_offer.models import Term, Vocabulary
+    assert read_concepts("zzzzzz", {}) == ([], "")
+    term = db.session.execute(select(Term).where(Term.vocabulary == Vocabulary.NEED, Term.code == "autism")).scalar_one()
+    term.name = "zzzzzz"[:len(term.name)].ljust(len(term.name), "z")
+    db.session.commit()
+    assert "need:autism" in read_concepts(term.name, {})[0]
