@@ -116,7 +116,7 @@ def start(app: Flask) -> threading.Thread | None:
     if app.extensions.get("local_offer_warmed_in") == os.getpid():
         return None  # already started in this process (a forked child starts its own)
     app.extensions["local_offer_warmed_in"] = os.getpid()
-    follow(app)
+    app.extensions["local_offer_follower"] = follow(app)
     if not app.config.get("SEARCH_WARM", True):
         return None
     gc.freeze()  # the modules and the app itself: full collections need not walk them again

@@ -200,5 +200,9 @@ def stop_background_work(app: Flask) -> None:
     """Stop the search warmer and the search log writer and close the index (queued log rows are dropped)."""
     service = app.extensions["local_offer_search"]
     service.wait_until_warm()
+    follower = app.extensions.pop("local_offer_follower", None)
+    if follower is not None:
+        follower.stop.set()
+        follower.join(30)
     app.extensions["local_offer_demand"].stop()
     service.engine.close()
