@@ -259,11 +259,11 @@ def _supply(rows: list[DemandRow], by_id: dict) -> None:
     for concept in {row.concept for row in rows if row.concept}:
         prefix, _sep, code = concept.partition(":")
         start = ids.get((prefixes.get(prefix), code))
-        found, todo = set(), [start] if start else []
-        while todo:
-            term_id = todo.pop()
+        found, pending = set(), [start] if start else []
+        while pending:
+            term_id = pending.pop()
             found.add(term_id)
-            todo += children.get(term_id, [])
+            pending += children.get(term_id, [])
         concept_terms[concept] = found
     wanted = set().union(*concept_terms.values()) if concept_terms else set()
     if not wanted:
