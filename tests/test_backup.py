@@ -192,7 +192,7 @@ def test_restore_into_migrated_empty_database(demo, tmp_path):
 # --- the file --------------------------------------------------------------------------------------
 
 
-def test_backup_file_is_private_from_the_start_and_its_manifest_adds_up(demo, instance_path, tmp_path):
+def test_backup_file_is_private_from_the_start_and_its_manifest_adds_up(demo, instance_path, tmp_path, monkeypatch):
     """The file is mode 0600 whatever the umask; the manifest counts rows and checksums every part."""
     previous = os.umask(0)
     try:
@@ -219,7 +219,10 @@ def test_backup_file_is_private_from_the_start_and_its_manifest_adds_up(demo, in
     assert stored["schema_revision"] == db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     assert stored["database"] == db.engine.dialect.name
     assert {table.name for table in db.metadata.sorted_tables} == set(counts)
-    # Two in the same minute never overwrite each other.
+    # Two in the same minute never overwrite each other (the clock held in the first one's minute: a slow
+    # machine could otherwise cross into the next minute between the two).
+    first_moment = datetime.strptime(stored["created_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    monkeypatch.setattr(backup, "utcnow", lambda: first_moment)
     second, _ = backup.create(str(tmp_path / "out"))
     assert second != path and path.exists() and second.name.endswith("-2.zip")
 
