@@ -125,6 +125,8 @@ def _environment(code: Path, database_url: str, instance: Path) -> dict[str, str
         "LOCAL_OFFER_CARD_PRERENDER": "false",
         "LOCAL_OFFER_SEARCH_INDEX_PROCS": "1",
         "LOCAL_OFFER_MAP_TILE_URL": "",
+        # A crash in C code (it has happened, rarely) prints the Python stack of every thread to stderr.
+        "PYTHONFAULTHANDLER": "1",
     })
     return env
 
@@ -152,14 +154,17 @@ def index(code: Path, database_url: str, instance: Path) -> None:
 def journeys(code: Path, database_url: str, instance: Path) -> dict:
     """Run every journey through ``code``'s app (its index built first); return its visits and problems.
 
-    A run that dies by a signal (the interpreter crashing, not a page failing) is tried once more.
+    A run that dies by a signal (the interpreter crashing in C code under a loaded machine, not a page
+    failing) is tried again, up to three times in all; the crash's Python stacks go to stderr
+    (PYTHONFAULTHANDLER), which the failure message shows if every try crashes.
     """
-    for attempt in (1, 2):
+    for attempt in (1, 2, 3):
         done = subprocess.run([sys.executable, str(JOURNEYS)], cwd=code, capture_output=True, text=True,
                               env=_environment(code, database_url, instance), timeout=STEP_TIMEOUT)
-        if done.returncode >= 0 or attempt == 2:
+        if done.returncode >= 0 or attempt == 3:
             break
-        print(f"the journeys' process died by signal {-done.returncode}; trying once more", file=sys.stderr)
+        print(f"the journeys' process died by signal {-done.returncode}; trying again\n{done.stderr[-3000:]}",
+              file=sys.stderr)
     lines = done.stdout.strip().splitlines()
     assert done.returncode == 0 and lines, f"the journeys did not finish ({done.returncode}):\n" \
                                            f"{done.stdout[-4000:]}\n{done.stderr[-8000:]}"
