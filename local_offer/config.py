@@ -46,8 +46,13 @@ DEFAULTS: dict[str, object] = {
     "LINK_COLOUR": "#005a8c",
     "LINK_HOVER_COLOUR": "#003049",
     "LINK_VISITED_COLOUR": "#5c2d91",
-    # Languages offered by the switcher (code: name in that language).
-    "LANGUAGES": {"en": "English", "pl": "Polski"},
+    # Languages offered by the switcher (code: name in that language).  Arabic and Urdu are
+    # written right to left: their pages are laid out and read right to left.
+    "LANGUAGES": {"en": "English", "pl": "Polski", "ro": "Română", "ar": "العربية", "ur": "اردو",
+                  "bn": "বাংলা"},
+    # The language listings, consultations and the council's replies are written in (marked
+    # lang= wherever they appear inside a page in another language).
+    "CONTENT_LANGUAGE": "en",
     "BABEL_DEFAULT_LOCALE": "en",
     "BABEL_DEFAULT_TIMEZONE": "Europe/London",
     # The site's public address (scheme, host and any path prefix), e.g.

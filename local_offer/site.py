@@ -13,7 +13,7 @@ from sqlalchemy import select
 from local_offer.auth import public
 from local_offer import theme
 from local_offer.extensions import db
-from local_offer.i18n import LANGUAGE_COOKIE
+from local_offer.i18n import LANGUAGE_COOKIE, as_written, direction, text_attributes
 from local_offer.security import safe_next
 
 bp = Blueprint("site", __name__)
@@ -131,6 +131,9 @@ def _site_context() -> dict:
         },
         "language_links": _language_links() if request else [],
         "current_locale": str(get_locale()),
+        "text_direction": direction(str(get_locale())),
+        # GOV.UK's page template writes lang="{htmlLang}" and has no dir: the direction rides in on it.
+        "html_lang_and_dir": Markup('%s" dir="%s') % (str(get_locale()), direction(str(get_locale()))),
         "has_demo_data": has_demo,
         "current_year": date.today().year,
     }
@@ -141,3 +144,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.context_processor(_site_context)
     app.add_template_global(theme_version)
+    app.add_template_global(text_attributes)
+    app.add_template_global(as_written)
