@@ -305,7 +305,7 @@ def test_young_people_answer_the_simpler_version_in_polish_with_english_question
     page = client.get(url(consultation, "questions", questions_of(consultation)[1], simple=True))
     html = page.get_data(as_text=True)
     assert '<html lang="pl"' in html
-    assert '<span lang="en">Who are you?</span>' in html and 'lang="en" for="answer-2"' in html  # "Young person"
+    assert '<span lang="en" dir="ltr">Who are you?</span>' in html and 'lang="en" for="answer-2"' in html  # "Young person"
     assert answer_all(client, consultation, simple=True).status_code == 302
     stored = db.session.execute(select(ConsultationResponse)).scalar_one()
     assert stored.simple is True and stored.language == "pl" and stored.submitted_at is not None
