@@ -38,6 +38,7 @@ from local_offer.demand_demo import load_demo_demand
 from local_offer.districts import DISTRICTS_FILE, load_demo_districts
 from local_offer.extensions import db
 from local_offer.feedback.seed import FEEDBACK_FILE, load_demo_feedback, load_priorities
+from local_offer.language_words import LanguageWordsError, load_language_words
 from local_offer.models import Organisation, Role, User, record_audit
 from local_offer.users import MIN_PASSWORD
 
@@ -76,6 +77,8 @@ def content_load(demo: bool) -> None:
         load_vocabularies(folder / "vocabularies", report)
         load_synonyms(folder / "synonyms.yaml", report)
         load_related_terms(folder / "related-terms.yaml", report)
+        db.session.flush()
+        load_language_words(folder / "languages", report)
         load_priorities(folder / "priorities.yaml", report)
         if demo:
             for demo_file in demo_files:
@@ -90,7 +93,7 @@ def content_load(demo: bool) -> None:
             added, skipped = term_dates.load(folder / "term-dates.yaml")
             report.added["school terms"] = added
             report.skipped["school terms"] = skipped
-    except ContentError as error:
+    except (ContentError, LanguageWordsError) as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     for kind in sorted(set(report.added) | set(report.skipped)):

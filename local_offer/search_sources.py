@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from local_offer import demand, geo, reviews
@@ -48,6 +48,7 @@ from local_offer.models import (
 )
 from local_offer.postcodes import sector_of
 from local_offer.search import PAGE_PREFIX, Document, Place
+from local_offer.search import languages
 from local_offer.search.facets import NO_REVIEW_DATE, Record
 
 _TAGS = re.compile(r"<[^>]+>")
@@ -279,6 +280,10 @@ class DirectorySources:
     def synonym_groups(self) -> list[list[str]]:
         """Return every synonym group."""
         return [list(group.terms) for group in db.session.execute(select(SynonymGroup)).scalars()]
+
+    def language_books(self) -> dict:
+        """Return each language's search words (``content/languages``), read again when a file changes."""
+        return languages.books(current_app.config["CONTENT_PATH"])
 
     def related_stamp(self) -> object:
         """Return the related terms' count and latest change: it moves whenever a coordinator edits them."""

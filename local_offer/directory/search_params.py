@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from flask import url_for
 from werkzeug.datastructures import MultiDict
 
-from local_offer.i18n import _
+from local_offer.i18n import _, current_language
 from local_offer.search import RADII, SORTS, SearchError, SearchRequest
 from local_offer.search_sources import FACET_VALUES
 
@@ -62,7 +62,7 @@ def parse(args: MultiDict, per_page: int) -> SearchRequest:
         if not (south <= latitude <= north and west <= longitude <= east):
             raise SearchError(_("Your location is outside the UK. Enter a postcode or a town instead."))
         near = (latitude, longitude)
-    request = SearchRequest(text=text, where=where, near=near, per_page=per_page)
+    request = SearchRequest(text=text, where=where, near=near, per_page=per_page, language=current_language())
     request.category = args.get("category") or None
     request.age = _number(args, "age", 0, 25, _("Age"))
     request.free = args.get("free") in ("1", "yes", "true", "on")

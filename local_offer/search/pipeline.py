@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 
 from local_offer.search.engine import IndexUnavailable, TextMatches
 from local_offer.search.facets import FacetTable
+from local_offer.search.languages import rewrite, words_as_typed
 from local_offer.search.results import RADII, SORTS, Hit, SearchError, SearchRequest, SearchResults
 from local_offer.search.sources import Place, SearchSources
 from local_offer.search.understanding import Concept, Understood, concepts, understand
@@ -70,7 +71,12 @@ def read_request(request: SearchRequest, sources: SearchSources,
             if place is None or table is None or table.size == 0:
                 return place is not None
             return bool(np.nanmin(table.nearest_miles(place.latitude, place.longitude)) <= LOCAL_MILES)
-    understood = understand(request.text, is_place=is_place, is_local_place=is_local_place)
+    language_books = getattr(sources, "language_books", None)
+    rewritten = rewrite(request.text, request.language, language_books() if language_books else {})
+    understood = understand(rewritten.text, is_place=is_place, is_local_place=is_local_place)
+    understood.other_language = rewritten.other_language
+    if rewritten.other_language:  # the heading shows what the parent typed, not the English it was read as
+        understood.said = [word.lower() for word in words_as_typed(request.text)]
     if request.near:
         return understood, Place(request.near[0], request.near[1], "your location", "location"), None
     where = request.where or understood.place or ""
@@ -275,13 +281,16 @@ def order_rows(rows: np.ndarray, sort: str, scores, distances, table: FacetTable
     return rows[np.argsort(-table.assured[rows], kind="stable")]
 
 
-def suggest(engine, matches, words: list[str], total: int, said: list[str] | None = None) -> str | None:
+def suggest(engine, matches, words: list[str], total: int, said: list[str] | None = None,
+            other_language: bool = False) -> str | None:
     """Offer "did you mean" only when results are few and some words are unknown to the index.
 
     Not for words typed with accents or in another script: the spelling graph holds words
     folded to plain letters, so its suggestion would lose the accents ("zajeciowa").
     """
     if matches is None or total >= FEW_RESULTS or not matches.unknown_words:
+        return None
+    if other_language:  # English spelling would mangle words of another language ("basen" -> "base")
         return None
     if any(typed != word for typed, word in zip(said or words, words)):
         return None
@@ -378,7 +387,7 @@ def answer(service, request: SearchRequest, readable: bool = True) -> SearchResu
             for r in page_rows if table.ids[r] in loaded]
     timings["page"] = time.perf_counter() - started
 
-    suggestion = suggest(service.engine, matches, words, total, understood.said)
+    suggestion = suggest(service.engine, matches, words, total, understood.said, understood.other_language)
     timings["total"] = time.perf_counter() - started
     return SearchResults(
         request=request, hits=hits, total=total, page=request.page, pages=pages, sort=sort,

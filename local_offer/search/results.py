@@ -38,6 +38,8 @@ class SearchRequest:
     strict_radius: bool = False
     #: True for the API: return every matching id in order (``SearchResults.ids``), load no rows.
     ids_only: bool = False
+    #: The language of the page the search was typed on ("pl"): its words are read first.
+    language: str | None = None
 
 
 @dataclass

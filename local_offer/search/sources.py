@@ -125,6 +125,9 @@ class SearchSources(Protocol):
     def synonym_groups(self) -> list[list[str]]:
         """Return every synonym group: each a list of ways of saying one thing."""
 
+    def language_books(self) -> dict:
+        """Return each language's search words by language code (``search.languages.Book``)."""
+
     def related_stamp(self) -> object:
         """Return something that changes whenever a related-terms entry is added, changed or removed."""
 

@@ -138,7 +138,13 @@ _PLACE_MARKER = re.compile(r"\b(?:near|in|around|at|close to|nearby)\s+(.+)$", r
 _POSTCODE_IN_TEXT = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?\s*[0-9][A-Z]{2})\b", re.IGNORECASE)
 _NOT_WORDS = re.compile(r"\S+@\S+|\+?\d[\d\s()-]{6,}\d")
 #: A word in any script (letters and digits), with an apostrophe inside ("don't").
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+#: Vowel signs and other marks inside words of Bengali, Hindi, Arabic and Hebrew: Python's \w does not
+#: count them, and without them "সাঁতার" (swimming) would fall apart into pieces.
+_MARKS = ("\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7\u0610-\u061a"
+          "\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed"
+          "\u0900-\u0963\u0966-\u0dff\u200c\u200d")
+_LETTER = rf"(?:[^\W_]|[{_MARKS}])"
+_WORD = re.compile(rf"{_LETTER}+(?:['’]{_LETTER}+)*")
 #: Letters NFKD does not take apart: fold them by hand (ł to l, ß to ss).
 _FOLD = str.maketrans({"ł": "l", "Ł": "l", "ß": "ss", "ẞ": "ss", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o",
                        "œ": "oe", "Œ": "oe", "đ": "d", "Đ": "d", "ð": "d", "þ": "th", "ı": "i", "ħ": "h"})
@@ -199,6 +205,8 @@ class Understood:
     #: A life-stage word ("baby"): searched for beside the other words (listings for babies say so),
     #: never alone (then every listing for that age is wanted).
     stage: list[str] = field(default_factory=list)
+    #: True when some words were another language's, read into English (no "did you mean" then).
+    other_language: bool = False
 
     @property
     def hints(self) -> list[str]:
@@ -352,7 +360,7 @@ def concepts(words: list[str], synonym_groups: list[list[str]],
     everyday phrases ("being bullied") are matched greedily, longest first, so
     "holiday club" is one concept.
     """
-    phrases, related = _phrase_tables(synonym_groups, related_terms)
+    phrases, related, stems = _phrase_tables(synonym_groups, related_terms)
     longest = max((len(key) for key in [*phrases, *related]), default=1)
     found, index = [], 0
     while index < len(words):
@@ -368,11 +376,28 @@ def concepts(words: list[str], synonym_groups: list[list[str]],
                 index += length
                 break
         else:
+            stemmed = _stemmed(words, index, stems)
+            if stemmed:
+                length, variants = stemmed
+                key = words[index: index + length]
+                found.append(Concept(" ".join(key), [key, *(v for v in variants if v != key)]))
+                index += length
+                continue
             word = words[index]
             found.append(Concept(word, [[word]], related.get((word,), []),
                                  INCIDENTAL_WEIGHT if word in INCIDENTAL else 1.0))
             index += 1
     return found
+
+
+def _stemmed(words: list[str], index: int, stems) -> tuple[int, list[list[str]]] | None:
+    """Match a synonym written with a trailing "*" ("autyzm*": autyzmem, autyzmu) at ``index``, longest stem first."""
+    for before, stem, variants in stems:
+        end = index + len(before)
+        if end < len(words) and tuple(words[index:end]) == before and words[end].startswith(stem) \
+                and words[end] not in STOPWORDS:
+            return len(before) + 1, variants
+    return None
 
 
 #: The last synonym and related-terms lists read into phrase tables, and the tables: the lists
@@ -387,13 +412,21 @@ def _phrase_tables(synonym_groups, related_terms):
     if cached[0] is synonym_groups and cached[1] is related_terms and cached[2] is not None:
         return cached[2]
     phrases: dict[tuple[str, ...], list[list[str]]] = {}
+    stems: list[tuple[tuple[str, ...], str, list[list[str]]]] = []
     for group in synonym_groups:
-        variants = [variant for variant in (_content_words(item) for item in group) if variant]
+        # "autyzm*" (another language's word with any ending) matches by its stem; it is searched as typed.
+        wild = [item for item in group if str(item).strip().endswith("*")]
+        variants = [variant for variant in (_content_words(item) for item in group if item not in wild) if variant]
         for variant in variants:
             phrases.setdefault(tuple(variant), [])
             for other in variants:
                 if other not in phrases[tuple(variant)]:
                     phrases[tuple(variant)].append(other)
+        for item in wild:
+            words = _content_words(str(item).strip().rstrip("*"))
+            if words and len(words[-1]) >= 3:
+                stems.append((tuple(words[:-1]), words[-1], variants))
+    stems.sort(key=lambda entry: (len(entry[0]), len(entry[1])), reverse=True)
     related: dict[tuple[str, ...], list[list[str]]] = {}
     # A phrase whose other words are all stop words ("need a break", "which school") would stand
     # for its one remaining word in every search: where that word says little on its own
@@ -411,8 +444,8 @@ def _phrase_tables(synonym_groups, related_terms):
                 related.setdefault(key, [])
                 related[key] += [w for w in wanted if w not in related[key]]
     with _tables_lock:
-        _tables_cache[:] = [synonym_groups, related_terms, (phrases, related)]
-    return phrases, related
+        _tables_cache[:] = [synonym_groups, related_terms, (phrases, related, stems)]
+    return phrases, related, stems
 
 
 def _content_words(text: str) -> list[str]:
