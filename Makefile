@@ -17,7 +17,7 @@ SCSS := $(wildcard static/scss/*.scss)
 PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test install assets translations migrate gazetteer content chromium wrk bench clean help
+.PHONY: run test install assets openmoji translations migrate gazetteer content chromium wrk bench clean help
 
 help:
 	@echo "make run [PORT=5000] [DEMO=0]   install, migrate, load content and serve the site"
@@ -39,7 +39,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-static/dist/local-offer.css: $(SCSS) node_modules/.package-lock.json
+static/dist/local-offer.css: $(SCSS) postcss.config.cjs node_modules/.package-lock.json
 	@mkdir -p static/dist
 	npm run --silent build:css
 
@@ -50,7 +50,17 @@ static/dist/govuk-frontend.min.js: node_modules/.package-lock.json
 static/dist/leaflet.%: node_modules/.package-lock.json
 	@mkdir -p static/dist && cp node_modules/leaflet/dist/leaflet.$* $@
 
-assets: static/dist/local-offer.css $(VENDORED)
+# Easy Read pictures: exactly the OpenMoji SVGs (CC BY-SA 4.0) that content/pages/easy-read/*.md name
+# on their `[HEXCODE] Sentence` lines; any other SVG left in static/dist/openmoji is removed.
+EASY_READ := $(wildcard content/pages/easy-read/*.md)
+OPENMOJI := $(sort $(patsubst %,static/dist/openmoji/%.svg,$(shell sed -n 's/^[[:space:]]*\[\([0-9A-F][0-9A-F-]*\)\][[:space:]].*/\1/p' $(EASY_READ) /dev/null)))
+static/dist/openmoji/%.svg: node_modules/.package-lock.json
+	@mkdir -p static/dist/openmoji && cp node_modules/openmoji/color/svg/$*.svg $@
+openmoji: $(OPENMOJI)
+	@mkdir -p static/dist/openmoji; for file in static/dist/openmoji/*; do \
+		case " $(OPENMOJI) " in *" $$file "*) ;; *) rm -f "$$file" ;; esac; done
+
+assets: static/dist/local-offer.css $(VENDORED) openmoji
 
 translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(STAMPS)/install
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
