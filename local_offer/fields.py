@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from govuk_frontend_wtf.wtforms_widgets import GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextInput
 from wtforms import DateField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, ValidationError
 
-from local_offer.i18n import _l
+from local_offer.i18n import _, _l
 
 EMAIL_MAX = 254
 
@@ -55,3 +55,14 @@ class DayMonthYear(DateField):
         except ValueError:
             self.data = None
             raise ValueError(str(_l("Enter a real date, like 2 9 2026"))) from None
+
+
+class DateInput(GovDateInput):
+    """GOV.UK's day, month and year boxes with their labels in the page's language (the widget's are English)."""
+
+    def map_gov_params(self, field, **kwargs):
+        params = super().map_gov_params(field, **kwargs)
+        labels = {"Day": _("Day"), "Month": _("Month"), "Year": _("Year")}
+        for item in params.get("items") or []:
+            item["label"] = labels.get(item.get("label"), item.get("label"))
+        return params

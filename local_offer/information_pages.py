@@ -18,12 +18,13 @@ from __future__ import annotations
 import os
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 import frontmatter
 import markdown
+from markdown.extensions.toc import slugify_unicode
 from flask import current_app
 from flask_babel import get_locale
 from markupsafe import Markup
@@ -53,6 +54,17 @@ class InformationPage:
     locale: str
     #: Headings for the "on this page" contents: (id, text).
     headings: list[tuple[str, str]]
+    #: For a translation: the date of the English version it was translated from, and when.
+    translated_from: date | None = None
+    translated_on: date | None = None
+    #: For a translation: when the English page was last updated.
+    english_updated: date | None = None
+
+    @property
+    def outdated(self) -> bool:
+        """True when the English page has changed since this translation was made from it."""
+        return bool(self.english_updated and (self.translated_from is None
+                                              or self.english_updated > self.translated_from))
 
 
 def _pages_folder() -> Path:
@@ -93,11 +105,13 @@ def _read(path: Path, slug: str, locale: str) -> InformationPage:
 def _render(path: Path, slug: str, locale: str) -> InformationPage:
     """Parse and render one Markdown file into a page."""
     post = frontmatter.load(path)
+    # Headings in Arabic or Bengali need their own letters in their ids ("on this page" links).
     renderer = markdown.Markdown(extensions=["tables", "toc", "sane_lists"],
-                                 extension_configs={"toc": {"toc_depth": "2"}})
+                                 extension_configs={"toc": {"toc_depth": "2", "slugify": slugify_unicode}})
     body = renderer.convert(_fill_in_council_details(post.content))
     headings = [(token["id"], token["name"]) for token in renderer.toc_tokens]
     updated = post.get("updated")
+    translated_from, translated_on = post.get("translated_from"), post.get("translated_on")
     return InformationPage(
         slug=slug,
         title=_fill_in_council_details(str(post.get("title", slug))),
@@ -108,6 +122,8 @@ def _render(path: Path, slug: str, locale: str) -> InformationPage:
         body=Markup(body),
         locale=locale,
         headings=headings,
+        translated_from=translated_from if isinstance(translated_from, date) else None,
+        translated_on=translated_on if isinstance(translated_on, date) else None,
     )
 
 
@@ -122,19 +138,28 @@ def stamp() -> tuple:
         return ()
 
 
-def get_page(slug: str) -> InformationPage | None:
-    """Return a page in the current language if translated, else English; None if absent."""
+def get_page(slug: str, english: bool = False) -> InformationPage | None:
+    """Return a page in the current language if translated (unless ``english``), else English; None if absent."""
     if not SLUG.match(slug):
         return None
     folder = _pages_folder()
     locale = str(get_locale())
-    translated = folder / locale / f"{slug}.md"
-    if locale != current_app.config["BABEL_DEFAULT_LOCALE"] and translated.is_file():
-        return _read(translated, slug, locale)
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
     original = folder / f"{slug}.md"
+    translated = folder / locale / f"{slug}.md"
+    if not english and locale != default and translated.is_file():
+        page = _read(translated, slug, locale)
+        if original.is_file():
+            page = replace(page, english_updated=_read(original, slug, default).updated)
+        return page
     if original.is_file():
-        return _read(original, slug, current_app.config["BABEL_DEFAULT_LOCALE"])
+        return _read(original, slug, default)
     return None
+
+
+def translated(slug: str, locale: str) -> bool:
+    """Say whether a page has a translation into a language."""
+    return SLUG.match(slug) is not None and (_pages_folder() / locale / f"{slug}.md").is_file()
 
 
 def all_pages() -> list[InformationPage]:

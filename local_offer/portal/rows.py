@@ -15,7 +15,6 @@ from flask_babel import get_timezone
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
-    GovDateInput,
     GovRadioInput,
     GovSelect,
     GovTextArea,
@@ -34,7 +33,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, Length, Optional, Regexp, ValidationError
 
-from local_offer.fields import DayMonthYear, choices
+from local_offer.fields import DateInput, DayMonthYear, choices
 from local_offer.i18n import _, _l
 from local_offer.listings import limits, recurrence, when
 from local_offer.listings.labels import WEEKDAY_LABELS
@@ -180,10 +179,10 @@ class ScheduleRow(_Row):
         "Enter at most 60 dates. For a session that repeats, choose how often instead"))],
                           description=_l("One on each line, like 12/12/2026 or 12 December 2026"))
     period = SelectField(_l("When in the year"), widget=GovSelect(), choices=PERIODS, validators=[Optional()])
-    valid_from = DayMonthYear(_l("First date (optional)"), widget=GovDateInput(), format="%d %m %Y",
+    valid_from = DayMonthYear(_l("First date (optional)"), widget=DateInput(), format="%d %m %Y",
                               validators=[Optional()],
                               description=_l("Needed for every 2 weeks or more: the date of a session"))
-    valid_to = DayMonthYear(_l("Last date (optional)"), widget=GovDateInput(), format="%d %m %Y",
+    valid_to = DayMonthYear(_l("Last date (optional)"), widget=DateInput(), format="%d %m %Y",
                             validators=[Optional()], description=_l("Leave blank if it carries on"))
     notes = StringField(_l("Notes (optional)"), widget=GovTextInput(),
                         validators=[Optional(), Length(max=limits.SESSION_NOTES)],
