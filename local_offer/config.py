@@ -322,6 +322,14 @@ def validate(config) -> None:
             f"{ENV_PREFIX}_LANGUAGES must be a JSON object of language codes to names "
             f"that includes the default locale {config['BABEL_DEFAULT_LOCALE']!r}."
         )
+    if not all(isinstance(code, str) and re.fullmatch(r"[a-z]{2,3}(?:_[A-Za-z0-9]{2,8})?", code)
+               for code in languages):
+        raise ConfigError(f"{ENV_PREFIX}_LANGUAGES keys must be language codes like \"pl\" or \"pt_BR\".")
+    content_language = config.get("CONTENT_LANGUAGE")
+    if not isinstance(content_language, str) or not re.fullmatch(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?",
+                                                                  content_language):
+        raise ConfigError(f"{ENV_PREFIX}_CONTENT_LANGUAGE must be a language code like \"en\", "
+                          f"not {content_language!r}.")
     if config.get("LOG_FORMAT") not in ("text", "json"):
         raise ConfigError(f"{ENV_PREFIX}_LOG_FORMAT must be text or json, not {config.get('LOG_FORMAT')!r}.")
     if isinstance(config.get("LOG_LEVEL"), str):

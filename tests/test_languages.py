@@ -170,3 +170,16 @@ def test_the_date_boxes_are_labelled_in_the_language(app):
     with app.test_request_context("/", headers={"Cookie": "lo_lang=pl"}):
         html = str(Form(meta={"csrf": False}).when())
     assert "Dzień" in html and "Miesiąc" in html and "Rok" in html and ">Day<" not in html
+
+
+@pytest.mark.parametrize("setting,value", [("CONTENT_LANGUAGE", "English"), ("CONTENT_LANGUAGE", '"><b>'),
+                                           ("LANGUAGES", {"en": "English", "p l": "Polski"})])
+def test_a_wrong_language_setting_stops_the_site_with_a_clear_message(migrated_database, instance_path,
+                                                                     setting, value):
+    from local_offer import create_app
+    from local_offer.config import ConfigError
+
+    from support import make_test_config
+
+    with pytest.raises(ConfigError, match=f"LOCAL_OFFER_{setting}"):
+        create_app(make_test_config(migrated_database, **{setting: value}))
