@@ -15,7 +15,6 @@ from markupsafe import Markup, escape
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext as _babel_ngettext
 
 __all__ = ["_", "_l", "ngettext", "select_locale", "current_language", "LANGUAGE_COOKIE", "direction",
            "text_attributes", "as_written"]
@@ -165,4 +164,5 @@ def plural_number(n):
 def ngettext(singular: str, plural: str, num, **variables) -> str:
     """Flask-Babel's ngettext, choosing the plural form with a whole number (see ``plural_number``)."""
     variables.setdefault("num", num)
-    return _babel_ngettext(singular, plural, plural_number(num), **variables)
+    text = _translations().ungettext(singular, plural, plural_number(num))
+    return text % variables

@@ -41,6 +41,7 @@ SEARCHES = [
     ("pl", "basen dla dziecka z autyzmem", "swim"),
     ("pl", "logopeda", "peech"),
     ("ro", "înot", "swim"),
+    ("ro", "club de vacanță", "oliday"),  # a concept's phrase, not "de vacanță" read as the holidays
     ("ro", "activități pentru copii cu autism", "utism"),
     ("ar", "سباحة", "swim"),
     ("ar", "أنشطة لأطفال التوحد", "utism"),

@@ -55,6 +55,8 @@ class Book:
     phrases: dict[tuple[str, ...], str] = field(default_factory=dict)
     #: Words of the language's concepts (for trying a glued prefix off).
     concept_words: set[str] = field(default_factory=set)
+    #: The concepts' words and phrases, folded (a trailing "*" kept): kept as typed, never rewritten.
+    concept_phrases: set[tuple[str, ...]] = field(default_factory=set)
     #: concept English key -> the language's words for it, as written.
     concepts: dict[str, list[str]] = field(default_factory=dict)
     #: related-terms phrase -> the language's phrases.
@@ -93,6 +95,7 @@ def read_book(path: Path) -> Book:
         terms = [str(term) for term in (said if isinstance(said, list) else [said]) if str(term).strip()]
         book.concepts[str(concept)] = terms
         book.concept_words.update(word.rstrip("*") for term in terms for word in _folded_words(term))
+        book.concept_phrases.update(words for words in map(_folded_words, terms) if words)
     for phrase, said in (data.get("related") or {}).items():
         book.related[str(phrase)] = [str(term) for term in (said if isinstance(said, list) else [said])]
     return book
@@ -163,6 +166,18 @@ def _match(book: Book, words: list[str], index: int, english_page_guard: bool):
     return None
 
 
+def _concept_length(book: Book, words: list[str], index: int) -> int:
+    """Return how many words from ``index`` make one of the book's concepts ("club de vacanță"), or 0."""
+    for length in range(min(LONGEST, len(words) - index), 0, -1):
+        key = tuple(words[index: index + length])
+        if key in book.concept_phrases:
+            return length
+        if any(len(entry) == length and entry[-1].endswith("*") and entry[:-1] == key[:-1]
+               and len(entry[-1]) > MIN_STEM and key[-1].startswith(entry[-1][:-1]) for entry in book.concept_phrases):
+            return length
+    return 0
+
+
 def _unglued(book: Book, word: str, known) -> str | None:
     """Return the word without a glued-on prefix when what is left is a word the book or search knows."""
     for prefix in book.prefixes:
@@ -197,6 +212,17 @@ def rewrite(text: str, language: str | None, every: dict[str, Book], known=lambd
         word = words[index]
         for book in order:
             own = book.code == language
+            concept = _concept_length(book, words, index) if own or word not in ENGLISH_WORDS else 0
+            if concept:  # a concept's own words ("club de vacanță") stay as typed for the synonym groups
+                found = _match(book, words, index, english_page_guard=not own)
+                if not found or found[0] <= concept:
+                    kept = typed[index: index + concept]
+                    out.extend(kept)
+                    # "autism" is a Romanian word too: only the page's own language or letters beyond
+                    # ASCII say the parent wrote in another language.
+                    other = other or own or not "".join(kept).isascii()
+                    index += concept
+                    break
             if word in book.stopwords or (own and word in book.own_page_stopwords):
                 if not (not own and word in ENGLISH_WORDS):
                     index, other = index + 1, True
