@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 __all__ = ["_", "_l", "ngettext", "select_locale", "current_language", "LANGUAGE_COOKIE", "direction",
-           "text_attributes", "as_written"]
+           "text_attributes", "as_written", "ltr"]
 
 #: Cookie that remembers the language a person chose with the switcher.
 LANGUAGE_COOKIE = "lo_lang"
@@ -166,3 +166,10 @@ def ngettext(singular: str, plural: str, num, **variables) -> str:
     variables.setdefault("num", num)
     text = _translations().ungettext(singular, plural, plural_number(num))
     return text % variables
+
+
+def ltr(text) -> Markup:
+    """Keep a phone number or address left to right inside a right-to-left page ("01538 000 102" not reordered)."""
+    if not text or direction(current_language()) != "rtl":
+        return escape(text or "")
+    return Markup('<span dir="ltr">%s</span>') % text

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from local_offer.auth import public
 from local_offer import theme
 from local_offer.extensions import db
-from local_offer.i18n import LANGUAGE_COOKIE, as_written, direction, text_attributes
+from local_offer.i18n import LANGUAGE_COOKIE, as_written, direction, ltr, text_attributes
 from local_offer.security import safe_next
 
 bp = Blueprint("site", __name__)
@@ -146,3 +146,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(theme_version)
     app.add_template_global(text_attributes)
     app.add_template_global(as_written)
+    app.add_template_global(ltr)

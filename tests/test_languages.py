@@ -183,3 +183,12 @@ def test_a_wrong_language_setting_stops_the_site_with_a_clear_message(migrated_d
 
     with pytest.raises(ConfigError, match=f"LOCAL_OFFER_{setting}"):
         create_app(make_test_config(migrated_database, **{setting: value}))
+
+
+def test_phone_numbers_stay_left_to_right_inside_right_to_left_pages(demo, client):
+    """Bidi would show "01538 000 102" as "000 01538 102" inside Arabic text: numbers are isolated."""
+    client.set_cookie("lo_lang", "ar")
+    html = client.get(f"/listings/{SWIM}", follow_redirects=True).get_data(as_text=True)
+    assert '<span dir="ltr">01538' in html
+    client.set_cookie("lo_lang", "pl")
+    assert '<span dir="ltr">01538' not in client.get(f"/listings/{SWIM}", follow_redirects=True).get_data(as_text=True)
