@@ -27,7 +27,14 @@ function loadLeaflet() {
 }
 
 function draw(L) {
-  const map = L.map(container, { keyboard: true, scrollWheelZoom: false });
+  // Leaflet's own controls speak English: their words come from the page, in the reader's language.
+  const map = L.map(container, { keyboard: true, scrollWheelZoom: false, zoomControl: false });
+  L.control.zoom({ zoomInTitle: button.dataset.zoomIn || "Zoom in", zoomOutTitle: button.dataset.zoomOut || "Zoom out" }).addTo(map);
+  map.attributionControl.setPrefix('<a href="https://leafletjs.com" hreflang="en" lang="en">Leaflet</a>');
+  map.on("popupopen", (event) => {
+    const close = event.popup.getElement().querySelector(".leaflet-popup-close-button");
+    if (close && button.dataset.closePopup) close.setAttribute("aria-label", button.dataset.closePopup);
+  });
   if (button.dataset.tiles) {
     L.tileLayer(button.dataset.tiles, { attribution: button.dataset.attribution, maxZoom: 18 }).addTo(map);
   }

@@ -35,7 +35,7 @@ for (const button of document.querySelectorAll('button[data-module="lo-save"]'))
       });
       const answer = await response.json().catch(() => ({}));
       if (!response.ok) {
-        announce(answer.error || "That did not work. Try again.");
+        announce(answer.error || saveForm.dataset.failedText || "That did not work. Try again.");
         return;
       }
       const words = saveForm.dataset;  // the form carries both addresses and both wordings, once a page
