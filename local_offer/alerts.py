@@ -38,7 +38,7 @@ from werkzeug.datastructures import MultiDict
 from local_offer import mail, throttle
 from local_offer.directory import search_params
 from local_offer.extensions import db
-from local_offer.i18n import _
+from local_offer.i18n import _, in_language, language_to_keep
 from local_offer.listings.links import listing_page_link
 from local_offer.models import PUBLIC_STATUSES, AlertStatus, Listing, SearchAlert, new_id, utcnow
 from local_offer.search import SearchError, get_service
@@ -150,7 +150,7 @@ def create(email: str, query: str, sender: str) -> None:
         db.session.delete(alert)
     token = secrets.token_urlsafe(24)
     alert = SearchAlert(id=new_id(), email=email, query=query, confirm_hash=_hash(token),
-                        status=AlertStatus.PENDING, sent_ids=[])
+                        status=AlertStatus.PENDING, sent_ids=[], language=language_to_keep())
     alert.unsubscribe_hash = _hash(unsubscribe_token(alert.id))
     db.session.add(alert)
     db.session.flush()
@@ -258,7 +258,12 @@ def _is_bounce(error: Exception) -> bool:
 
 
 def _digest(alert: SearchAlert, listings: list[Listing]) -> None:
-    """Email one alert's new listings."""
+    """Email one alert's new listings, in the language of the page it was set up on."""
+    with in_language(alert.language):
+        _digest_now(alert, listings)
+
+
+def _digest_now(alert: SearchAlert, listings: list[Listing]) -> None:
     config = current_app.config
     lines = [_("New or updated services on %(service)s for your search: %(search)s.",
                service=config["SERVICE_NAME"], search=_search_words(alert.query)), ""]

@@ -7,17 +7,18 @@ at import time), ``ngettext`` picks a plural.  Use named variables:
 
 import re
 import weakref
+from contextlib import contextmanager
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from flask import current_app, g, has_request_context, request
 from markupsafe import Markup, escape
-from flask_babel import get_locale, get_translations
+from flask_babel import force_locale, get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 __all__ = ["_", "_l", "ngettext", "select_locale", "current_language", "LANGUAGE_COOKIE", "direction",
-           "text_attributes", "as_written", "ltr"]
+           "text_attributes", "as_written", "ltr", "in_language", "language_to_keep"]
 
 #: Cookie that remembers the language a person chose with the switcher.
 LANGUAGE_COOKIE = "lo_lang"
@@ -164,7 +165,7 @@ def plural_number(n):
 def ngettext(singular: str, plural: str, num, **variables) -> str:
     """Flask-Babel's ngettext, choosing the plural form with a whole number (see ``plural_number``)."""
     variables.setdefault("num", num)
-    text = _translations().ungettext(singular, plural, plural_number(num))
+    text = _checked(get_translations()).ungettext(singular, plural, plural_number(num))
     return text % variables
 
 
@@ -173,3 +174,21 @@ def ltr(text) -> Markup:
     if not text or direction(current_language()) != "rtl":
         return escape(text or "")
     return Markup('<span dir="ltr">%s</span>') % text
+
+
+def language_to_keep() -> str | None:
+    """Return the request's language to store with an alert, a comment or an account; None for the default."""
+    if not has_request_context():
+        return None
+    language = current_language()
+    return None if language == current_app.config["BABEL_DEFAULT_LOCALE"] else language
+
+
+@contextmanager
+def in_language(code: str | None):
+    """Translate emails and their subjects into a recipient's language (the default when unknown or gone)."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = code if code in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(chosen):
+        _checked(get_translations())
+        yield chosen

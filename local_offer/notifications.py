@@ -12,7 +12,7 @@ from flask import current_app
 
 from local_offer import mail
 from local_offer.listings.links import listing_ref
-from local_offer.i18n import _
+from local_offer.i18n import _, in_language
 from local_offer.models import Listing, ListingRevision, Role
 
 
@@ -21,8 +21,11 @@ def external_url(endpoint: str, **values) -> str:
     return mail.link(endpoint, **values)
 
 
-def notify_providers(listing: Listing, subject: str, body: str, revision: ListingRevision | None = None) -> int:
-    """Email the people who look after a listing: its organisation's accounts and the change's author."""
+def notify_providers(listing: Listing, compose, revision: ListingRevision | None = None) -> int:
+    """Email the people who look after a listing: its organisation's accounts and the change's author.
+
+    ``compose()`` returns (subject, body) and is called in each person's language.
+    """
     people = {user.email: user for user in listing.organisation.members if user.active}
     if revision is not None and revision.created_by is not None and revision.created_by.active \
             and not revision.created_by.has_role(Role.COORDINATOR):
@@ -30,6 +33,8 @@ def notify_providers(listing: Listing, subject: str, body: str, revision: Listin
     sent = 0
     for email in sorted(people):
         try:
+            with in_language(people[email].language):
+                subject, body = compose()
             mail.send(email, subject, body)
             sent += 1
         except Exception:  # the decision is saved; a mail failure must not undo or hide it
@@ -40,15 +45,15 @@ def notify_providers(listing: Listing, subject: str, body: str, revision: Listin
 
 def change_published(listing: Listing, revision: ListingRevision) -> int:
     """Tell a listing's providers that their change has been checked and is live."""
-    return notify_providers(listing, _("Your listing %(name)s is live", name=listing.name), _(
+    return notify_providers(listing, lambda: (_("Your listing %(name)s is live", name=listing.name), _(
         "Hello,\n\nThe Local Offer team has checked and published your changes to %(name)s. "
         "Families can see them now:\n%(link)s\n\nThank you for keeping your listing up to date.",
-        name=listing.name, link=external_url("directory.listing", ref=listing_ref(listing))), revision)
+        name=listing.name, link=external_url("directory.listing", ref=listing_ref(listing)))), revision)
 
 
 def change_sent_back(listing: Listing, reason: str, revision: ListingRevision) -> int:
     """Tell a listing's providers why their change was sent back, and where to make it again."""
-    return notify_providers(listing, _("Changes needed to %(name)s", name=listing.name), _(
+    return notify_providers(listing, lambda: (_("Changes needed to %(name)s", name=listing.name), _(
         "Hello,\n\nThe Local Offer team has looked at your changes to %(name)s and sent them back:\n\n"
         "%(reason)s\n\nYour changes are saved. Make the changes and send them again from the portal:\n%(link)s",
-        name=listing.name, reason=reason, link=external_url("portal.listing", listing_id=listing.id)), revision)
+        name=listing.name, reason=reason, link=external_url("portal.listing", listing_id=listing.id))), revision)

@@ -7,9 +7,11 @@ from datetime import date
 
 from flask import Blueprint, Flask, abort, current_app, g, make_response, redirect, request, url_for
 from flask_babel import get_locale
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
+from local_offer import users
 from local_offer.auth import public
 from local_offer import theme
 from local_offer.extensions import db
@@ -78,6 +80,8 @@ def choose_language(code: str):
     languages = current_app.config["LANGUAGES"]
     if code not in languages:
         abort(404)
+    if current_user.is_authenticated:
+        users.remember_language(current_user, code)
     response = redirect(safe_next(request.args.get("next")))
     response.set_cookie(
         LANGUAGE_COOKIE,

@@ -18,7 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from local_offer import mail, throttle
 from local_offer.extensions import db
-from local_offer.i18n import _
+from local_offer.i18n import _, language_to_keep
 from local_offer.models import (
     AccountToken,
     JoinRequest,
@@ -77,6 +77,7 @@ def record_sign_in(user: User | None, email: str, succeeded: bool) -> None:
                               user_agent=(request.user_agent.string or "")[:255]))
         if succeeded:
             user.last_sign_in_at = utcnow()
+            user.language = language_to_keep()  # emails about their listings come in it
     if succeeded:
         throttle.succeeded(normalise_email(email), client_ip())
     else:
@@ -393,3 +394,11 @@ def turn_off_two_factor(user: User, actor: User) -> None:
     user.totp_last_step = None
     record_audit("user.two_factor_disabled", "user", user.id, actor=actor, ip_address=client_ip())
     db.session.commit()
+
+
+def remember_language(user: User, code: str) -> None:
+    """Keep the language a signed-in person chose, for the emails sent to them."""
+    language = None if code == current_app.config["BABEL_DEFAULT_LOCALE"] else code
+    if user.language != language:
+        user.language = language
+        db.session.commit()

@@ -435,7 +435,8 @@ def test_a_sealed_manifest_missing_fields_is_refused(made, tmp_path):
 TABLES_AFTER_0015 = ("consultation", "consultation_question", "consultation_response", "consultation_answer",
                      "district", "search_demand_area")
 COLUMNS_AFTER_0015 = {"council_response": ("progress", "progress_updated_at"),
-                      "search_log": ("concepts", "age_band", "area")}
+                      "search_log": ("concepts", "age_band", "area"),
+                      "user": ("language",), "search_alert": ("language",), "feedback_contact": ("language",)}
 
 
 def test_a_backup_from_an_older_version_is_restored_and_brought_up_to_date(full_demo, tmp_path):

@@ -17,7 +17,7 @@ from local_offer import mail
 from local_offer.extensions import db
 from local_offer.feedback import guard
 from local_offer.feedback.tags import themes_with_ids
-from local_offer.i18n import _
+from local_offer.i18n import _, in_language, language_to_keep
 from local_offer.models import (
     ExclusionReason,
     Feedback,
@@ -47,7 +47,7 @@ def submit(topic: str, respondent: str, comment: str, *, listing_id: str | None 
                         priority_id=priority_id or None, simple_form=simple_form)
     if email.strip() or phone.strip():
         feedback.contact = FeedbackContact(name=clean_text(name)[:255], email=email.strip()[:255],
-                                           phone=clean_text(phone)[:50])
+                                           phone=clean_text(phone)[:50], language=language_to_keep())
     db.session.add(feedback)
     db.session.commit()
     return feedback
@@ -164,8 +164,9 @@ def send_reply(feedback: Feedback, body: str, actor: User) -> FeedbackReply:
         raise ValueError("no email address")
     text = clean_text(body)[:5000]
     try:
-        mail.send(contact.email, _("Your comment about the %(service)s",
-                                   service=current_app.config["SERVICE_NAME"]), text)
+        with in_language(contact.language):  # the reply itself is the coordinator's words, as written
+            subject = _("Your comment about the %(service)s", service=current_app.config["SERVICE_NAME"])
+        mail.send(contact.email, subject, text)
     except Exception as error:  # SMTP down or refusing: say so, record nothing
         current_app.logger.exception("Could not email a reply about feedback %s", feedback.id)
         raise ReplyFailed(str(error)) from error

@@ -54,6 +54,8 @@ class User(UserMixin, db.Model):
     recovery_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: The last time-step a code was accepted for, so a code cannot be replayed.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    #: The language the person last chose on the site ("pl"): emails to them are in it. None: the default.
+    language: Mapped[str | None] = mapped_column(String(10))
 
     @property
     def two_factor_enabled(self) -> bool:

@@ -50,3 +50,5 @@ class SearchAlert(db.Model):
     sent_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: When the mail server refused the address for good (no more digests).
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The language of the page the alert was set up on: its emails are in it.
+    language: Mapped[str | None] = mapped_column(String(10))

@@ -150,6 +150,8 @@ class FeedbackContact(db.Model):
     email: Mapped[str] = mapped_column(String(255), default="")
     phone: Mapped[str] = mapped_column(String(50), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The language of the page the comment was left on: a reply's email is in it.
+    language: Mapped[str | None] = mapped_column(String(10))
 
     feedback: Mapped[Feedback] = relationship(back_populates="contact")
 
