@@ -68,12 +68,19 @@ FACET_VALUES = {
 CHUNK = 900
 
 
+#: Vocabulary names indexed beside the English: Polish, as since the first release. Each language
+#: added since reaches listings through its concept words in the synonym groups instead
+#: (content/languages), so the terms field, and every listing's score, stays as it was.
+INDEXED_TRANSLATIONS = frozenset({"pl"})
+
+
 def listing_document(listing: Listing) -> Document:
     """Turn a listing into what the text index holds."""
     term_names = []
     accessibility = []
     for link in listing.listing_terms:
-        names = [link.term.name] + [t.get("name", "") for t in (link.term.translations or {}).values()]
+        names = [link.term.name] + [t.get("name", "") for code, t in (link.term.translations or {}).items()
+                                    if code in INDEXED_TRANSLATIONS]
         if link.term.vocabulary is Vocabulary.ACCESSIBILITY:
             accessibility.append(f"{link.term.name} {link.details}")
         else:
