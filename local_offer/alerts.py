@@ -225,11 +225,12 @@ class DigestReport:
     failed: int = 0
 
 
-def _search_ids(query: str) -> list[str]:
-    """Return every listing id an alert's search finds, through the search facade (none for loose matches only)."""
+def _search_ids(query: str, language: str | None = None) -> list[str]:
+    """Return every listing id an alert's search finds, read in the alert's language (none for loose matches only)."""
     try:
         request = search_params.parse(query_args(query), 1)
         request.ids_only, request.strict_radius = True, True
+        request.language = language or current_app.config["BABEL_DEFAULT_LOCALE"]
         results = get_service().search(request)
     except SearchError:
         return []  # a filter since removed from the site, say: nothing can match it
@@ -284,7 +285,7 @@ def send_digests(now: datetime | None = None) -> DigestReport:
     """Send each confirmed alert due a digest (a week since its last) the services new to it."""
     now = now or utcnow()
     report = DigestReport()
-    searched: dict[str, list[str]] = {}  # many alerts share a search: run each once per run
+    searched: dict[tuple, list[str]] = {}  # many alerts share a search: run each once per run
     due = db.session.execute(select(SearchAlert.id).where(
         SearchAlert.status == AlertStatus.CONFIRMED,
         or_(SearchAlert.last_sent_at <= now - DIGEST_EVERY,
@@ -294,9 +295,10 @@ def send_digests(now: datetime | None = None) -> DigestReport:
         alert = db.session.get(SearchAlert, alert_id)
         if alert is None:  # unsubscribed meanwhile
             continue
-        if alert.query not in searched:
-            searched[alert.query] = _search_ids(alert.query)
-        listings = _new_listings(alert, searched[alert.query])
+        key = (alert.query, alert.language)
+        if key not in searched:
+            searched[key] = _search_ids(alert.query, alert.language)
+        listings = _new_listings(alert, searched[key])
         if not listings:
             report.nothing_new += 1
             continue

@@ -3,22 +3,29 @@
 "autyzm*", "توحد" and "অটিজম" join the group that holds "autism", so a search in
 Polish, Arabic or Bengali finds the English listings, and the demand page counts
 the concept once whatever the language.  Coordinators maintain the groups after
-(Coordinators' pages > Words that mean the same); loading again adds only words a
-group lacks, and never removes or changes one.
+(Coordinators' pages > Words that mean the same).  Each version of a file is loaded
+once (the audit log says which): a word a coordinator removed comes back only if a
+new version of the file is loaded, and then only words a group lacks are added;
+nothing is ever removed or changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from sqlalchemy import select
 
 from local_offer.extensions import db
-from local_offer.models import RelatedTerms, SynonymGroup
+from local_offer.models import AuditEvent, RelatedTerms, SynonymGroup, record_audit
 from local_offer.related_terms import problems as related_problems
 from local_offer.sanitise import clean_text
 from local_offer.search.languages import read_book
 from local_offer.search.understanding import fold
+
+
+#: The audit action recording that a version of a language file was loaded.
+LOADED = "search_words.loaded"
 
 
 class LanguageWordsError(ValueError):
@@ -37,6 +44,11 @@ def load_language_words(folder: Path, report) -> None:
     entries = list(db.session.execute(select(RelatedTerms).order_by(RelatedTerms.created_at,
                                                                     RelatedTerms.id)).scalars())
     for path in sorted(folder.glob("*.yaml")):
+        version = f"{path.stem[:10]}:{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}"
+        if db.session.execute(select(AuditEvent.id).where(AuditEvent.action == LOADED,
+                                                          AuditEvent.entity_id == version).limit(1)).first():
+            report.skipped[f"{path.stem} search words"] = 1  # this version was loaded before
+            continue
         try:
             book = read_book(path)
         except ValueError as error:
@@ -46,9 +58,11 @@ def load_language_words(folder: Path, report) -> None:
         added = 0
         for concept, terms in book.concepts.items():
             added += _add_to_group(groups, concept, terms)
+        phrases = sum(_add_to_related(entries, phrase, said) for phrase, said in book.related.items())
         report.added[f"{book.code} search words"] = added
-        report.added[f"{book.code} everyday phrases"] = sum(
-            _add_to_related(entries, phrase, said) for phrase, said in book.related.items())
+        report.added[f"{book.code} everyday phrases"] = phrases
+        record_audit(LOADED, "search_words", version, changes={"file": path.name, "words_added": added,
+                                                               "phrases_added": phrases})
 
 
 def _add_to_group(groups: list[SynonymGroup], concept: str, terms: list[str]) -> int:

@@ -148,3 +148,38 @@ def test_a_broken_language_file_is_named_by_content_load(tmp_path):
     path.write_text("language: xx\nphrases:\n  a*: free\n", encoding="utf-8")
     with pytest.raises(ValueError, match="xx.yaml"):
         read_book(path)
+
+
+@pytest.mark.parametrize("language,text,wanted", [
+    ("pl", "zajęcia po szkole", "after school"),  # a phrase that starts with a stop word
+    ("pl", "w czasie roku szkolnego", "term time"),
+    ("pl", "basen w pobliżu Leek", "near Leek"),
+    ("ro", "înot în apropiere", "near"),
+    ("ar", "طفل صغير", "toddler"),
+])
+def test_phrases_are_read_before_stop_words(language, text, wanted):
+    assert wanted in rewrite(text, language, books(CONTENT)).text
+
+
+@pytest.mark.parametrize("text", ["DLA", "help with DLA forms", "distraction techniques", "excursion", "vacant",
+                                  "meditation", "care for my son", "pip and dla"])
+def test_another_languages_words_never_replace_english_ones(text):
+    """"DLA" is not the Polish "dla", "vacant" not Romanian for the holidays: English pages keep them."""
+    rewritten = rewrite(text, "en", books(CONTENT), known={"dla", "pip"}.__contains__)
+    assert rewritten.text == text and not rewritten.other_language
+
+
+def test_an_acronym_in_capitals_is_kept_on_a_polish_page():
+    assert "DLA" in rewrite("pomoc z DLA", "pl", books(CONTENT)).text
+
+
+def test_an_english_word_is_not_matched_by_another_languages_stem():
+    """Romanian "meditați*" (tutoring) must not widen the English "meditation"."""
+    groups = [["tuition", "meditați*"]]
+    assert concepts(["meditation"], groups)[0].alternatives == [["meditation"]]
+    assert ["tuition"] in concepts(["meditatii"], groups)[0].alternatives
+
+
+def test_dla_typed_on_an_english_page_is_searched(directory):
+    results = get_service().search(SearchRequest(text="DLA", language="en"))
+    assert results.words == ["dla"]

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import yaml
 
+from local_offer.search.dictionary import is_english_word
 from local_offer.search.understanding import (
     COST_PHRASES, DAY_WORDS, GENERIC_ALONE, INCIDENTAL, LIFE_STAGES, STOPWORDS, WHEN_PHRASES, _WORD, fold,
 )
@@ -128,6 +129,20 @@ def books(content_path: str | Path) -> dict[str, Book]:
     return found
 
 
+_known_cache: list = [None, frozenset()]
+
+
+def known_words(synonym_groups) -> frozenset[str]:
+    """Return the plain-letter words of the synonym groups ("dla" of DLA): never another language's stop word."""
+    cached = _known_cache
+    if cached[0] is synonym_groups:
+        return cached[1]
+    words = frozenset(word for group in synonym_groups for term in group if not str(term).endswith("*")
+                      for word in _WORD.findall(fold(str(term))) if word.isascii() and word.isalpha())
+    _known_cache[:] = [synonym_groups, words]
+    return words
+
+
 def words_as_typed(text: str) -> list[str]:
     """Split text into words as typed (marks and accents kept)."""
     return _WORD.findall(text or "")
@@ -151,12 +166,10 @@ class Rewritten:
     other_language: bool = False
 
 
-def _match(book: Book, words: list[str], index: int, english_page_guard: bool):
-    """Return (length, English) for the longest entry of a book starting at ``index``, or None."""
+def _match(book: Book, words: list[str], index: int):
+    """Return (length, English) for the longest phrase of a book starting at ``index``, or None."""
     for length in range(min(LONGEST, len(words) - index), 0, -1):
         key = tuple(words[index: index + length])
-        if english_page_guard and length == 1 and key[0] in ENGLISH_WORDS:
-            return None
         if key in book.phrases:
             return length, book.phrases[key]
         for entry, english in book.phrases.items():
@@ -212,41 +225,44 @@ def rewrite(text: str, language: str | None, every: dict[str, Book], known=lambd
         word = words[index]
         for book in order:
             own = book.code == language
-            concept = _concept_length(book, words, index) if own or word not in ENGLISH_WORDS else 0
-            if concept:  # a concept's own words ("club de vacanță") stay as typed for the synonym groups
-                found = _match(book, words, index, english_page_guard=not own)
-                if not found or found[0] <= concept:
-                    kept = typed[index: index + concept]
-                    out.extend(kept)
-                    # "autism" is a Romanian word too: only the page's own language or letters beyond
-                    # ASCII say the parent wrote in another language.
-                    other = other or own or not "".join(kept).isascii()
-                    index += concept
-                    break
-            if word in book.stopwords or (own and word in book.own_page_stopwords):
-                if not (not own and word in ENGLISH_WORDS):
-                    index, other = index + 1, True
-                    break
-            found = _match(book, words, index, english_page_guard=not own)
-            if found:
+            # Another language's single word never replaces an English one ("care", "vacant", "DLA");
+            # its longer phrases still apply ("club de vacanță").
+            guard = not own and (word in ENGLISH_WORDS or is_english_word(word) or known(word))
+            concept = _concept_length(book, words, index)
+            found = _match(book, words, index)
+            if guard:
+                concept = concept if concept > 1 else 0
+                found = found if found and found[0] > 1 else None
+            if concept and (not found or found[0] <= concept):
+                # A concept's own words stay as typed, for the synonym groups. "autism" is a Romanian
+                # word too: only the page's own language or letters beyond ASCII say it is not English.
+                kept = typed[index: index + concept]
+                out.extend(kept)
+                other = other or own or not "".join(kept).isascii()
+                index += concept
+                break
+            if found:  # the longest phrase first: "w pobliżu" is "near" before "w" is a stop word
                 length, english = found
                 out.append(english)
                 index, other = index + length, True
                 break
+            if guard:
+                continue
+            acronym = len(typed[index]) > 1 and typed[index].isupper()  # "DLA" typed in capitals is meant
+            if not acronym and (word in book.stopwords or (own and word in book.own_page_stopwords)):
+                index, other = index + 1, True
+                break
             rest = _unglued(book, word, known)
             if rest is not None:
-                words[index] = rest
-                typed[index] = rest
+                words[index] = typed[index] = rest
                 other = True
-                found = _match(book, words, index, english_page_guard=False)
+                found = _match(book, words, index)
                 if found:
-                    length, english = found
-                    out.append(english)
-                    index += length
-                elif rest not in book.stopwords:
-                    out.append(rest)
-                    index += 1
+                    out.append(found[1])
+                    index += found[0]
                 else:
+                    if rest not in book.stopwords:
+                        out.append(rest)
                     index += 1
                 break
         else:

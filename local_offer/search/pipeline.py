@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 
 from local_offer.search.engine import IndexUnavailable, TextMatches
 from local_offer.search.facets import FacetTable
-from local_offer.search.languages import rewrite, words_as_typed
+from local_offer.search.languages import known_words, rewrite, words_as_typed
 from local_offer.search.results import RADII, SORTS, Hit, SearchError, SearchRequest, SearchResults
 from local_offer.search.sources import Place, SearchSources
 from local_offer.search.understanding import Concept, Understood, concepts, understand
@@ -56,8 +56,8 @@ AUDIENCE_CONCEPTS = (Concept("older", OLDER_PHRASES), Concept("young", YOUNG_PHR
 VOCABULARY_GROUPS = (("category", "category"), ("need", "need"), ("access", "accessibility"))
 
 
-def read_request(request: SearchRequest, sources: SearchSources,
-                 table: FacetTable | None = None) -> tuple[Understood, Place | None, str | None]:
+def read_request(request: SearchRequest, sources: SearchSources, table: FacetTable | None = None,
+                 synonym_groups=()) -> tuple[Understood, Place | None, str | None]:
     """Read the parent's words (place, age, day, words) and find the place they mean."""
     is_place = is_local_place = None
     if not request.where and not request.near:
@@ -72,7 +72,8 @@ def read_request(request: SearchRequest, sources: SearchSources,
                 return place is not None
             return bool(np.nanmin(table.nearest_miles(place.latitude, place.longitude)) <= LOCAL_MILES)
     language_books = getattr(sources, "language_books", None)
-    rewritten = rewrite(request.text, request.language, language_books() if language_books else {})
+    rewritten = rewrite(request.text, request.language, language_books() if language_books else {},
+                        known=known_words(synonym_groups).__contains__)
     understood = understand(rewritten.text, is_place=is_place, is_local_place=is_local_place)
     understood.other_language = rewritten.other_language
     if rewritten.other_language:  # the heading shows what the parent typed, not the English it was read as
@@ -321,7 +322,7 @@ def answer(service, request: SearchRequest, readable: bool = True) -> SearchResu
     timings: dict[str, float] = {}
     started = time.perf_counter()
     table = service.table()
-    understood, place, place_error = read_request(request, sources, table)
+    understood, place, place_error = read_request(request, sources, table, service.synonyms())
     # Only what the parent picked filters; what we read in their words is a preference.
     age = request.age
     days = list(request.days)

@@ -27,6 +27,8 @@ import threading
 import unicodedata
 from dataclasses import dataclass, field
 
+from local_offer.search.dictionary import is_english_word
+
 #: Words that describe the family, not the service.  Matched as whole phrases, longest first.
 FILLER_PHRASES = [
     "is there anything", "are there any", "is there a", "is there", "can i find", "where can i",
@@ -395,7 +397,7 @@ def _stemmed(words: list[str], index: int, stems) -> tuple[int, list[list[str]]]
     for before, stem, variants in stems:
         end = index + len(before)
         if end < len(words) and tuple(words[index:end]) == before and words[end].startswith(stem) \
-                and words[end] not in STOPWORDS:
+                and words[end] not in STOPWORDS and not is_english_word(words[end]):  # "meditation" is not "meditați*"
             return len(before) + 1, variants
     return None
 
