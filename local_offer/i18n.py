@@ -69,6 +69,15 @@ class _Anything(dict):
         return 1
 
 
+def _formats(text: str) -> bool:
+    """Say whether text survives %-formatting with any named values."""
+    try:
+        text % _Anything()
+    except (KeyError, ValueError, TypeError):
+        return False
+    return True
+
+
 def _checked(translations):
     """Drop translations whose placeholders the English does not have, once per catalogue.
 
@@ -83,16 +92,14 @@ def _checked(translations):
             english = msgid[0] if isinstance(msgid, tuple) else msgid
             if not isinstance(text, str) or not isinstance(english, str) or "%" not in text:
                 continue
+            if not _formats(english):
+                continue  # "50% off" from Python code, never %-formatted: its translation need not be either
             names = set(_PLACEHOLDER.findall(english))
-            try:
-                if names or "%%" in english:
-                    text % _Anything()
-                unknown = set(_PLACEHOLDER.findall(text)) - names
-                if unknown and not (isinstance(msgid, tuple) and unknown <= {"num", "count"}):
-                    raise KeyError(unknown)
-            except (KeyError, ValueError, TypeError):
+            unknown = set(_PLACEHOLDER.findall(text)) - names
+            # Templates always %-format ("100%" breaks a page); so must every translation of a format string.
+            if not _formats(text) or (unknown and not (isinstance(msgid, tuple) and unknown <= {"num", "count"})):
                 current_app.logger.warning("Translation with broken placeholders ignored: %r", english)
-                del catalogue[msgid]
+                catalogue.pop(msgid, None)
     _checked_catalogues.add(translations)
     return translations
 
@@ -135,9 +142,13 @@ def text_attributes(language: str | None = None, *, unknown: bool = False) -> Ma
         return Markup(' dir="auto"')
     language = language or current_app.config.get("CONTENT_LANGUAGE", "en")
     page = current_language()
-    if language == page:
+    if _primary(language) == _primary(page):  # "en-GB" text on an "en" page is not marked
         return Markup("")
     return Markup(' lang="%s" dir="%s"') % (escape(language), direction(language))
+
+
+def _primary(code: str) -> str:
+    return str(code).replace("_", "-").split("-")[0].lower()
 
 
 def as_written(text) -> Markup:

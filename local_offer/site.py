@@ -137,15 +137,24 @@ def _site_context() -> dict:
         "current_locale": str(get_locale()),
         "text_direction": direction(str(get_locale())),
         # GOV.UK's page template writes lang="{htmlLang}" and has no dir: the direction rides in on it.
-        "html_lang_and_dir": Markup('%s" dir="%s') % (str(get_locale()), direction(str(get_locale()))),
+        "html_lang_and_dir": Markup('%s" dir="%s') % (str(get_locale()).replace("_", "-"),
+                                                       direction(str(get_locale()))),
         "has_demo_data": has_demo,
         "current_year": date.today().year,
     }
 
 
+def _vary_on_language(response):
+    """A page's language comes from the cookie or the browser's preference: shared caches must keep them apart."""
+    if response.mimetype == "text/html":
+        response.vary.update(("Cookie", "Accept-Language"))
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Register the site blueprint and the template context."""
     app.register_blueprint(bp)
+    app.after_request(_vary_on_language)
     app.context_processor(_site_context)
     app.add_template_global(theme_version)
     app.add_template_global(text_attributes)

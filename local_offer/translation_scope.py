@@ -44,6 +44,20 @@ def _texts(value) -> tuple:
     return value if isinstance(value, (tuple, list)) else (value,)
 
 
+class _Anything(dict):
+    def __missing__(self, key):
+        return 1
+
+
+def _formats(text: str) -> bool:
+    """Say whether text survives %-formatting with any named values (templates always %-format)."""
+    try:
+        text % _Anything()
+    except (KeyError, ValueError, TypeError):
+        return False
+    return True
+
+
 def _placeholders(text: str) -> list[str]:
     return sorted(re.findall(r"%\([a-z_0-9]+\)[sd]|\{[a-z_0-9]*\}", text or ""))
 
@@ -97,7 +111,8 @@ def completeness(po_path: Path, language: str) -> Completeness:
             continue
         wanted = _placeholders(english[-1])
         bad = [text for text in translated if set(_placeholders(text)) - set(wanted)
-               or (len(english) == 1 and _placeholders(text) != wanted)]
+               or (len(english) == 1 and _placeholders(text) != wanted)
+               or (_formats(english[0]) and not _formats(text))]  # "100%" breaks a template's %-formatting
         if bad:
             result.broken.append((key, f"placeholders {wanted} but got {_placeholders(bad[0])}"))
             continue

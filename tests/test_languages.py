@@ -192,3 +192,46 @@ def test_phone_numbers_stay_left_to_right_inside_right_to_left_pages(demo, clien
     assert '<span dir="ltr">01538' in html
     client.set_cookie("lo_lang", "pl")
     assert '<span dir="ltr">01538' not in client.get(f"/listings/{SWIM}", follow_redirects=True).get_data(as_text=True)
+
+
+def test_a_literal_percent_in_a_translation_of_a_format_string_is_caught(tmp_path):
+    """Templates always %-format: "100%" for a plain English string breaks the page, so it counts as broken."""
+    found = completeness(_catalogue(tmp_path, [("All of it", "100%", set()), ("Half", "50%% zniżki", set())]), "pl")
+    assert [message for message, _reason in found.broken] == ["All of it"]
+
+
+@pytest.mark.parametrize("query", ["age=²", "page=²", "age=٣", "page=১"])
+def test_digits_of_other_scripts_in_numbers_give_a_page_or_a_400(demo, client, query):
+    response = client.get(f"/search?q=swimming&{query}")
+    assert response.status_code in (200, 400)
+
+
+def test_pages_say_they_vary_by_language(demo, client):
+    vary = client.get("/").headers.get("Vary", "")
+    assert "Cookie" in vary and "Accept-Language" in vary
+
+
+def test_language_words_are_loaded_once_per_version_and_removed_words_stay_removed(app, tmp_path):
+    from sqlalchemy import select
+
+    from local_offer.content_loader import LoadReport
+    from local_offer.extensions import db
+    from local_offer.language_words import load_language_words
+    from local_offer.models import SynonymGroup
+
+    folder = tmp_path / "languages"
+    folder.mkdir()
+    (folder / "pl.yaml").write_text("language: pl\nconcepts:\n  swimming: [pływanie, basen]\n", encoding="utf-8")
+    db.session.add(SynonymGroup(terms=["swimming", "swim"]))
+    db.session.commit()
+    load_language_words(folder, LoadReport())
+    db.session.commit()
+    group = db.session.execute(select(SynonymGroup)).scalar_one()
+    assert group.terms == ["swimming", "swim", "pływanie", "basen"]
+    group.terms = ["swimming", "swim", "pływanie"]  # a coordinator removes "basen"
+    db.session.commit()
+    report = LoadReport()
+    load_language_words(folder, report)
+    db.session.commit()
+    assert db.session.execute(select(SynonymGroup)).scalar_one().terms == ["swimming", "swim", "pływanie"]
+    assert report.skipped == {"pl search words": 1}
