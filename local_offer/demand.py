@@ -197,7 +197,7 @@ def read_concepts(words: str, filters: dict, table: ConceptTable | None = None) 
     found += [concept for concept in table.match(understood.words) if concept not in found]
     band = ""
     for value in _values(filters, "age"):
-        if value.strip().isdigit() and 0 <= int(value) <= 25:
+        if value.strip().isdecimal() and 0 <= int(value) <= 25:
             band = age_band(int(value))
             break
     if not band and understood.ages:

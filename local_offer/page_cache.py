@@ -164,7 +164,7 @@ def _cache_config(app: Flask) -> dict:
     if url.startswith(("redis://", "rediss://", "unix://")):
         database = urlsplit(url).path.strip("/")
         settings.update({"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url,
-                         "CACHE_REDIS_DB": int(database) if database.isdigit() else 0,
+                         "CACHE_REDIS_DB": int(database) if database.isdecimal() else 0,
                          "CACHE_OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}})
     elif url == "memory://":
         settings.update({"CACHE_TYPE": "SimpleCache",

@@ -345,7 +345,7 @@ def _code_step(secret: str, code: str) -> int | None:
 
 def check_totp(user: User, code: str, secret: str | None = None) -> bool:
     """Accept a current code once (a code already used cannot be replayed)."""
-    code = "".join(ch for ch in (code or "") if ch.isdigit())
+    code = "".join(ch for ch in (code or "") if ch in "0123456789")
     if len(code) != 6:
         return False
     step = _code_step(secret or user.totp_secret or "", code)

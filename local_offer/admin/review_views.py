@@ -29,7 +29,7 @@ def room_for_many_ticks(endpoint, values) -> None:
 
 def _page_number() -> int:
     value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and len(value) < 6 else 1
+    return int(value) if value.isdecimal() and len(value) < 6 else 1
 
 
 def _render(form: BulkReviewForm, state: str, organisation: str, status: int = 200, page: int = 1):

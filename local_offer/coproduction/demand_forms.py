@@ -16,7 +16,7 @@ from local_offer.i18n import _, _l
 def month_of(value: str | None) -> date | None:
     """Read a month written "2026-03" as its first day, or None when it is not one."""
     text = (value or "").strip()
-    if len(text) != 7 or text[4] != "-" or not (text[:4].isdigit() and text[5:].isdigit()):
+    if len(text) != 7 or text[4] != "-" or not (text[:4].isdecimal() and text[5:].isdecimal()):
         return None
     year, month = int(text[:4]), int(text[5:])
     return date(year, month, 1) if 2000 <= year <= 2100 and 1 <= month <= 12 else None

@@ -31,7 +31,7 @@ def _number(args: MultiDict, name: str, low: int, high: int, what: str) -> int |
     raw = args.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not raw.isdecimal() or not low <= int(raw) <= high:
         raise SearchError(_("%(what)s must be a whole number from %(low)s to %(high)s.", what=what, low=low, high=high))
     return int(raw)
 

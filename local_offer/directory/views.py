@@ -30,7 +30,7 @@ MAX_PAGE = 1000
 def _page_number() -> int:
     """Read ``?page=``: a whole number from 1, else a 400 that says so."""
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    if not raw.isdecimal() or not 1 <= int(raw) <= MAX_PAGE:
         refuse(400, _("The page number must be a whole number from 1 to %(max)s.", max=MAX_PAGE))
     return int(raw)
 

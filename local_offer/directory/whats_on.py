@@ -160,7 +160,7 @@ def whats_on():
             chosen = [listing for batch in listings.in_batches(ids, options=listings.CARD_LOAD) for listing in batch]
             occasions = sessions_between(chosen, span[0], span[1], terms, place)
     page = args.get("page", "1")
-    page = int(page) if page.isdigit() and 1 <= int(page) <= 1000 else 1
+    page = int(page) if page.isdecimal() and 1 <= int(page) <= 1000 else 1
     pages = max(1, -(-len(occasions) // PER_PAGE))
     shown = occasions[(page - 1) * PER_PAGE: page * PER_PAGE]
     days: dict[date, list[Occasion]] = {}

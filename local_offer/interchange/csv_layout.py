@@ -78,7 +78,7 @@ def _cell(key: str, value):
     if key in _FLAGS:
         return value if isinstance(value, bool) else _yes(str(value)) if value is not None else key == "public"
     if key in _AS_GIVEN:
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if isinstance(value, str) and value.strip().lstrip("-").isdecimal():
             return int(value)
         return value if isinstance(value, (list, int)) and not isinstance(value, bool) else None
     if value is None or isinstance(value, (list, dict)):

@@ -138,7 +138,7 @@ class _Reader(HTMLParser):
             self._end_block()
         if tag in ("ul", "ol"):
             start = dict(attrs).get("start")
-            self.lists.append([tag, int(start) if (start or "").isdigit() else 1])
+            self.lists.append([tag, int(start) if (start or "").isdecimal() else 1])
             if len(self.lists) > 1 and self.line.strip():
                 self.line += "\n"
         elif tag == "li" and self.lists:

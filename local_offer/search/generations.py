@@ -208,7 +208,7 @@ class Generations:
 
 def _number(name: str) -> int:
     digits = name[len(PREFIX):].split(".")[0]
-    return int(digits) if digits.isdigit() else 0
+    return int(digits) if digits.isdecimal() else 0
 
 
 def _replace_text(path: Path, text: str) -> None:
