@@ -400,6 +400,13 @@ def _test_client_sender(app) -> Send:
 
 
 def main() -> int:
+    # This process crashes in C (segmentation fault, heap corruption found by the cyclic garbage collector)
+    # part-way through the family journey, at 7b735ff as now, on SQLite and PostgreSQL alike; without the
+    # collector every journey runs. The cause is not found yet (see the stop-31 note): the journeys judge
+    # the schema, so they run with reference counting only.
+    import gc
+
+    gc.disable()
     import local_offer
     from local_offer import create_app
 
