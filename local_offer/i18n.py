@@ -69,7 +69,7 @@ class _Anything(dict):
         return 1
 
 
-def _formats(text: str) -> bool:
+def formats_cleanly(text: str) -> bool:
     """Say whether text survives %-formatting with any named values."""
     try:
         text % _Anything()
@@ -92,12 +92,13 @@ def _checked(translations):
             english = msgid[0] if isinstance(msgid, tuple) else msgid
             if not isinstance(text, str) or not isinstance(english, str) or "%" not in text:
                 continue
-            if not _formats(english):
+            if not formats_cleanly(english):
                 continue  # "50% off" from Python code, never %-formatted: its translation need not be either
             names = set(_PLACEHOLDER.findall(english))
             unknown = set(_PLACEHOLDER.findall(text)) - names
             # Templates always %-format ("100%" breaks a page); so must every translation of a format string.
-            if not _formats(text) or (unknown and not (isinstance(msgid, tuple) and unknown <= {"num", "count"})):
+            plural_number_only = isinstance(msgid, tuple) and unknown <= {"num", "count"}
+            if not formats_cleanly(text) or (unknown and not plural_number_only):
                 current_app.logger.warning("Translation with broken placeholders ignored: %r", english)
                 catalogue.pop(msgid, None)
     _checked_catalogues.add(translations)

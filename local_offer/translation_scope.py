@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from local_offer.i18n import formats_cleanly
+
 #: Source files whose strings only coordinators and administrators see.
 STAFF_SOURCES = re.compile("|".join([
     r"templates/admin/", r"templates/moderation/", r"templates/consultations/staff_",
@@ -42,20 +44,6 @@ def is_staff_path(path: str) -> bool:
 
 def _texts(value) -> tuple:
     return value if isinstance(value, (tuple, list)) else (value,)
-
-
-class _Anything(dict):
-    def __missing__(self, key):
-        return 1
-
-
-def _formats(text: str) -> bool:
-    """Say whether text survives %-formatting with any named values (templates always %-format)."""
-    try:
-        text % _Anything()
-    except (KeyError, ValueError, TypeError):
-        return False
-    return True
 
 
 def _placeholders(text: str) -> list[str]:
@@ -112,7 +100,7 @@ def completeness(po_path: Path, language: str) -> Completeness:
         wanted = _placeholders(english[-1])
         bad = [text for text in translated if set(_placeholders(text)) - set(wanted)
                or (len(english) == 1 and _placeholders(text) != wanted)
-               or (_formats(english[0]) and not _formats(text))]  # "100%" breaks a template's %-formatting
+               or (formats_cleanly(english[0]) and not formats_cleanly(text))]  # "100%" breaks a template's %-formatting
         if bad:
             result.broken.append((key, f"placeholders {wanted} but got {_placeholders(bad[0])}"))
             continue
