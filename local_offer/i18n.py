@@ -13,6 +13,8 @@ from functools import lru_cache
 from babel import Locale, UnknownLocaleError
 from flask import current_app, g, has_request_context, request
 from markupsafe import Markup, escape
+
+from local_offer.translation_scope import formats_cleanly, is_staff_path
 from flask_babel import force_locale, get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,8 +28,6 @@ LANGUAGE_COOKIE = "lo_lang"
 
 def select_locale() -> str:
     """Choose the language: the switcher's remembered choice, else the browser's preference."""
-    from local_offer.translation_scope import is_staff_path
-
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # commands and jobs speak the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -62,20 +62,6 @@ def _translations():
 _PLACEHOLDER = re.compile(r"%\(([^)]*)\)")
 #: Catalogues already checked (Flask-Babel keeps one object per language for the process).
 _checked_catalogues: "weakref.WeakSet" = weakref.WeakSet()
-
-
-class _Anything(dict):
-    def __missing__(self, key):
-        return 1
-
-
-def formats_cleanly(text: str) -> bool:
-    """Say whether text survives %-formatting with any named values."""
-    try:
-        text % _Anything()
-    except (KeyError, ValueError, TypeError):
-        return False
-    return True
 
 
 def _checked(translations):

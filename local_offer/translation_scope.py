@@ -14,8 +14,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from local_offer.i18n import formats_cleanly
-
 #: Source files whose strings only coordinators and administrators see.
 STAFF_SOURCES = re.compile("|".join([
     r"templates/admin/", r"templates/moderation/", r"templates/consultations/staff_",
@@ -30,6 +28,20 @@ STAFF_SOURCES = re.compile("|".join([
 SAME_FLAG = "same-as-english"
 #: URL paths whose pages are for staff only, always shown in English.
 STAFF_PATHS = ("/admin", "/moderation", "/coordinators")
+
+
+class _Anything(dict):
+    def __missing__(self, key):
+        return 1
+
+
+def formats_cleanly(text: str) -> bool:
+    """Say whether text survives %-formatting with any named values (templates always %-format)."""
+    try:
+        text % _Anything()
+    except (KeyError, ValueError, TypeError):
+        return False
+    return True
 
 
 def is_staff_only(message) -> bool:
